@@ -1,0 +1,288 @@
+"""The values that pass between the scanner, the moderation core and the platform adapters.
+
+Everything here is plain data (frozen dataclasses and string enums) so that Discord, Slack, the demo and the
+chat-export audit all speak to the core in the same terms, and none of them needs to import another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Audience(StrEnum):
+    """Who may read a channel: clause 5.2 applies stricter rules where members may be under 18."""
+
+    GENERAL = "general"
+    UNDER18 = "under18"
+
+
+class Severity(StrEnum):
+    """How serious a match is; drives whether the committee is alerted straight away."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Order for comparisons: low < medium < high < critical."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+class RuleEffect(StrEnum):
+    """What a rule's match means.
+
+    breach: the message breaches the rule's clause.
+    welfare: the poster may need support (self-harm, being harassed); never a breach against them.
+    counter: the message reports, quotes or challenges abuse; breaches in its scope are not nudged.
+    """
+
+    BREACH = "breach"
+    WELFARE = "welfare"
+    COUNTER = "counter"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    """What the scanner needs to know about where a message was posted."""
+
+    audience: Audience = Audience.GENERAL
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One rule firing on one span of the ORIGINAL message text (start inclusive, end exclusive)."""
+
+    rule_id: str
+    clause: str
+    category: str
+    start: int
+    end: int
+    severity: Severity
+    confidence: float
+    effect: RuleEffect = RuleEffect.BREACH
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The scanner's answer for one message.
+
+    `matches` are the breaches that stand (counter-speech and allowlists already applied); `welfare` are
+    signals that the poster may need support; `suppressed` are breaches that were withdrawn and why, kept
+    for `nudgebot explain`.
+    """
+
+    matches: tuple[Match, ...] = ()
+    welfare: tuple[Match, ...] = ()
+    suppressed: tuple[tuple[Match, str], ...] = ()
+
+    @property
+    def flagged(self) -> bool:
+        """True when at least one breach stands."""
+        return bool(self.matches)
+
+    @property
+    def clauses(self) -> tuple[str, ...]:
+        """The clauses breached, sorted by clause number."""
+        return tuple(sorted({m.clause for m in self.matches}, key=clause_sort_key))
+
+    @property
+    def severity(self) -> Severity | None:
+        """The most serious severity among the breaches, or None when nothing is breached."""
+        if not self.matches:
+            return None
+        return max((m.severity for m in self.matches), key=lambda s: s.rank)
+
+
+def clause_sort_key(clause_id: str) -> tuple[int, ...]:
+    """Sort clause ids numerically ("5.5.10" after "5.5.2")."""
+    return tuple(int(part) if part.isdigit() else 0 for part in clause_id.split("."))
+
+
+class Platform(StrEnum):
+    """Where a message came from."""
+
+    DISCORD = "discord"
+    SLACK = "slack"
+    DEMO = "demo"
+    AUDIT = "audit"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """A message (or an edit of one) as any adapter hands it to the moderator.
+
+    `revision` is 0 for the original post and rises with each edit (Discord: edited_timestamp order; Slack:
+    message_changed). One (platform, community_id, message_id, revision) never makes two incidents.
+    `targets` are the user ids the message is aimed at: mentions, and the author of the message replied to.
+    """
+
+    platform: Platform
+    community_id: str
+    channel_id: str
+    message_id: str
+    author_id: str
+    author_name: str
+    text: str
+    created_at: datetime
+    revision: int = 0
+    is_edit: bool = False
+    targets: tuple[str, ...] = ()
+    channel_name: str = ""
+    permalink: str = ""
+
+
+class Decision(StrEnum):
+    """What the moderator decided for one message."""
+
+    IGNORE = "ignore"  # clean, or nothing to do
+    RECORD = "record"  # incident recorded, no nudge (rate-limited nudge, audit mode, record-only community)
+    NUDGE = "nudge"  # incident recorded and a nudge is to be delivered
+    ESCALATE = "escalate"  # as NUDGE, and an escalation was opened for the committee
+    WELFARE = "welfare"  # a private pointer to support; no incident against the poster
+    CORRECTED = "corrected"  # an edit removed the breach: incident marked corrected by poster (5.6.6)
+    DUPLICATE = "duplicate"  # this message/revision was already handled (retry, replay)
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident is in the committee's review."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CORRECTED = "corrected"  # the poster fixed it (5.6.6)
+
+
+class DeliveryStatus(StrEnum):
+    """What happened to the private nudge for an incident."""
+
+    PENDING = "pending"  # recorded, not yet delivered (the outbox retries these on start)
+    DELIVERED = "delivered"
+    REFUSED = "refused"  # the platform refused (DMs closed, Discord 50007; user not in channel)
+    FAILED = "failed"  # gave up after retries
+    SUPPRESSED = "suppressed"  # not sent on purpose (rate window, audit, record-only)
+    NOT_NEEDED = "not_needed"
+
+
+class AlertKind(StrEnum):
+    """Why the committee is being told something."""
+
+    ESCALATION = "escalation"
+    HIGH_SEVERITY = "high_severity"
+    NUDGE_REFUSED = "nudge_refused"
+    MEMBER_REPORT = "member_report"
+    WELFARE = "welfare"
+    STORE_DEGRADED = "store_degraded"
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """The private message to a poster, in structured form; adapters render it (embed, Block Kit, text).
+
+    `excerpt` is already masked (e.g. "r****d", "077•• •••123"): the offending words never appear in full.
+    """
+
+    incident_id: int
+    platform: Platform
+    community_id: str
+    channel_id: str
+    message_id: str
+    recipient_id: str
+    clause_id: str
+    clause_heading: str
+    plain_words: str
+    category: str
+    excerpt: str
+    what_to_do: str
+    lookup_hint: str
+    mistake_hint: str
+    permalink: str = ""
+    extra_clauses: tuple[str, ...] = ()
+
+    def to_text(self) -> str:
+        """The plain-text form (console, fallback DM)."""
+        lines = [
+            f"Hi, a quick private note about your message{' in ' + self.channel_id if self.channel_id else ''}.",
+            f"It may go against clause {self.clause_id} ({self.clause_heading}) of the Students' Union "
+            f"Social Media Policy: {self.plain_words}",
+            f"Why: {self.category}, here: \u201c{self.excerpt}\u201d",
+            f"What to do now: {self.what_to_do}",
+            self.lookup_hint,
+            self.mistake_hint,
+        ]
+        if self.extra_clauses:
+            lines.insert(2, "It may also touch clause(s) " + ", ".join(self.extra_clauses) + ".")
+        if self.permalink:
+            lines.append(f"Message: {self.permalink}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class WelfareNote:
+    """A kind, private pointer to support for a poster who may be struggling or being harassed."""
+
+    platform: Platform
+    community_id: str
+    channel_id: str
+    recipient_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeAlert:
+    """Something the committee should see in its alert channel, with the incidents it concerns."""
+
+    kind: AlertKind
+    platform: Platform
+    community_id: str
+    summary: str
+    incident_ids: tuple[int, ...] = ()
+    escalation_id: int | None = None
+    severity: Severity | None = None
+    channel_id: str = ""
+    author_id: str = ""
+    target_id: str = ""
+    permalink: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the moderator decided and what the adapter must now deliver (incident already committed)."""
+
+    decision: Decision
+    incident_id: int | None = None
+    nudge: Nudge | None = None
+    alerts: tuple[CommitteeAlert, ...] = ()
+    welfare: WelfareNote | None = None
+    verdict: Verdict = field(default_factory=Verdict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What an adapter reports back after trying to deliver a nudge."""
+
+    status: DeliveryStatus
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The member acting on a committee command, as the adapter established it on the server side.
+
+    `is_committee` must come from the platform (committee role, Manage Server, the configured Slack user
+    group or committee channel), checked on every call; the core refuses committee actions without it.
+    """
+
+    platform: Platform
+    community_id: str
+    user_id: str
+    display_name: str = ""
+    is_committee: bool = False
