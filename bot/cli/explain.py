@@ -1,0 +1,44 @@
+"""`nudgebot explain "text"`: the folded text and why each rule fired or was withdrawn."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli._shared import add_rules_dir_option, audience_of, build_scanner
+from bot.models import ScanContext
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `explain` to the command line."""
+    parser = subparsers.add_parser("explain", help="show how a message is read and why each rule fired")
+    parser.add_argument("text", help="the message to explain")
+    parser.add_argument("--audience", choices=["general", "under18"], default="general")
+    add_rules_dir_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the explanation of one message."""
+    scanner = build_scanner(args)
+    explanation = scanner.explain(args.text, ScanContext(audience=audience_of(args.audience)))
+    console = Console(highlight=False)
+    console.print(f"[bold]normalised:[/] {explanation.normalized}", markup=True)
+    if explanation.respelled != explanation.normalized:
+        console.print(f"[bold]re-spelled:[/] {explanation.respelled}")
+    if not explanation.findings:
+        console.print("No rule fired.")
+        return 0
+    rules = {rule.id: rule for rule in scanner.rule_set.rules}
+    table = Table("rule", "clause", "span", "words", "confidence", "result", "why the rule exists")
+    for finding in explanation.findings:
+        match = finding.match
+        table.add_row(match.rule_id, match.clause, f"{match.start}-{match.end}", args.text[match.start:match.end],
+                      f"{match.confidence:.2f}", finding.status, rules[match.rule_id].description)
+    console.print(table)
+    verdict = explanation.verdict
+    console.print(f"[bold]verdict:[/] {'breaches ' + ', '.join(verdict.clauses) if verdict.flagged else 'no breach'}"
+                  + (" (welfare signal)" if verdict.welfare else ""))
+    return 0

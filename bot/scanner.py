@@ -1,0 +1,532 @@
+"""Decides whether a message breaches a clause, which one and where: pure, synchronous and fast.
+
+Rules are compiled once. A message is folded (bot.normalize), its words are re-spelled toward the rules'
+vocabulary where they are not English words (stretched letters, one-letter typos, words run together), and
+then term lists are looked up in hashed token indexes, patterns run only when one of their trigger words is
+present, and validators only when their cheap prefilter passes. Negation, counter-speech, exceptions and the
+allowlist withdraw matches; every match is reported as a span of the original text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.models import Audience, Match, RuleEffect, ScanContext, Verdict
+from bot.normalize import Normalized, normalize
+from bot.resources import rules_dir
+from bot.rules import PATTERN_TIMEOUT, AudienceScope, Rule, RuleKind, RuleSet, load_rule_set, pattern_words
+from bot.validators import VALIDATORS, Validator
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
+# Tokenising ASCII text: every character but letters, digits and the apostrophe becomes a space.
+_SPLIT_TABLE = str.maketrans({chr(c): " " for c in range(128)
+                              if not (chr(c).isalnum() or chr(c) == "'")})
+_ALPHA = re.compile(r"^[a-z]+$")
+_DOUBLED = re.compile(r"([a-z])\1+")
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\bbut\b|\bhowever\b")
+_SENTENCE_END = re.compile(r"[.!?\n]+")
+_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
+NEGATORS = frozenset({
+    "not", "no", "never", "nor", "neither", "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "isn't",
+    "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "werent", "won't", "wont", "can't", "cant",
+    "cannot", "shouldn't", "shouldnt", "wouldn't", "wouldnt", "mustn't", "mustnt", "ain't", "aint", "hardly",
+})
+_NEGATION_LOOKBACK = 4  # words before a match that a negator may stand in
+_SPLIT_MIN = 6  # run-together words are only split when the token is at least this long
+_RESPELL_CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerSettings:
+    """Tunable limits of a scan; the defaults suit chat."""
+
+    min_confidence: float = 0.5
+    chunk_size: int = 8_000
+    chunk_overlap: int = 200
+    pattern_timeout: float = PATTERN_TIMEOUT
+    max_scan_seconds: float = 1.0
+    validator_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A candidate match and what became of it, for `nudgebot explain`."""
+
+    match: Match
+    status: str  # "breach", "welfare", "counter", or why it was withdrawn
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything `nudgebot explain` shows: the folded and re-spelled text and every candidate."""
+
+    normalized: str
+    respelled: str
+    findings: tuple[Finding, ...]
+    verdict: Verdict
+
+
+@lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """English words (pyspellchecker's frequency list): these are never re-spelled toward a rule's term."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+
+
+class _Layer:
+    """The re-spelled text and the way back to positions in the folded text."""
+
+    __slots__ = ("ends", "starts", "text")
+
+    def __init__(self, text: str, starts: list[int] | None = None, ends: list[int] | None = None) -> None:
+        self.text = text
+        self.starts = starts
+        self.ends = ends
+
+    def to_folded(self, start: int, end: int) -> tuple[int, int]:
+        if self.starts is None or self.ends is None:
+            return start, end
+        if end <= start:
+            return self.starts[start], self.starts[start]
+        return self.starts[start], self.ends[end - 1]
+
+
+@dataclass(slots=True)
+class _Raw:
+    rule: Rule
+    start: int  # in the re-spelled layer (-1 for validator matches, which carry original spans)
+    end: int
+    orig_start: int
+    orig_end: int
+    confidence: float
+
+
+class Scanner:
+    """All rule packs compiled for scanning; build once, then call `scan` for every message."""
+
+    def __init__(self, rule_set: RuleSet, settings: ScannerSettings | None = None,
+                 validators: Mapping[str, Validator] | None = None,
+                 english: frozenset[str] | None = None) -> None:
+        self.rule_set = rule_set
+        self.settings = settings or ScannerSettings()
+        self._validators = dict(VALIDATORS if validators is None else validators)
+        self._english = known_words() if english is None else english
+        self._allowlist = rule_set.allowlist
+        self._term_index: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
+        self._pattern_index: dict[str, list[Rule]] = {}
+        self._untriggered: list[Rule] = []
+        self._validator_rules: list[Rule] = []
+        self._exceptions: dict[str, tuple[str, ...]] = {}
+        vocabulary: set[str] = set()
+        fuzzy_vocabulary: set[str] = set()
+        for words in rule_set.lexicons.values():
+            for phrase in words:
+                vocabulary.update(phrase.split())
+        for rule in rule_set.rules:
+            if rule.exceptions:
+                self._exceptions[rule.id] = rule.exceptions
+            if rule.kind is RuleKind.TERMS:
+                for term in rule.terms:
+                    words = tuple(term.split())
+                    self._term_index.setdefault(words[0], []).append((words, rule))
+                    vocabulary.update(words)
+                    if rule.fuzzy:  # term lists are short strong words: typo-matching them is opt-in
+                        fuzzy_vocabulary.update(w for w in words if len(w) >= 4)
+            elif rule.kind is RuleKind.PATTERN:
+                vocabulary.update(pattern_words(rule.pattern))
+                if rule.triggers:
+                    for trigger in rule.triggers:
+                        first = trigger.split()[0]
+                        self._pattern_index.setdefault(first, [])
+                        if rule not in self._pattern_index[first]:
+                            self._pattern_index[first].append(rule)
+                        vocabulary.update(trigger.split())
+                else:
+                    self._untriggered.append(rule)
+            elif rule.kind is RuleKind.VALIDATOR:
+                if rule.validator not in self._validators:
+                    raise ValueError(f"rule {rule.id} names unknown validator {rule.validator!r}")
+                self._validator_rules.append(rule)
+        # Typos are corrected toward lexicon and pattern words (and opted-in terms), never toward anything else.
+        term_words = {w for entries in self._term_index.values() for phrase, _ in entries for w in phrase}
+        fuzzy_vocabulary.update(w for w in vocabulary - term_words if len(w) >= 4 and _ALPHA.match(w))
+        vocabulary -= self._allowlist
+        fuzzy_vocabulary -= self._allowlist
+        self._vocabulary = frozenset(vocabulary)
+        self._deletions: dict[str, str] = {}
+        for word in sorted(fuzzy_vocabulary):
+            for variant in _deletions(word):
+                self._deletions.setdefault(variant, word)
+        self._fuzzy_vocabulary = frozenset(fuzzy_vocabulary)
+        self._term_keys = frozenset(self._term_index)
+        self._pattern_keys = frozenset(self._pattern_index)
+        self._respelled: dict[str, str | None] = {}
+
+    @classmethod
+    def from_directories(cls, extra: Sequence[Path] = (), settings: ScannerSettings | None = None) -> Scanner:
+        """Build a scanner from the built-in packs plus a committee's own pack directories."""
+        rule_set = load_rule_set([rules_dir(), *extra], validator_names=VALIDATORS.keys())
+        return cls(rule_set, settings)
+
+    # -- scanning ---------------------------------------------------------------------------------------
+
+    def scan(self, text: str, context: ScanContext | None = None) -> Verdict:
+        """Scan one message; the verdict's spans index the original `text`."""
+        return self._run(text, context or ScanContext(), None)
+
+    def explain(self, text: str, context: ScanContext | None = None) -> Explanation:
+        """Scan one message and keep every candidate with what became of it."""
+        findings: list[Finding] = []
+        verdict = self._run(text, context or ScanContext(), findings)
+        norm = normalize(text[: self.settings.chunk_size], squeeze_stretched=False)
+        layer, _ = self._respell_layer(norm)
+        return Explanation(norm.text, layer.text, tuple(findings), verdict)
+
+    def _run(self, text: str, context: ScanContext, findings: list[Finding] | None) -> Verdict:
+        size = self.settings.chunk_size
+        if len(text) <= size:
+            return self._scan_chunk(text, 0, context, findings)
+        # Long messages are scanned in overlapping windows so time grows with length, within a deadline.
+        deadline = time.monotonic() + self.settings.max_scan_seconds
+        step = size - self.settings.chunk_overlap
+        matches: dict[tuple[str, int, int], Match] = {}
+        welfare: dict[tuple[str, int, int], Match] = {}
+        suppressed: list[tuple[Match, str]] = []
+        for offset in range(0, len(text), step):
+            if time.monotonic() > deadline:
+                log.warning("scan stopped at the deadline", extra={"scanned_chars": offset, "length": len(text)})
+                break
+            part = self._scan_chunk(text[offset: offset + size], offset, context, findings)
+            for m in part.matches:
+                matches.setdefault((m.rule_id, m.start, m.end), m)
+            for m in part.welfare:
+                welfare.setdefault((m.rule_id, m.start, m.end), m)
+            suppressed.extend(part.suppressed)
+            if offset + size >= len(text):
+                break
+        return Verdict(tuple(sorted(matches.values(), key=_position)),
+                       tuple(sorted(welfare.values(), key=_position)), tuple(suppressed))
+
+    def _scan_chunk(self, text: str, offset: int, context: ScanContext,
+                    findings: list[Finding] | None) -> Verdict:
+        norm = normalize(text, squeeze_stretched=False)
+        layer, words = self._respell_layer(norm)
+        tokens = set(words)
+        raws: list[_Raw] = []
+        if not tokens.isdisjoint(self._term_keys):
+            self._match_terms(layer, norm, tokens, raws)
+        if self._untriggered or not tokens.isdisjoint(self._pattern_keys):
+            self._match_patterns(layer, norm, tokens, raws)
+        for rule in self._validator_rules:
+            self._match_validator(rule, text, raws)
+        if not raws:
+            return Verdict()
+        return self._decide(raws, text, layer, offset, context, findings)
+
+    def _match_terms(self, layer: _Layer, norm: Normalized, tokens: set[str], raws: list[_Raw]) -> None:
+        positions = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(layer.text)]
+        words = [p[0] for p in positions]
+        for index, word in enumerate(words):
+            entries = self._term_index.get(word)
+            if not entries or word in self._allowlist:
+                continue
+            for phrase, rule in entries:
+                last = index + len(phrase)
+                if tuple(words[index:last]) != phrase:
+                    continue
+                start, end = positions[index][1], positions[last - 1][2]
+                raws.append(self._raw(rule, start, end, layer, norm, rule.confidence))
+
+    def _match_patterns(self, layer: _Layer, norm: Normalized, tokens: set[str], raws: list[_Raw]) -> None:
+        selected: dict[str, Rule] = {r.id: r for r in self._untriggered}
+        for token in tokens & self._pattern_keys:
+            for rule in self._pattern_index[token]:
+                selected.setdefault(rule.id, rule)
+        for rule in selected.values():
+            assert rule.compiled is not None
+            try:
+                for found in rule.compiled.finditer(layer.text, timeout=self.settings.pattern_timeout):
+                    if found.end() > found.start():
+                        raws.append(self._raw(rule, found.start(), found.end(), layer, norm, rule.confidence))
+            except TimeoutError:
+                log.warning("pattern timed out and was skipped for this message", extra={"rule": rule.id})
+
+    def _match_validator(self, rule: Rule, text: str, raws: list[_Raw]) -> None:
+        validator = self._validators[rule.validator]
+        try:
+            if not validator.prefilter(text):
+                return
+            options = {**self.settings.validator_options.get(rule.validator, {}), **rule.options}
+            for candidate in validator.find(text, options):
+                if 0 <= candidate.start < candidate.end <= len(text):
+                    confidence = min(rule.confidence, candidate.confidence) if candidate.confidence else rule.confidence
+                    raws.append(_Raw(rule, -1, -1, candidate.start, candidate.end, confidence))
+        except Exception:
+            log.exception("validator failed; the rest of the scan goes on", extra={"rule": rule.id})
+
+    @staticmethod
+    def _raw(rule: Rule, start: int, end: int, layer: _Layer, norm: Normalized, confidence: float) -> _Raw:
+        folded_start, folded_end = layer.to_folded(start, end)
+        orig_start, orig_end = norm.to_original(folded_start, folded_end)
+        return _Raw(rule, start, end, orig_start, orig_end, confidence)
+
+    # -- deciding ---------------------------------------------------------------------------------------
+
+    def _decide(self, raws: list[_Raw], text: str, layer: _Layer, offset: int, context: ScanContext,
+                findings: list[Finding] | None) -> Verdict:
+        counters = [r for r in raws if r.rule.effect is RuleEffect.COUNTER and r.start >= 0]
+        counter_sentences = {_sentence_of(layer.text, r.start) for r in counters} if counters else set()
+        breaches: list[Match] = []
+        welfare: list[Match] = []
+        suppressed: list[tuple[Match, str]] = []
+        seen: set[tuple[str, int, int]] = set()
+        for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start))):
+            rule = raw.rule
+            key = (rule.id, raw.orig_start, raw.orig_end)
+            if key in seen or any(k[0] == rule.id and k[1] <= raw.orig_start and raw.orig_end <= k[2]
+                                  for k in seen):
+                continue
+            seen.add(key)
+            confidence, why_not = self._judge(raw, text, layer, context, counter_sentences)
+            match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
+                          rule.severity, round(confidence, 3), rule.effect)
+            if why_not is None and confidence < self.settings.min_confidence:
+                why_not = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
+            if why_not is not None:
+                if rule.effect is RuleEffect.BREACH:
+                    suppressed.append((match, why_not))
+                status = why_not
+            elif rule.effect is RuleEffect.BREACH:
+                breaches.append(match)
+                status = "breach"
+            elif rule.effect is RuleEffect.WELFARE:
+                welfare.append(match)
+                status = "welfare"
+            else:
+                status = "counter"
+            if findings is not None:
+                findings.append(Finding(match, status))
+        return Verdict(tuple(breaches), tuple(welfare), tuple(suppressed))
+
+    def _judge(self, raw: _Raw, text: str, layer: _Layer, context: ScanContext,
+               counter_sentences: set[int]) -> tuple[float, str | None]:
+        """Return the match's confidence and, when it is withdrawn, why."""
+        rule = raw.rule
+        if rule.audience is AudienceScope.UNDER18 and context.audience is not Audience.UNDER18:
+            return rule.confidence, "applies only where the audience may be under 18"
+        in_layer = raw.start >= 0
+        if in_layer and self._touches_allowlist(layer.text, raw.start, raw.end):
+            return rule.confidence, "allowlisted word"
+        if rule.exceptions and self._in_exception(rule, text, layer, raw):
+            return rule.confidence, "exception phrase"
+        if in_layer and rule.negatable and _negated(layer.text, raw.start, raw.end):
+            return rule.confidence, "negated"
+        if (in_layer and counter_sentences and rule.effect is RuleEffect.BREACH
+                and _sentence_of(layer.text, raw.start) in counter_sentences):
+            return rule.confidence, "counter-speech or quoting to challenge"
+        confidence = raw.confidence
+        ctx = rule.context
+        if ctx.raise_words or ctx.lower_words:
+            window = normalize(text[max(0, raw.orig_start - ctx.window): raw.orig_end + ctx.window]).text
+            near = set(_WORD.findall(window))
+            raised = sum(1 for w in ctx.raise_words if (w in near if " " not in w else w in window))
+            lowered = sum(1 for w in ctx.lower_words if (w in near if " " not in w else w in window))
+            if ctx.require and not raised:
+                return confidence, "needs a context word nearby"
+            confidence = max(0.0, min(1.0, confidence + 0.1 * raised - 0.2 * lowered))
+        return confidence, None
+
+    def _touches_allowlist(self, text: str, start: int, end: int) -> bool:
+        if not self._allowlist:
+            return False
+        left = start
+        while left > 0 and (text[left - 1].isalnum() or text[left - 1] == "'"):
+            left -= 1
+        right = end
+        while right < len(text) and (text[right].isalnum() or text[right] == "'"):
+            right += 1
+        return any(word in self._allowlist for word in _WORD.findall(text[left:right]))
+
+    def _in_exception(self, rule: Rule, text: str, layer: _Layer, raw: _Raw) -> bool:
+        if raw.start >= 0:
+            haystack, start, end = layer.text, raw.start, raw.end
+        else:
+            haystack, start, end = text.lower(), raw.orig_start, raw.orig_end
+        for phrase in rule.exceptions:
+            at = haystack.find(phrase, max(0, start - len(phrase)))
+            while at != -1 and at < end:
+                if (at <= start and end <= at + len(phrase)) or (at < end and start < at + len(phrase)):
+                    return True
+                at = haystack.find(phrase, at + 1)
+        return False
+
+    # -- re-spelling ------------------------------------------------------------------------------------
+
+    def _respell_layer(self, norm: Normalized) -> tuple[_Layer, list[str]]:
+        """Re-spell words that are not English toward the rules' vocabulary, keeping a position map.
+
+        Returns the layer and its words (the same tokens `_WORD` finds, in order).
+        """
+        text = norm.text
+        words = _tokens(text)
+        cache = self._respelled
+        changed = False
+        for word in words:
+            spelled = cache.get(word, "")
+            if spelled == "":
+                spelled = self._respell(word)
+                if len(cache) > _RESPELL_CACHE_LIMIT:
+                    cache.clear()
+                cache[word] = spelled
+            if spelled is not None:
+                changed = True
+                break
+        if not changed:
+            return _Layer(text), words
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        last = 0
+        for found in _WORD.finditer(text):
+            word = found.group()
+            spelled = cache.get(word, "")
+            if spelled == "":
+                spelled = cache[word] = self._respell(word)
+            if spelled is None:
+                continue
+            begin, finish = found.span()
+            pieces.append(text[last:begin])
+            starts.extend(range(last, begin))
+            ends.extend(range(last + 1, begin + 1))
+            pieces.append(spelled)
+            if spelled.replace(" ", "") == word:  # a split: each letter keeps its own position
+                cursor = begin
+                for char in spelled:
+                    if char == " ":
+                        starts.append(cursor)
+                        ends.append(cursor)
+                    else:
+                        starts.append(cursor)
+                        ends.append(cursor + 1)
+                        cursor += 1
+            else:
+                starts.extend([begin] * len(spelled))
+                ends.extend([finish] * len(spelled))
+            last = finish
+        pieces.append(text[last:])
+        starts.extend(range(last, len(text)))
+        ends.extend(range(last + 1, len(text) + 1))
+        respelled = "".join(pieces)
+        return _Layer(respelled, starts, ends), _tokens(respelled)
+
+    def _respell(self, word: str) -> str | None:
+        """The word the rules know that `word` was meant to be, or None to leave it as it is."""
+        vocabulary = self._vocabulary
+        if word in vocabulary or word in self._allowlist or not _ALPHA.match(word):
+            return None
+        if _DOUBLED.search(word):
+            for variant in _squeezed_variants(word):
+                if variant in vocabulary:
+                    return variant
+        if word in self._english or len(word) < 4:
+            return None
+        if word[0] in "ia" and word[1:] in self._vocabulary:  # "ihate": the pronoun or article run in
+            return f"{word[0]} {word[1:]}"
+        corrected = self._correct_typo(word)
+        if corrected is not None:
+            return corrected
+        if len(word) >= _SPLIT_MIN:
+            return self._split_run_together(word)
+        return None
+
+    def _correct_typo(self, word: str) -> str | None:
+        """One deleted, inserted or swapped letter away from a rule word (letters of 5+, or a swap of 4+)."""
+        if len(word) >= 4 and word in self._deletions and len(self._deletions[word]) >= 5:
+            return self._deletions[word]  # a letter missing from the word: the likeliest slip
+        candidates: set[str] = set()
+        if len(word) >= 5:
+            candidates.update(v for v in _deletions(word) if v in self._fuzzy_vocabulary)  # a letter too many
+        for index in range(len(word) - 1):
+            swapped = word[:index] + word[index + 1] + word[index] + word[index + 2:]
+            if swapped in self._fuzzy_vocabulary:
+                candidates.add(swapped)
+        if len(candidates) == 1:
+            return candidates.pop()
+        return None
+
+    def _split_run_together(self, word: str) -> str | None:
+        """Split two words typed without a space, when one of them is a rule word and both are English."""
+        english = self._english
+        for cut in range(2, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if left in self._allowlist or right in self._allowlist:
+                continue
+            if (left in english and right in english and (left in self._vocabulary or right in self._vocabulary)
+                    and min(len(left), len(right)) >= 3):
+                return f"{left} {right}"
+        return None
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of folded text, as `_WORD` finds them (a faster route for ASCII text)."""
+    if not text.isascii():
+        return _WORD.findall(text)
+    words = text.translate(_SPLIT_TABLE).split()
+    if "'" in text:
+        words = [w for w in (w.strip("'") for w in words) if w]
+        return [part for w in words for part in (_WORD.findall(w) if "''" in w else (w,))]
+    return words
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _squeezed_variants(word: str) -> Iterable[str]:
+    """Forms of a word with each doubled letter kept single or double, fewest letters first."""
+    runs = [(m.start(), m.end()) for m in _DOUBLED.finditer(word)][:4]
+    variants = {word}
+    for begin, finish in runs:
+        letter = word[begin]
+        variants = {v.replace(word[begin:finish], letter * n, 1) for v in variants for n in (1, 2)}
+    return sorted(variants, key=len)
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """A negator inside the match or among the few words before it in the same clause."""
+    before = text[max(0, start - 60): start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end():]
+    words = _WORD.findall(before)[-_NEGATION_LOOKBACK:]
+    return any(w in NEGATORS for w in words) or any(w in NEGATORS for w in _WORD.findall(text[start:end]))
+
+
+def _sentence_of(text: str, position: int) -> int:
+    """The index of the sentence holding `position`; punctuation inside quotes does not end a sentence."""
+    masked = text
+    for quoted in _QUOTED.finditer(text):
+        inner = quoted.group()
+        masked = masked[: quoted.start()] + _SENTENCE_END.sub(lambda m: " " * len(m.group()), inner) \
+            + masked[quoted.end():]
+    return sum(1 for m in _SENTENCE_END.finditer(masked, 0, position) if m.end() <= position)
+
+
+def _position(match: Match) -> tuple[int, int]:
+    return match.start, match.end
+
+
+@lru_cache(maxsize=1)
+def load_default_scanner() -> Scanner:
+    """The scanner over the built-in rule packs (cached: build once per process)."""
+    return Scanner.from_directories()

@@ -1,0 +1,58 @@
+"""Each folding feature alone: the folded text is right and every span leads back to the original characters."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.normalize import normalize
+
+
+def _original_of(text: str, folded_word: str) -> str:
+    """The original characters behind the first occurrence of `folded_word` in the folded text."""
+    norm = normalize(text)
+    at = norm.text.index(folded_word)
+    start, end = norm.to_original(at, at + len(folded_word))
+    return text[start:end]
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "original"),
+    [
+        ("you absolute \u0455\u0445\u0456t", "sxit", "\u0455\u0445\u0456t"),  # Cyrillic look-alikes
+        ("\u03b1\u03c1\u03b5 you ok", "ape", "\u03b1\u03c1\u03b5"),  # Greek look-alikes
+        ("what a \uff4a\uff45\uff52\uff4b", "jerk", "\uff4a\uff45\uff52\uff4b"),  # fullwidth
+        ("total \U0001d41f\U0001d42e\U0001d41c\U0001d424 up", "fuck", "\U0001d41f\U0001d42e\U0001d41c\U0001d424"),
+        ("sh\u200bi\u200dt happens", "shit", "sh\u200bi\u200dt"),  # zero-width joiners inside
+        ("well f u c k that", "fuck", "f u c k"),  # spaced letters
+        ("well f.u.c.k that", "fuck", "f.u.c.k"),  # dotted letters
+        ("b-i-t-c-h please", "bitch", "b-i-t-c-h"),
+        ("I h4te it", "hate", "h4te"),  # leetspeak
+        ("$h1t", "shit", "$h1t"),
+        ("it was sooooo bad", "soo", "sooooo"),  # stretched letters keep two
+        ("caf\u00e9 cr\u00e8me", "cafe", "caf\u00e9"),  # accents
+        ("Z\u0334\u0322a\u0336l\u0337g\u0335o text", "zalgo", "Z\u0334\u0322a\u0336l\u0337g\u0335o"),  # mark floods
+        ("\ufb01ne by me", "fine", "\ufb01ne"),  # a ligature: two letters from one character
+    ],
+)
+def test_folding_maps_back_to_the_original(text: str, word: str, original: str) -> None:
+    assert word in normalize(text).text
+    assert _original_of(text, word) == original
+
+
+def test_plain_ascii_is_only_lowercased_and_positions_are_kept() -> None:
+    norm = normalize("Meet at the Union at 7pm, room 2.05")
+    assert norm.text == "meet at the union at 7pm, room 2.05"
+    assert norm.to_original(8, 17) == (8, 17)
+
+
+@pytest.mark.parametrize("text", ["meet at 10am", "the 2nd floor", "3.11.7", "room G.23", "£12.50", "mp3 files"])
+def test_times_ordinals_and_versions_are_not_leetspeak(text: str) -> None:
+    assert normalize(text).text == text.lower()
+
+
+def test_ordinary_words_with_double_letters_are_untouched() -> None:
+    assert normalize("good call, see you all soon").text == "good call, see you all soon"
+
+
+def test_a_normal_sentence_with_single_letter_words_is_not_joined() -> None:
+    assert normalize("I am a fan").text == "i am a fan"
