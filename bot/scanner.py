@@ -9,6 +9,7 @@ allowlist withdraw matches; every match is reported as a span of the original te
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import time
@@ -43,6 +44,7 @@ NEGATORS = frozenset({
 _NEGATION_LOOKBACK = 4  # words before a match that a negator may stand in
 _SPLIT_MIN = 6  # run-together words are only split when the token is at least this long
 _RESPELL_CACHE_LIMIT = 200_000
+_MAX_MATCHES_PER_MESSAGE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,25 +287,26 @@ class Scanner:
     def _decide(self, raws: list[_Raw], text: str, layer: _Layer, offset: int, context: ScanContext,
                 findings: list[Finding] | None) -> Verdict:
         counters = [r for r in raws if r.rule.effect is RuleEffect.COUNTER and r.start >= 0]
-        counter_sentences = {_sentence_of(layer.text, r.start) for r in counters} if counters else set()
+        sentences = _SentenceMap(layer.text) if counters else None
+        counter_sentences = {sentences.index_of(r.start) for r in counters} if sentences else set()
         breaches: list[Match] = []
         welfare: list[Match] = []
         suppressed: list[tuple[Match, str]] = []
-        seen: set[tuple[str, int, int]] = set()
+        reach: dict[str, int] = {}  # per rule, the furthest end kept so far: nested repeats are dropped
         for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start))):
             rule = raw.rule
-            key = (rule.id, raw.orig_start, raw.orig_end)
-            if key in seen or any(k[0] == rule.id and k[1] <= raw.orig_start and raw.orig_end <= k[2]
-                                  for k in seen):
+            if raw.orig_end <= reach.get(rule.id, -1):
                 continue
-            seen.add(key)
-            confidence, why_not = self._judge(raw, text, layer, context, counter_sentences)
+            reach[rule.id] = raw.orig_end
+            if len(breaches) >= _MAX_MATCHES_PER_MESSAGE:
+                break  # a message with this many breaches is plainly flagged; more spans add nothing
+            confidence, why_not = self._judge(raw, text, layer, context, sentences, counter_sentences)
             match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
                           rule.severity, round(confidence, 3), rule.effect)
             if why_not is None and confidence < self.settings.min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
             if why_not is not None:
-                if rule.effect is RuleEffect.BREACH:
+                if rule.effect is RuleEffect.BREACH and len(suppressed) < _MAX_MATCHES_PER_MESSAGE:
                     suppressed.append((match, why_not))
                 status = why_not
             elif rule.effect is RuleEffect.BREACH:
@@ -319,7 +322,7 @@ class Scanner:
         return Verdict(tuple(breaches), tuple(welfare), tuple(suppressed))
 
     def _judge(self, raw: _Raw, text: str, layer: _Layer, context: ScanContext,
-               counter_sentences: set[int]) -> tuple[float, str | None]:
+               sentences: _SentenceMap | None, counter_sentences: set[int]) -> tuple[float, str | None]:
         """Return the match's confidence and, when it is withdrawn, why."""
         rule = raw.rule
         if rule.audience is AudienceScope.UNDER18 and context.audience is not Audience.UNDER18:
@@ -331,8 +334,8 @@ class Scanner:
             return rule.confidence, "exception phrase"
         if in_layer and rule.negatable and _negated(layer.text, raw.start, raw.end):
             return rule.confidence, "negated"
-        if (in_layer and counter_sentences and rule.effect is RuleEffect.BREACH
-                and _sentence_of(layer.text, raw.start) in counter_sentences):
+        if (in_layer and sentences is not None and rule.effect is RuleEffect.BREACH
+                and sentences.index_of(raw.start) in counter_sentences):
             return rule.confidence, "counter-speech or quoting to challenge"
         confidence = raw.confidence
         ctx = rule.context
@@ -512,14 +515,23 @@ def _negated(text: str, start: int, end: int) -> bool:
     return any(w in NEGATORS for w in words) or any(w in NEGATORS for w in _WORD.findall(text[start:end]))
 
 
-def _sentence_of(text: str, position: int) -> int:
-    """The index of the sentence holding `position`; punctuation inside quotes does not end a sentence."""
-    masked = text
-    for quoted in _QUOTED.finditer(text):
-        inner = quoted.group()
-        masked = masked[: quoted.start()] + _SENTENCE_END.sub(lambda m: " " * len(m.group()), inner) \
-            + masked[quoted.end():]
-    return sum(1 for m in _SENTENCE_END.finditer(masked, 0, position) if m.end() <= position)
+class _SentenceMap:
+    """Where the sentences of a text end; punctuation inside quotes does not end a sentence."""
+
+    __slots__ = ("_ends",)
+
+    def __init__(self, text: str) -> None:
+        quoted = [(q.start(), q.end()) for q in _QUOTED.finditer(text)]  # in order, not overlapping
+        quote_starts = [begin for begin, _ in quoted]
+        self._ends = []
+        for mark in _SENTENCE_END.finditer(text):
+            at = bisect.bisect_left(quote_starts, mark.start()) - 1
+            if at < 0 or not mark.start() < quoted[at][1]:
+                self._ends.append(mark.end())
+
+    def index_of(self, position: int) -> int:
+        """The number of the sentence holding `position` (0 for the first)."""
+        return bisect.bisect_right(self._ends, position)
 
 
 def _position(match: Match) -> tuple[int, int]:
