@@ -184,3 +184,23 @@ def test_a_pattern_that_backtracks_without_nesting_is_caught_by_the_probe(tmp_pa
             "    pattern: '(?:a|aa)+$'\n")
     with pytest.raises(RulePackError, match="backtracks catastrophically"):
         load_rule_set([_write(tmp_path, body)], validator_names=[])
+
+
+@pytest.mark.timeout(20)  # unguarded, this pattern would backtrack for years on the text below
+def test_a_slow_pattern_that_got_past_the_checks_cannot_stall_a_scan(tmp_path: Path) -> None:
+    import dataclasses
+
+    import regex
+
+    from bot.scanner import ScannerSettings
+
+    (tmp_path / "machinery.yaml").write_text(PACK, encoding="utf-8")
+    rule_set = load_rule_set([tmp_path], validator_names=[])
+    honest = next(r for r in rule_set.rules if r.id == "test.hate")
+    # Built by hand to skip the loader's checks: exponential backtracking on a run of "a" with no "b".
+    slow = dataclasses.replace(honest, id="test.slow", compiled=regex.compile(r"(?:a|aa)+b"), triggers=("hate",))
+    rule_set = dataclasses.replace(rule_set, packs=(dataclasses.replace(rule_set.packs[0],
+                                                                        rules=(*rule_set.packs[0].rules, slow)),))
+    scanner = Scanner(rule_set, ScannerSettings(pattern_timeout=0.05), validators={})
+    verdict = scanner.scan("I hate wizards " + "a" * 60)
+    assert [m.rule_id for m in verdict.matches] == ["test.hate"]
