@@ -1,0 +1,280 @@
+"""Named validators for personal data (clause 5.5.5): each finds candidate spans cheaply and confirms them
+with a library (phonenumbers, python-stdnum) or a precise format, in the manner of Presidio's recognizers.
+
+Validators read the ORIGINAL message text and return spans in it. `prefilter` is a cheap test that most
+messages fail, so `find` runs on few of them. Context words ("born", "student number") are the rule's business
+and are checked by the scanner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+
+_DIGIT = re.compile(r"\d")
+_SEVEN_DIGITS = re.compile(r"\d(?:[\s\-().\u00a0/]{0,3}\d){6}")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A confirmed span of the original text, what it is and how sure the validator is."""
+
+    start: int
+    end: int
+    label: str
+    confidence: float
+
+
+class Validator(Protocol):
+    """A recognizer of one kind of personal data."""
+
+    name: str
+
+    def prefilter(self, text: str) -> bool:
+        """Cheap: can this text hold a candidate at all?"""
+        ...
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Every confirmed candidate in `text`."""
+        ...
+
+
+def _has_seven_digits(text: str) -> bool:
+    return _DIGIT.search(text) is not None and _SEVEN_DIGITS.search(text) is not None
+
+
+class PhoneValidator:
+    """Phone numbers in UK and international formats, parsed by Google's libphonenumber port."""
+
+    name = "phone"
+
+    def prefilter(self, text: str) -> bool:
+        """At least seven digits close together."""
+        return _has_seven_digits(text)
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Numbers libphonenumber calls valid, or possible and written like a phone number."""
+        region = str(options.get("region", "GB"))
+        found: list[Candidate] = []
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
+            raw = match.raw_string
+            digits = re.sub(r"\D", "", raw)
+            if phonenumbers.is_valid_number(match.number):
+                found.append(Candidate(match.start, match.end, "phone number", 0.95))
+            elif (raw.lstrip("(").startswith(("+", "00", "0")) and len(digits) >= 10
+                  and phonenumbers.is_possible_number(match.number)):
+                # Written like a number (a leading 0 or +) even if its range is unassigned, e.g. 07700 900xxx.
+                found.append(Candidate(match.start, match.end, "phone number", 0.85))
+        return found
+
+
+class EmailValidator:
+    """Email addresses."""
+
+    name = "email"
+    _pattern = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+                          r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
+
+    def prefilter(self, text: str) -> bool:
+        """An @ sign."""
+        return "@" in text
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Addresses with a local part, a domain and a top-level domain."""
+        return [Candidate(m.start(), m.end(), "email address", 0.95) for m in self._pattern.finditer(text)]
+
+
+_POSTCODE = (r"(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
+             r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})")
+
+
+class PostcodeValidator:
+    """Full UK postcodes (outward and inward code), e.g. LE1 7RH."""
+
+    name = "postcode"
+    _pattern = re.compile(rf"(?<![A-Za-z0-9]){_POSTCODE}(?![A-Za-z0-9])", re.IGNORECASE)
+
+    def prefilter(self, text: str) -> bool:
+        """A digit."""
+        return _DIGIT.search(text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Postcodes in the Royal Mail format; lowercase ones are less certain."""
+        return [Candidate(m.start(), m.end(), "postcode", 0.9 if m.group().isupper() else 0.7)
+                for m in self._pattern.finditer(text)]
+
+
+_STREET_TYPES = ("Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Cres|Place|Pl|Terrace|Grove|"
+                 "Court|Ct|Gardens|Gdns|Square|Sq|Hill|Walk|Mews|Row|Parade|Rise|View|Boulevard|Green")
+
+
+class StreetAddressValidator:
+    """A house number and a capitalised street name ending in a street type, e.g. "14 Victoria Road"."""
+
+    name = "street_address"
+    _pattern = re.compile(
+        rf"(?<![\w.,:£$])(?:(?:Flat|Apartment|Apt)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
+        rf"(?:(?!Minute|Min|Mins|Minutes|Hour|Hours|Second|Mile|Miles)[A-Z][a-z'\-]+\s+){{1,3}}"
+        rf"(?:{_STREET_TYPES})\b\.?"
+        rf"(?:,?\s+{_POSTCODE})?"
+    )
+
+    def prefilter(self, text: str) -> bool:
+        """A digit."""
+        return _DIGIT.search(text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Addresses; with a postcode attached they are near certain."""
+        return [Candidate(m.start(), m.end(), "street address", 0.9 if re.search(r"\d[A-Z]{2}$", m.group())
+                          else 0.75) for m in self._pattern.finditer(text)]
+
+
+class NationalInsuranceValidator:
+    """UK National Insurance numbers (HMRC's letter rules: no D, F, I, Q, U, V; no BG, GB, NK, KN, TN, NT, ZZ)."""
+
+    name = "ni_number"
+    _pattern = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
+                          r"([A-D])(?![A-Za-z0-9])", re.IGNORECASE)
+    _invalid_prefixes = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+
+    def prefilter(self, text: str) -> bool:
+        """Six digits close together."""
+        return _DIGIT.search(text) is not None and re.search(r"\d\s?\d\s?\d\s?\d\s?\d\s?\d", text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Numbers in the NI format with an allowed prefix."""
+        return [Candidate(m.start(), m.end(), "National Insurance number", 0.9)
+                for m in self._pattern.finditer(text) if m.group(1).upper() not in self._invalid_prefixes]
+
+
+class SortCodeAccountValidator:
+    """A bank sort code (12-34-56) with an eight-digit account number near it."""
+
+    name = "sort_code_account"
+    _sort_code = re.compile(r"(?<![\d-])\d{2}[-\s]\d{2}[-\s]\d{2}(?![\d-])")
+    _account = re.compile(r"(?<!\d)\d{8}(?!\d)")
+
+    def prefilter(self, text: str) -> bool:
+        """Eight digits in a row."""
+        return _DIGIT.search(text) is not None and self._account.search(text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """The sort code and account number together, as one span."""
+        found = []
+        for code in self._sort_code.finditer(text):
+            window_start, window_end = max(0, code.start() - 60), min(len(text), code.end() + 60)
+            for account in self._account.finditer(text, window_start, window_end):
+                start, end = min(code.start(), account.start()), max(code.end(), account.end())
+                found.append(Candidate(start, end, "bank sort code and account number", 0.9))
+                break
+        return found
+
+
+class PaymentCardValidator:
+    """Payment card numbers: 13 to 19 digits with a known issuer prefix and a valid Luhn check digit."""
+
+    name = "payment_card"
+    _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+    _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
+                         r"|35|5[06-9]|6\d)")
+
+    def prefilter(self, text: str) -> bool:
+        """Thirteen digits close together."""
+        return _DIGIT.search(text) is not None and re.search(r"\d(?:[ -]?\d){12}", text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Card numbers that pass the Luhn check (python-stdnum)."""
+        found = []
+        for match in self._pattern.finditer(text):
+            digits = re.sub(r"\D", "", match.group())
+            if self._issuer.match(digits) and luhn.is_valid(digits) and len(set(digits)) > 1:
+                found.append(Candidate(match.start(), match.end(), "payment card number", 0.95))
+        return found
+
+
+class IbanValidator:
+    """International bank account numbers, checked with python-stdnum."""
+
+    name = "iban"
+    _pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+
+    def prefilter(self, text: str) -> bool:
+        """Two capital letters then two digits."""
+        return re.search(r"[A-Z]{2}\d{2}", text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """IBANs whose check digits are right."""
+        found = []
+        for match in self._pattern.finditer(text):
+            candidate = match.group().rstrip()
+            if stdnum_iban.is_valid(candidate):
+                found.append(Candidate(match.start(), match.start() + len(candidate), "IBAN", 0.95))
+        return found
+
+
+class StudentNumberValidator:
+    """Student numbers; the pattern is a setting (NUDGEBOT_STUDENT_NUMBER_PATTERN), by default nine digits.
+
+    A bare number proves little, so the rule pack requires a context word such as "student number".
+    """
+
+    name = "student_number"
+    default_pattern = r"(?<![\d-])\d{9}(?![\d-])"
+    _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
+
+    def prefilter(self, text: str) -> bool:
+        """A digit."""
+        return _DIGIT.search(text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Numbers matching the configured pattern."""
+        source = str(options.get("pattern") or self.default_pattern)
+        pattern = self._compiled.get(source)
+        if pattern is None:
+            pattern = self._compiled[source] = re.compile(source)
+        return [Candidate(m.start(), m.end(), "student number", 0.8) for m in pattern.finditer(text)
+                if m.end() > m.start()]
+
+
+_MONTHS = ("Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+           "|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?")
+
+
+class DateOfBirthValidator:
+    """Full dates with a year (12/03/2004, 12 March 2004, March 12th 2004); the pack requires birth context."""
+
+    name = "date_of_birth"
+    _pattern = re.compile(
+        rf"(?<![\d/.-])(?:[0-3]?\d[/.-][01]?\d[/.-](?:19|20)?\d\d"
+        rf"|[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+(?:19|20)\d\d"
+        rf"|(?:{_MONTHS})\.?\s+[0-3]?\d(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)(?![\d/.-])",
+        re.IGNORECASE,
+    )
+
+    def prefilter(self, text: str) -> bool:
+        """A digit."""
+        return _DIGIT.search(text) is not None
+
+    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
+        """Dates whose day and month are in range."""
+        found = []
+        for match in self._pattern.finditer(text):
+            numeric = re.fullmatch(r"([0-3]?\d)[/.-]([01]?\d)[/.-]\d+", match.group())
+            if numeric and not (1 <= int(numeric.group(1)) <= 31 and 1 <= int(numeric.group(2)) <= 12):
+                continue
+            found.append(Candidate(match.start(), match.end(), "date of birth", 0.85))
+        return found
+
+
+VALIDATORS: Mapping[str, Validator] = {
+    v.name: v for v in (PhoneValidator(), EmailValidator(), PostcodeValidator(), StreetAddressValidator(),
+                        NationalInsuranceValidator(), SortCodeAccountValidator(), PaymentCardValidator(),
+                        IbanValidator(), StudentNumberValidator(), DateOfBirthValidator())
+}
