@@ -31,13 +31,13 @@ _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _PATTERN_WORD = re.compile(r"(?<![\\\w{])[a-z]{3,}(?![\w}])")
 _PACK_KEYS = {"pack", "description", "defaults", "lexicons", "allowlist", "rules"}
-_DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy"}
+_DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind"}
 _RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "validator", "options",
                               "description", "exceptions", "context", "examples", "enabled"}
 _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
-# Shapes that make a backtracking engine take exponential time: a quantified group that itself ends in an
-# unbounded quantifier, e.g. (a+)+, (\w*)*, (x+y?)+.
-_NESTED_QUANTIFIER = re.compile(r"\((?:\?:)?[^()]*(?:[+*]|\{\d*,\})\)\??(?:[+*]|\{\d*,\})")
+# Shapes that make a backtracking engine take exponential time: a quantified group, with no alternatives, that
+# itself ends in an unbounded quantifier, e.g. (a+)+, (\w*)*. Subtler cases are caught by the timed probe.
+_NESTED_QUANTIFIER = re.compile(r"\((?:\?:)?[^()|]*(?:[+*]|\{\d*,\})\)\??(?:[+*]|\{\d*,\})")
 _PROBE_TIMEOUT = 0.05
 PATTERN_TIMEOUT = 0.05  # seconds per regex call while scanning; a pattern that needs longer is cut off
 
@@ -122,9 +122,17 @@ class RuleSet:
         return tuple(rule for pack in self.packs for rule in pack.rules)
 
 
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
+
+
 def fold(phrase: str) -> str:
-    """Fold a term, exception or trigger the same way messages are folded, so they compare equal."""
+    """Fold an exception or lexicon entry the same way messages are folded, so they compare equal."""
     return " ".join(normalize(phrase).text.split())
+
+
+def fold_words(phrase: str) -> str:
+    """Fold a term or trigger into the words the scanner sees ("sci-hub" becomes "sci hub")."""
+    return " ".join(_TOKEN.findall(normalize(phrase).text))
 
 
 def pack_files(directory: Path) -> list[Path]:
@@ -297,7 +305,7 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
     category = setting("category")
     if not isinstance(category, str) or not category.strip():
         raise RulePackError(source, "missing 'category' (say what kind of breach this is)", rule_id)
-    kind = _enum(RuleKind, raw.get("kind", ""), source, rule_id, "kind")
+    kind = _enum(RuleKind, setting("kind", ""), source, rule_id, "kind")
     severity = _enum(Severity, setting("severity", "medium"), source, rule_id, "severity")
     audience = _enum(AudienceScope, setting("audience", "any"), source, rule_id, "audience")
     effect = _enum(RuleEffect, setting("effect", "breach"), source, rule_id, "effect")
@@ -318,8 +326,8 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
         "examples_no_match": _string_list(examples.get("no_match"), source, "examples.no_match", rule_id),
     }
     if kind is RuleKind.TERMS:
-        terms = tuple(dict.fromkeys(t for t in (fold(t) for t in _string_list(raw.get("terms"), source,
-                                                                                  "terms", rule_id)) if t))
+        terms = tuple(dict.fromkeys(t for t in (fold_words(t) for t in _string_list(raw.get("terms"), source,
+                                                                                        "terms", rule_id)) if t))
         if not terms:
             raise RulePackError(source, "a terms rule needs a non-empty 'terms' list", rule_id)
         return Rule(**common, terms=terms)
@@ -327,6 +335,8 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
         pattern = raw.get("pattern")
         if not isinstance(pattern, str) or not pattern.strip():
             raise RulePackError(source, "a pattern rule needs a 'pattern'", rule_id)
+        # A long pattern may be written over several lines: each is stripped and they are joined with nothing.
+        pattern = "".join(line.strip() for line in pattern.splitlines())
         expanded = expand_placeholders(pattern, lexicons, source, rule_id)
         try:
             compiled = regex.compile(expanded)
@@ -358,9 +368,9 @@ def _expand_triggers(raw: Sequence[str], lexicons: Mapping[str, tuple[str, ...]]
             name = placeholder.group(1)
             if name not in lexicons:
                 raise RulePackError(source, f"trigger uses unknown lexicon {{{name}}}", rule_id)
-            triggers.extend(lexicons[name])
+            triggers.extend(fold_words(word) for word in lexicons[name])
         else:
-            folded = fold(item)
+            folded = fold_words(item)
             if folded:
                 triggers.append(folded)
     return tuple(dict.fromkeys(triggers))

@@ -33,15 +33,16 @@ _SPLIT_TABLE = str.maketrans({chr(c): " " for c in range(128)
                               if not (chr(c).isalnum() or chr(c) == "'")})
 _ALPHA = re.compile(r"^[a-z]+$")
 _DOUBLED = re.compile(r"([a-z])\1+")
-_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\bbut\b|\bhowever\b")
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\b(?:but|however|that|because|though|although)\b")
 _SENTENCE_END = re.compile(r"[.!?\n]+")
+_CLAUSE_PUNCTUATION = re.compile(r"[,;:]")
 _QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
 NEGATORS = frozenset({
     "not", "no", "never", "nor", "neither", "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "isn't",
     "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "werent", "won't", "wont", "can't", "cant",
     "cannot", "shouldn't", "shouldnt", "wouldn't", "wouldnt", "mustn't", "mustnt", "ain't", "aint", "hardly",
 })
-_NEGATION_LOOKBACK = 4  # words before a match that a negator may stand in
+_NEGATION_LOOKBACK = 3  # words before a match that a negator may stand in
 _SPLIT_MIN = 6  # run-together words are only split when the token is at least this long
 _RESPELL_CACHE_LIMIT = 200_000
 _MAX_MATCHES_PER_MESSAGE = 50
@@ -133,7 +134,7 @@ class Scanner:
         fuzzy_vocabulary: set[str] = set()
         for words in rule_set.lexicons.values():
             for phrase in words:
-                vocabulary.update(phrase.split())
+                vocabulary.update(_WORD.findall(phrase))
         for rule in rule_set.rules:
             if rule.exceptions:
                 self._exceptions[rule.id] = rule.exceptions
@@ -148,6 +149,8 @@ class Scanner:
                 vocabulary.update(pattern_words(rule.pattern))
                 if rule.triggers:
                     for trigger in rule.triggers:
+                        if not trigger:
+                            continue
                         first = trigger.split()[0]
                         self._pattern_index.setdefault(first, [])
                         if rule not in self._pattern_index[first]:
@@ -288,7 +291,6 @@ class Scanner:
                 findings: list[Finding] | None) -> Verdict:
         counters = [r for r in raws if r.rule.effect is RuleEffect.COUNTER and r.start >= 0]
         sentences = _SentenceMap(layer.text) if counters else None
-        counter_sentences = {sentences.index_of(r.start) for r in counters} if sentences else set()
         breaches: list[Match] = []
         welfare: list[Match] = []
         suppressed: list[tuple[Match, str]] = []
@@ -300,7 +302,7 @@ class Scanner:
             reach[rule.id] = raw.orig_end
             if len(breaches) >= _MAX_MATCHES_PER_MESSAGE:
                 break  # a message with this many breaches is plainly flagged; more spans add nothing
-            confidence, why_not = self._judge(raw, text, layer, context, sentences, counter_sentences)
+            confidence, why_not = self._judge(raw, text, layer, context, sentences, counters)
             match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
                           rule.severity, round(confidence, 3), rule.effect)
             if why_not is None and confidence < self.settings.min_confidence:
@@ -322,7 +324,7 @@ class Scanner:
         return Verdict(tuple(breaches), tuple(welfare), tuple(suppressed))
 
     def _judge(self, raw: _Raw, text: str, layer: _Layer, context: ScanContext,
-               sentences: _SentenceMap | None, counter_sentences: set[int]) -> tuple[float, str | None]:
+               sentences: _SentenceMap | None, counters: list[_Raw]) -> tuple[float, str | None]:
         """Return the match's confidence and, when it is withdrawn, why."""
         rule = raw.rule
         if rule.audience is AudienceScope.UNDER18 and context.audience is not Audience.UNDER18:
@@ -335,7 +337,7 @@ class Scanner:
         if in_layer and rule.negatable and _negated(layer.text, raw.start, raw.end):
             return rule.confidence, "negated"
         if (in_layer and sentences is not None and rule.effect is RuleEffect.BREACH
-                and sentences.index_of(raw.start) in counter_sentences):
+                and any(sentences.challenges(layer.text, counter, raw) for counter in counters)):
             return rule.confidence, "counter-speech or quoting to challenge"
         confidence = raw.confidence
         ctx = rule.context
@@ -346,19 +348,23 @@ class Scanner:
             lowered = sum(1 for w in ctx.lower_words if (w in near if " " not in w else w in window))
             if ctx.require and not raised:
                 return confidence, "needs a context word nearby"
-            confidence = max(0.0, min(1.0, confidence + 0.1 * raised - 0.2 * lowered))
+            confidence = max(0.0, min(1.0, confidence + 0.1 * raised - 0.3 * lowered))
         return confidence, None
 
     def _touches_allowlist(self, text: str, start: int, end: int) -> bool:
+        """Whether the match begins or ends inside an allowlisted word ("cock" in "cocktail")."""
         if not self._allowlist:
             return False
-        left = start
+        return self._word_at(text, start) in self._allowlist or self._word_at(text, end - 1) in self._allowlist
+
+    @staticmethod
+    def _word_at(text: str, position: int) -> str:
+        left = right = position
         while left > 0 and (text[left - 1].isalnum() or text[left - 1] == "'"):
             left -= 1
-        right = end
         while right < len(text) and (text[right].isalnum() or text[right] == "'"):
             right += 1
-        return any(word in self._allowlist for word in _WORD.findall(text[left:right]))
+        return text[left:right]
 
     def _in_exception(self, rule: Rule, text: str, layer: _Layer, raw: _Raw) -> bool:
         if raw.start >= 0:
@@ -516,22 +522,32 @@ def _negated(text: str, start: int, end: int) -> bool:
 
 
 class _SentenceMap:
-    """Where the sentences of a text end; punctuation inside quotes does not end a sentence."""
+    """Sentences and quotations of a text; punctuation inside quotes does not end a sentence."""
 
-    __slots__ = ("_ends",)
+    __slots__ = ("_ends", "_quote_starts", "_quoted")
 
     def __init__(self, text: str) -> None:
-        quoted = [(q.start(), q.end()) for q in _QUOTED.finditer(text)]  # in order, not overlapping
-        quote_starts = [begin for begin, _ in quoted]
-        self._ends = []
-        for mark in _SENTENCE_END.finditer(text):
-            at = bisect.bisect_left(quote_starts, mark.start()) - 1
-            if at < 0 or not mark.start() < quoted[at][1]:
-                self._ends.append(mark.end())
+        self._quoted = [(q.start(), q.end()) for q in _QUOTED.finditer(text)]  # in order, not overlapping
+        self._quote_starts = [begin for begin, _ in self._quoted]
+        self._ends = [mark.end() for mark in _SENTENCE_END.finditer(text) if not self._in_quote(mark.start())]
+
+    def _in_quote(self, position: int) -> bool:
+        at = bisect.bisect_right(self._quote_starts, position) - 1
+        return at >= 0 and position < self._quoted[at][1]
 
     def index_of(self, position: int) -> int:
         """The number of the sentence holding `position` (0 for the first)."""
         return bisect.bisect_right(self._ends, position)
+
+    def challenges(self, text: str, counter: _Raw, breach: _Raw) -> bool:
+        """Whether a counter cue covers a breach: the breach is quoted in the cue's sentence, or sits in the
+        same clause with no comma, semicolon or colon between them ("stop posting, you <slur>" is not covered)."""
+        if self.index_of(counter.start) != self.index_of(breach.start):
+            return False
+        if self._in_quote(breach.start):
+            return True
+        gap = text[min(counter.end, breach.end): max(counter.start, breach.start)]
+        return not _CLAUSE_PUNCTUATION.search(gap)
 
 
 def _position(match: Match) -> tuple[int, int]:
