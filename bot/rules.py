@@ -8,6 +8,7 @@ what a rule leaves out, in the manner of python-discord's filter lists.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -30,7 +31,7 @@ _CLAUSE_ID = re.compile(r"^\d+(?:\.\d+){1,2}$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _PATTERN_WORD = re.compile(r"(?<![\\\w{])[a-z]{3,}(?![\w}])")
-_PACK_KEYS = {"pack", "description", "defaults", "lexicons", "allowlist", "rules"}
+_PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules"}
 _DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind"}
 _RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "validator", "options",
                               "description", "exceptions", "context", "examples", "enabled"}
@@ -38,7 +39,7 @@ _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
 # Shapes that make a backtracking engine take exponential time: a quantified group, with no alternatives, that
 # itself ends in an unbounded quantifier, e.g. (a+)+, (\w*)*. Subtler cases are caught by the timed probe.
 _NESTED_QUANTIFIER = re.compile(r"\((?:\?:)?[^()|]*(?:[+*]|\{\d*,\})\)\??(?:[+*]|\{\d*,\})")
-_PROBE_TIMEOUT = 0.05
+_PROBE_LIMIT = 0.5
 PATTERN_TIMEOUT = 0.05  # seconds per regex call while scanning; a pattern that needs longer is cut off
 
 
@@ -115,6 +116,7 @@ class RuleSet:
     packs: tuple[RulePack, ...]
     lexicons: Mapping[str, tuple[str, ...]]
     allowlist: frozenset[str]
+    macros: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -149,35 +151,60 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     for directory in directories:
         raw_packs.extend((path, _read_yaml(path)) for path in pack_files(directory))
     lexicons: dict[str, tuple[str, ...]] = {}
-    lexicon_sources: dict[str, str] = {}
+    macros: dict[str, str] = {}
+    sources: dict[str, str] = {}
     allowlist: set[str] = set()
     for path, data in raw_packs:
-        for name, words in _lexicons_of(path, data).items():
-            if name in lexicons:
-                raise RulePackError(str(path), f"lexicon {name!r} is already defined in {lexicon_sources[name]}")
-            lexicons[name] = words
-            lexicon_sources[name] = str(path)
+        named = [*((n, w) for n, w in _lexicons_of(path, data).items()),
+                 *((n, m) for n, m in _macros_of(path, data).items())]
+        for name, value in named:
+            if name in sources:
+                raise RulePackError(str(path), f"{{{name}}} is already defined in {sources[name]}")
+            sources[name] = str(path)
+            if isinstance(value, str):
+                macros[name] = value
+            else:
+                lexicons[name] = value
         allowlist.update(_allowlist_of(path, data))
+    for name, macro in macros.items():  # a macro may use lexicons; check it compiles on its own
+        try:
+            regex.compile(expand_placeholders(macro, lexicons, sources[name], f"macro {name}", macros))
+        except regex.error as exc:
+            raise RulePackError(sources[name], f"macro {{{name}}} does not compile: {exc}") from None
     known_validators = set(validator_names) if validator_names is not None else None
     packs: list[RulePack] = []
     seen_ids: dict[str, str] = {}
     for path, data in raw_packs:
-        pack = _build_pack(path, data, lexicons, known_validators)
+        pack = _build_pack(path, data, lexicons, macros, known_validators)
         for rule in pack.rules:
             if rule.id in seen_ids:
                 raise RulePackError(str(path), f"rule id already used in {seen_ids[rule.id]}", rule.id)
             seen_ids[rule.id] = str(path)
         packs.append(pack)
-    return RuleSet(tuple(packs), lexicons, frozenset(allowlist))
+    return RuleSet(tuple(packs), lexicons, frozenset(allowlist), macros)
 
 
-def expand_placeholders(pattern: str, lexicons: Mapping[str, Sequence[str]], path: str, rule_id: str) -> str:
-    """Replace each {lexicon} in a pattern by an alternation of its words, longest first."""
+def expand_macros(pattern: str, macros: Mapping[str, str]) -> str:
+    """Replace each {macro} by its regex fragment (macros may name other macros, a few levels deep)."""
+    for _ in range(4):
+        expanded = _PLACEHOLDER.sub(lambda m: f"(?:{macros[m.group(1)]})" if m.group(1) in macros
+                                    else m.group(0), pattern)
+        if expanded == pattern:
+            break
+        pattern = expanded
+    return pattern
+
+
+def expand_placeholders(pattern: str, lexicons: Mapping[str, Sequence[str]], path: str, rule_id: str,
+                        macros: Mapping[str, str] | None = None) -> str:
+    """Replace each {macro} by its regex and each {lexicon} by an alternation of its words, longest first."""
+    if macros:
+        pattern = expand_macros(pattern, macros)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in lexicons:
-            raise RulePackError(path, f"pattern uses unknown lexicon {{{name}}}", rule_id)
+            raise RulePackError(path, f"pattern uses unknown lexicon or macro {{{name}}}", rule_id)
         words = sorted(lexicons[name], key=len, reverse=True)
         return "(?:" + "|".join(regex.escape(w).replace("\\ ", r"\s+") for w in words) + ")"
 
@@ -190,14 +217,27 @@ def pattern_words(pattern: str) -> set[str]:
 
 
 def check_pattern_safety(compiled: regex.Pattern[str], source: str) -> str | None:
-    """Return why a pattern could stall a scan, or None when it looks safe."""
+    """Return why a pattern could stall a scan, or None when it looks safe.
+
+    Besides the nested-quantifier shape, each probe is timed at two lengths: time that grows much faster than
+    the text (or passes a hard limit) is catastrophic backtracking, while a big pattern that is merely slow
+    per character is not.
+    """
     if _NESTED_QUANTIFIER.search(source):
         return "nested quantifiers such as (a+)+ can take exponential time; rewrite without the outer quantifier"
-    for probe in ("a" * 3000 + "!", "a " * 1500 + "!", "1" * 3000 + "x", "aa" * 1500 + "\n"):
-        try:
-            compiled.search(probe, timeout=_PROBE_TIMEOUT)
-        except TimeoutError:
-            return f"took over {_PROBE_TIMEOUT:.2f}s on a 3,000-character probe: it backtracks catastrophically"
+    for unit, tail in (("a", "!"), ("a ", "!"), ("1", "x"), ("aa", "\n"), ("ab", "!")):
+        timings = []
+        for repeat in (400, 800):
+            probe = unit * repeat + tail
+            started = time.perf_counter()
+            try:
+                compiled.search(probe, timeout=_PROBE_LIMIT)
+            except TimeoutError:
+                return (f"took over {_PROBE_LIMIT:.1f}s on a {len(probe):,}-character probe: "
+                        "it backtracks catastrophically")
+            timings.append(time.perf_counter() - started)
+        if timings[1] > 0.02 and timings[1] > 3.5 * max(timings[0], 1e-6):
+            return "its time grows much faster than the text on a simple probe: it backtracks catastrophically"
     return None
 
 
@@ -244,12 +284,26 @@ def _lexicons_of(path: Path, data: Mapping[str, Any]) -> dict[str, tuple[str, ..
     return result
 
 
+def _macros_of(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
+    raw = data.get("macros") or {}
+    if not isinstance(raw, dict):
+        raise RulePackError(str(path), "macros must map a name to a regex fragment")
+    result: dict[str, str] = {}
+    for name, fragment in raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise RulePackError(str(path), f"macro name {name!r} must be lowercase letters, digits and _")
+        if not isinstance(fragment, str) or not fragment.strip():
+            raise RulePackError(str(path), f"macro {name!r} must be a non-empty regex fragment")
+        result[name] = "".join(line.strip() for line in fragment.splitlines())
+    return result
+
+
 def _allowlist_of(path: Path, data: Mapping[str, Any]) -> set[str]:
     return {fold(w) for w in _string_list(data.get("allowlist"), str(path), "allowlist")}
 
 
 def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],
-                known_validators: set[str] | None) -> RulePack:
+                macros: Mapping[str, str], known_validators: set[str] | None) -> RulePack:
     source = str(path)
     name = data.get("pack")
     if not isinstance(name, str) or not name.strip():
@@ -269,7 +323,7 @@ def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tupl
     for index, raw in enumerate(raw_rules, start=1):
         if not isinstance(raw, dict):
             raise RulePackError(source, f"rule #{index} must be a mapping")
-        rule = _build_rule(source, name, raw, defaults, lexicons, known_validators, index)
+        rule = _build_rule(source, name, raw, defaults, lexicons, macros, known_validators, index)
         if rule is not None:
             rules.append(rule)
     return RulePack(name, source, str(data.get("description") or ""), tuple(rules),
@@ -285,8 +339,8 @@ def _enum(enum_type: type[StrEnum], value: Any, source: str, rule_id: str, what:
 
 
 def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mapping[str, Any],
-                lexicons: Mapping[str, tuple[str, ...]], known_validators: set[str] | None,
-                index: int) -> Rule | None:
+                lexicons: Mapping[str, tuple[str, ...]], macros: Mapping[str, str],
+                known_validators: set[str] | None, index: int) -> Rule | None:
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
         raise RulePackError(source, f"rule #{index} needs an 'id' of lowercase letters, digits, '.', '-', '_'")
@@ -336,7 +390,7 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
         if not isinstance(pattern, str) or not pattern.strip():
             raise RulePackError(source, "a pattern rule needs a 'pattern'", rule_id)
         # A long pattern may be written over several lines: each is stripped and they are joined with nothing.
-        pattern = "".join(line.strip() for line in pattern.splitlines())
+        pattern = expand_macros("".join(line.strip() for line in pattern.splitlines()), macros)
         expanded = expand_placeholders(pattern, lexicons, source, rule_id)
         try:
             compiled = regex.compile(expanded)
