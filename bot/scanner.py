@@ -45,7 +45,13 @@ NEGATORS = frozenset({
 _NEGATION_LOOKBACK = 3  # words before a match that a negator may stand in
 _SPLIT_MIN = 6  # run-together words are only split when the token is at least this long
 _RESPELL_CACHE_LIMIT = 200_000
+# Two-letter words that may be one half of two words typed without a space ("sosickening", "todie").
+_SHORT_WORDS = frozenset({"so", "to", "of", "in", "an", "as", "at", "be", "by", "do", "go", "he", "if", "is", "it",
+                          "me", "my", "no", "on", "or", "up", "us", "we"})
 _MAX_MATCHES_PER_MESSAGE = 50
+# Quoting or challenging abuse withdraws abuse (hate, insults, explicit content), never a leak of personal or
+# confidential data: "do not share her number 07700 900123" still shares it.
+COUNTERABLE_CLAUSES = frozenset({"5.5.1", "5.5.2", "5.5.3", "5.2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +84,25 @@ class Explanation:
     verdict: Verdict
 
 
+_BRITISH_ENDINGS = (("ization", "isation"), ("izing", "ising"), ("ized", "ised"), ("izes", "ises"), ("ize", "ise"),
+                    ("yzing", "ysing"), ("yzed", "ysed"), ("yze", "yse"), ("ors", "ours"), ("or", "our"),
+                    ("ter", "tre"), ("ber", "bre"), ("eling", "elling"), ("eled", "elled"), ("og", "ogue"))
+
+
 @lru_cache(maxsize=1)
 def known_words() -> frozenset[str]:
-    """English words (pyspellchecker's frequency list): these are never re-spelled toward a rule's term."""
+    """English words (pyspellchecker's list plus British spellings): never re-spelled toward a rule's term."""
     from spellchecker import SpellChecker
 
-    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+    words = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+    # The list is American; chat here is British ("behaviour", "organise", "centre"). A spelling that is not
+    # really a word only means that word is left as typed, which is the safe side.
+    for word in list(words):
+        for us, uk in _BRITISH_ENDINGS:
+            if word.endswith(us) and len(word) > len(us) + 2:
+                words.add(word[: -len(us)] + uk)
+                break
+    return frozenset(words)
 
 
 class _Layer:
@@ -135,6 +154,7 @@ class Scanner:
         for words in rule_set.lexicons.values():
             for phrase in words:
                 vocabulary.update(_WORD.findall(phrase))
+        fuzzy_vocabulary.update(vocabulary)
         for rule in rule_set.rules:
             if rule.exceptions:
                 self._exceptions[rule.id] = rule.exceptions
@@ -147,6 +167,7 @@ class Scanner:
                         fuzzy_vocabulary.update(w for w in words if len(w) >= 4)
             elif rule.kind is RuleKind.PATTERN:
                 vocabulary.update(pattern_words(rule.pattern))
+                fuzzy_vocabulary.update(pattern_words(rule.pattern))
                 if rule.triggers:
                     for trigger in rule.triggers:
                         if not trigger:
@@ -163,10 +184,8 @@ class Scanner:
                     raise ValueError(f"rule {rule.id} names unknown validator {rule.validator!r}")
                 self._validator_rules.append(rule)
         # Typos are corrected toward lexicon and pattern words (and opted-in terms), never toward anything else.
-        term_words = {w for entries in self._term_index.values() for phrase, _ in entries for w in phrase}
-        fuzzy_vocabulary.update(w for w in vocabulary - term_words if len(w) >= 4 and _ALPHA.match(w))
+        fuzzy_vocabulary = {w for w in fuzzy_vocabulary if len(w) >= 4 and _ALPHA.match(w)} - self._allowlist
         vocabulary -= self._allowlist
-        fuzzy_vocabulary -= self._allowlist
         self._vocabulary = frozenset(vocabulary)
         self._deletions: dict[str, str] = {}
         for word in sorted(fuzzy_vocabulary):
@@ -337,6 +356,7 @@ class Scanner:
         if in_layer and rule.negatable and _negated(layer.text, raw.start, raw.end):
             return rule.confidence, "negated"
         if (in_layer and sentences is not None and rule.effect is RuleEffect.BREACH
+                and rule.clause in COUNTERABLE_CLAUSES
                 and any(sentences.challenges(layer.text, counter, raw) for counter in counters)):
             return rule.confidence, "counter-speech or quoting to challenge"
         confidence = raw.confidence
@@ -475,13 +495,15 @@ class Scanner:
 
     def _split_run_together(self, word: str) -> str | None:
         """Split two words typed without a space, when one of them is a rule word and both are English."""
-        english = self._english
+        english, vocabulary = self._english, self._vocabulary
         for cut in range(2, len(word) - 1):
             left, right = word[:cut], word[cut:]
             if left in self._allowlist or right in self._allowlist:
                 continue
-            if (left in english and right in english and (left in self._vocabulary or right in self._vocabulary)
-                    and min(len(left), len(right)) >= 3):
+            known_left = left in english or left in vocabulary
+            known_right = right in english or right in vocabulary
+            long_enough = all(len(part) >= 3 or part in _SHORT_WORDS for part in (left, right))
+            if known_left and known_right and long_enough and (left in vocabulary or right in vocabulary):
                 return f"{left} {right}"
         return None
 
@@ -512,13 +534,18 @@ def _squeezed_variants(word: str) -> Iterable[str]:
 
 
 def _negated(text: str, start: int, end: int) -> bool:
-    """A negator inside the match or among the few words before it in the same clause."""
+    """A negator in the match's last clause, or (for a one-clause match) among the few words before it."""
+    inside = text[start:end]
+    breaks = list(_CLAUSE_BREAK.finditer(inside))
+    if breaks:  # a long match: only its final clause ("...won't change. let's eradicate them") can negate
+        return any(w in NEGATORS for w in _WORD.findall(inside[breaks[-1].end():]))
+    if any(w in NEGATORS for w in _WORD.findall(inside)):
+        return True
     before = text[max(0, start - 60): start]
-    breaks = list(_CLAUSE_BREAK.finditer(before))
-    if breaks:
-        before = before[breaks[-1].end():]
-    words = _WORD.findall(before)[-_NEGATION_LOOKBACK:]
-    return any(w in NEGATORS for w in words) or any(w in NEGATORS for w in _WORD.findall(text[start:end]))
+    clause_breaks = list(_CLAUSE_BREAK.finditer(before))
+    if clause_breaks:
+        before = before[clause_breaks[-1].end():]
+    return any(w in NEGATORS for w in _WORD.findall(before)[-_NEGATION_LOOKBACK:])
 
 
 class _SentenceMap:
