@@ -32,9 +32,11 @@ _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _SPACED = re.compile(r"(?<![a-z0-9'])[a-z](?:[\s._\-*~,/\\]{1,2}[a-z](?![a-z0-9'])){2,}")
 _SPACED_LETTER = re.compile(r"[a-z]")
 # Where a digit or symbol is leetspeak and not a time, ordinal or unit ("7pm", "2nd", "10k", "mp3"): between
-# letters ("h4te", "sh1t"), a $ or @ starting a word ("$hit", "@ss"), or a digit starting a longer word ("5hit").
+# letters ("h4te", "sh1t"), a $ or @ starting a word ("$hit", "@ss"), a digit starting a longer word ("5hit"),
+# or one digit ending a word of three letters or more ("muzzi3"; "mp3" has too few letters).
 _LEET_SHAPE = re.compile(
     rf"[A-Za-z][0-9{_LEET_CHARS}]+[A-Za-z]|(?<![A-Za-z0-9])[$@][A-Za-z]|(?<![A-Za-z0-9.,:])[0-9][A-Za-z]{{3,}}"
+    rf"|(?<![A-Za-z0-9])[A-Za-z]{{3,}}[0-9$](?![A-Za-z0-9.,:])"
 )
 # Cheap tests for ASCII text that needs none of the work above (most chat). A character-class search is fast,
 # so the slower leetspeak test runs only when a digit or leet symbol is present at all.

@@ -33,7 +33,8 @@ _SPLIT_TABLE = str.maketrans({chr(c): " " for c in range(128)
                               if not (chr(c).isalnum() or chr(c) == "'")})
 _ALPHA = re.compile(r"^[a-z]+$")
 _DOUBLED = re.compile(r"([a-z])\1+")
-_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\b(?:but|however|that|because|though|although)\b")
+_CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\b(?:but|however|that|because|though|although)\b"
+                           r"|\bso\s+(?=(?:we|i|they|you|let's|lets)\b)")
 _SENTENCE_END = re.compile(r"[.!?\n]+")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:]")
 _QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
@@ -461,7 +462,12 @@ class Scanner:
     def _respell(self, word: str) -> str | None:
         """The word the rules know that `word` was meant to be, or None to leave it as it is."""
         vocabulary = self._vocabulary
-        if word in vocabulary or word in self._allowlist or not _ALPHA.match(word):
+        if word in vocabulary or word in self._allowlist:
+            return None
+        if word.endswith("'s") and _ALPHA.match(word[:-2]):  # "muslm's": re-spell the word, keep the possessive
+            base = self._respell(word[:-2])
+            return f"{base}'s" if base is not None and " " not in base else None
+        if not _ALPHA.match(word):
             return None
         if _DOUBLED.search(word):
             for variant in _squeezed_variants(word):
