@@ -86,9 +86,9 @@ def _pack_words() -> dict[str, list[str]]:
     insults = [t for rule in rule_set.rules if rule.clause == "5.5.3" and rule.kind.value == "terms"
                for t in rule.terms if " " not in t]
     lexicons = rule_set.lexicons
-    groups = next((list(v) for k, v in lexicons.items() if "group" in k and "protected" in k), [])
-    bad = next((list(v) for k, v in lexicons.items() if "adj" in k or "negative" in k), [])
-    return {"term": terms, "insult": insults or terms, "group": groups, "bad": bad}
+    contempt = [w for w in lexicons.get("contempt_noun", ()) if " " not in w]
+    return {"term": terms, "insult": insults or contempt or terms, "group": list(lexicons.get("group_noun", ())),
+            "bad": [w for w in lexicons.get("contempt_adj", ()) if " " not in w]}
 
 
 def generate(count: int, *, seed: int = 2026, breach_rate: float = 0.05) -> Iterator[ChatMessage]:

@@ -33,7 +33,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _PATTERN_WORD = re.compile(r"(?<![\\\w{])[a-z]{3,}(?![\w}])")
 _PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules"}
 _DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind"}
-_RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "validator", "options",
+_RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "requires", "validator", "options",
                               "description", "exceptions", "context", "examples", "enabled"}
 _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
 # Shapes that make a backtracking engine take exponential time: a quantified group, with no alternatives, that
@@ -89,6 +89,7 @@ class Rule:
     pattern: str = ""
     compiled: regex.Pattern[str] | None = None
     triggers: tuple[str, ...] = ()
+    requires: frozenset[str] = frozenset()
     validator: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     exceptions: tuple[str, ...] = ()
@@ -401,7 +402,9 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
             raise RulePackError(source, f"pattern rejected: {unsafe}", rule_id)
         triggers = _expand_triggers(_string_list(raw.get("triggers"), source, "triggers", rule_id),
                                     lexicons, source, rule_id)
-        return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers)
+        requires = frozenset(max(phrase.split(), key=len) for phrase in _expand_triggers(
+            _string_list(raw.get("requires"), source, "requires", rule_id), lexicons, source, rule_id))
+        return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers, requires=requires)
     validator = raw.get("validator")
     if not isinstance(validator, str) or not validator:
         raise RulePackError(source, "a validator rule needs 'validator: NAME'", rule_id)
@@ -415,18 +418,21 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
 
 def _expand_triggers(raw: Sequence[str], lexicons: Mapping[str, tuple[str, ...]], source: str,
                      rule_id: str) -> tuple[str, ...]:
+    """Expand trigger entries: "{name}" is every word of a lexicon, "{adj} {noun}" every pairing of two."""
     triggers: list[str] = []
     for item in raw:
-        placeholder = _PLACEHOLDER.fullmatch(item.strip())
-        if placeholder:
-            name = placeholder.group(1)
-            if name not in lexicons:
-                raise RulePackError(source, f"trigger uses unknown lexicon {{{name}}}", rule_id)
-            triggers.extend(fold_words(word) for word in lexicons[name])
-        else:
-            folded = fold_words(item)
-            if folded:
-                triggers.append(folded)
+        options: list[str] = [""]
+        for part in item.split():
+            placeholder = _PLACEHOLDER.fullmatch(part)
+            if placeholder:
+                name = placeholder.group(1)
+                if name not in lexicons:
+                    raise RulePackError(source, f"trigger uses unknown lexicon {{{name}}}", rule_id)
+                words = [fold_words(word) for word in lexicons[name]]
+            else:
+                words = [fold_words(part)]
+            options = [f"{prefix} {word}".strip() for prefix in options for word in words if word]
+        triggers.extend(option for option in options if option)
     return tuple(dict.fromkeys(triggers))
 
 

@@ -10,6 +10,7 @@ allowlist withdraw matches; every match is reported as a span of the original te
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import re
 import time
@@ -22,7 +23,15 @@ from typing import Any
 from bot.models import Audience, Match, RuleEffect, ScanContext, Verdict
 from bot.normalize import Normalized, normalize
 from bot.resources import rules_dir
-from bot.rules import PATTERN_TIMEOUT, AudienceScope, Rule, RuleKind, RuleSet, load_rule_set, pattern_words
+from bot.rules import (
+    PATTERN_TIMEOUT,
+    AudienceScope,
+    Rule,
+    RuleKind,
+    RuleSet,
+    load_rule_set,
+    pattern_words,
+)
 from bot.validators import VALIDATORS, Validator
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,9 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 _SPLIT_TABLE = str.maketrans({chr(c): " " for c in range(128)
                               if not (chr(c).isalnum() or chr(c) == "'")})
 _ALPHA = re.compile(r"^[a-z]+$")
+_DIGIT = re.compile(r"\d")
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\ufe00-\ufe0f\ufeff]")
 _DOUBLED = re.compile(r"([a-z])\1+")
 _CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\b(?:but|however|that|because|though|although)\b"
                            r"|\bso\s+(?=(?:we|i|they|you|let's|lets)\b)")
@@ -124,6 +136,22 @@ class _Layer:
         return self.starts[start], self.ends[end - 1]
 
 
+class _Joined:
+    """The message's words joined by single spaces and padded, built only when a phrase needs checking."""
+
+    __slots__ = ("_text", "_words")
+
+    def __init__(self, words: list[str]) -> None:
+        self._words = words
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = f" {' '.join(self._words)} "
+        return self._text
+
+
 @dataclass(slots=True)
 class _Raw:
     rule: Rule
@@ -147,8 +175,12 @@ class Scanner:
         self._allowlist = rule_set.allowlist
         self._term_index: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
         self._pattern_index: dict[str, list[Rule]] = {}
+        self._bigram_index: dict[tuple[str, str], list[Rule]] = {}
+        self._phrase_index: dict[str, list[tuple[str, Rule]]] = {}  # phrases of three words or more
         self._untriggered: list[Rule] = []
         self._validator_rules: list[Rule] = []
+        self._required_context: dict[str, frozenset[str]] = {}
+        self._required_phrases: dict[str, tuple[str, ...]] = {}
         self._exceptions: dict[str, tuple[str, ...]] = {}
         vocabulary: set[str] = set()
         fuzzy_vocabulary: set[str] = set()
@@ -171,19 +203,27 @@ class Scanner:
                 fuzzy_vocabulary.update(pattern_words(rule.pattern))
                 if rule.triggers:
                     for trigger in rule.triggers:
-                        if not trigger:
+                        words = trigger.split()
+                        if not words:
                             continue
-                        first = trigger.split()[0]
-                        self._pattern_index.setdefault(first, [])
-                        if rule not in self._pattern_index[first]:
-                            self._pattern_index[first].append(rule)
-                        vocabulary.update(trigger.split())
+                        # A one-word trigger fires on the word; a phrase ("the elderly") only on the whole phrase.
+                        if len(words) == 1:
+                            self._pattern_index.setdefault(words[0], []).append(rule)
+                        elif len(words) == 2:
+                            self._bigram_index.setdefault((words[0], words[1]), []).append(rule)
+                        else:
+                            self._phrase_index.setdefault(words[0], []).append((f" {trigger} ", rule))
+                        vocabulary.update(words)
                 else:
                     self._untriggered.append(rule)
             elif rule.kind is RuleKind.VALIDATOR:
                 if rule.validator not in self._validators:
                     raise ValueError(f"rule {rule.id} names unknown validator {rule.validator!r}")
                 self._validator_rules.append(rule)
+                single = {w for w in rule.context.raise_words if len(_WORD.findall(w)) == 1}
+                self._required_context[rule.id] = frozenset(_WORD.findall(w)[0] for w in single)
+                self._required_phrases[rule.id] = tuple(
+                    f" {' '.join(_WORD.findall(p))} " for p in rule.context.raise_words - single)
         # Typos are corrected toward lexicon and pattern words (and opted-in terms), never toward anything else.
         fuzzy_vocabulary = {w for w in fuzzy_vocabulary if len(w) >= 4 and _ALPHA.match(w)} - self._allowlist
         vocabulary -= self._allowlist
@@ -195,6 +235,9 @@ class Scanner:
         self._fuzzy_vocabulary = frozenset(fuzzy_vocabulary)
         self._term_keys = frozenset(self._term_index)
         self._pattern_keys = frozenset(self._pattern_index)
+        self._bigram_keys = frozenset(self._bigram_index)
+        self._bigram_firsts = frozenset(first for first, _ in self._bigram_index)
+        self._phrase_keys = frozenset(self._phrase_index)
         self._respelled: dict[str, str | None] = {}
 
     @classmethod
@@ -248,17 +291,35 @@ class Scanner:
         layer, words = self._respell_layer(norm)
         tokens = set(words)
         raws: list[_Raw] = []
+        joined = _Joined(words)
         if not tokens.isdisjoint(self._term_keys):
-            self._match_terms(layer, norm, tokens, raws)
-        if self._untriggered or not tokens.isdisjoint(self._pattern_keys):
-            self._match_patterns(layer, norm, tokens, raws)
+            self._match_terms(layer, norm, tokens, joined, raws)
+        if (self._untriggered or not tokens.isdisjoint(self._pattern_keys)
+                or not tokens.isdisjoint(self._bigram_firsts) or not tokens.isdisjoint(self._phrase_keys)):
+            self._match_patterns(layer, norm, tokens, words, joined, raws)
+        has_digit = _DIGIT.search(text) is not None
+        visible, kept = _without_invisible(text)
         for rule in self._validator_rules:
-            self._match_validator(rule, text, raws)
+            if not has_digit and self._validators[rule.validator].needs_digit:
+                continue
+            # A rule that needs a context word ("born", "student number") cannot fire if none is in the message.
+            if rule.context.require and tokens.isdisjoint(self._required_context[rule.id]) and not any(
+                    phrase in joined.text for phrase in self._required_phrases[rule.id]):
+                continue
+            self._match_validator(rule, visible, kept, raws)
         if not raws:
             return Verdict()
         return self._decide(raws, text, layer, offset, context, findings)
 
-    def _match_terms(self, layer: _Layer, norm: Normalized, tokens: set[str], raws: list[_Raw]) -> None:
+    def _match_terms(self, layer: _Layer, norm: Normalized, tokens: set[str], joined: _Joined,
+                     raws: list[_Raw]) -> None:
+        wanted: set[tuple[str, ...]] = set()
+        for token in tokens & self._term_keys:
+            for phrase, _rule in self._term_index[token]:
+                if len(phrase) == 1 or f" {' '.join(phrase)} " in joined.text:
+                    wanted.add(phrase)
+        if not wanted:
+            return
         positions = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(layer.text)]
         words = [p[0] for p in positions]
         for index, word in enumerate(words):
@@ -267,26 +328,49 @@ class Scanner:
                 continue
             for phrase, rule in entries:
                 last = index + len(phrase)
-                if tuple(words[index:last]) != phrase:
+                if phrase not in wanted or tuple(words[index:last]) != phrase:
                     continue
                 start, end = positions[index][1], positions[last - 1][2]
                 raws.append(self._raw(rule, start, end, layer, norm, rule.confidence))
 
-    def _match_patterns(self, layer: _Layer, norm: Normalized, tokens: set[str], raws: list[_Raw]) -> None:
+    def _match_patterns(self, layer: _Layer, norm: Normalized, tokens: set[str], words: list[str],
+                        joined: _Joined, raws: list[_Raw]) -> None:
         selected: dict[str, Rule] = {r.id: r for r in self._untriggered}
         for token in tokens & self._pattern_keys:
             for rule in self._pattern_index[token]:
                 selected.setdefault(rule.id, rule)
+        if not tokens.isdisjoint(self._bigram_firsts):
+            for bigram in set(itertools.pairwise(words)) & self._bigram_keys:
+                for rule in self._bigram_index[bigram]:
+                    selected.setdefault(rule.id, rule)
+        for token in tokens & self._phrase_keys:
+            for phrase, rule in self._phrase_index[token]:
+                if rule.id not in selected and phrase in joined.text:
+                    selected[rule.id] = rule
+        counters = []
         for rule in selected.values():
-            assert rule.compiled is not None
-            try:
-                for found in rule.compiled.finditer(layer.text, timeout=self.settings.pattern_timeout):
-                    if found.end() > found.start():
-                        raws.append(self._raw(rule, found.start(), found.end(), layer, norm, rule.confidence))
-            except TimeoutError:
-                log.warning("pattern timed out and was skipped for this message", extra={"rule": rule.id})
+            if rule.requires and tokens.isdisjoint(rule.requires):
+                continue
+            if rule.effect is RuleEffect.COUNTER:
+                counters.append(rule)  # only worth running when there is a breach it could withdraw
+                continue
+            self._run_pattern(rule, layer, norm, raws)
+        if counters and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES
+                            for r in raws):
+            for rule in counters:
+                self._run_pattern(rule, layer, norm, raws)
 
-    def _match_validator(self, rule: Rule, text: str, raws: list[_Raw]) -> None:
+    def _run_pattern(self, rule: Rule, layer: _Layer, norm: Normalized, raws: list[_Raw]) -> None:
+        assert rule.compiled is not None
+        try:
+            for found in rule.compiled.finditer(layer.text, timeout=self.settings.pattern_timeout):
+                if found.end() > found.start():
+                    raws.append(self._raw(rule, found.start(), found.end(), layer, norm, rule.confidence))
+        except TimeoutError:
+            log.warning("pattern timed out and was skipped for this message", extra={"rule": rule.id})
+
+    def _match_validator(self, rule: Rule, text: str, kept: list[int] | None, raws: list[_Raw]) -> None:
+        """Run one validator on the text without invisible characters; spans go back to the original."""
         validator = self._validators[rule.validator]
         try:
             if not validator.prefilter(text):
@@ -295,7 +379,10 @@ class Scanner:
             for candidate in validator.find(text, options):
                 if 0 <= candidate.start < candidate.end <= len(text):
                     confidence = min(rule.confidence, candidate.confidence) if candidate.confidence else rule.confidence
-                    raws.append(_Raw(rule, -1, -1, candidate.start, candidate.end, confidence))
+                    start, end = candidate.start, candidate.end
+                    if kept is not None:
+                        start, end = kept[start], kept[end - 1] + 1
+                    raws.append(_Raw(rule, -1, -1, start, end, confidence))
         except Exception:
             log.exception("validator failed; the rest of the scan goes on", extra={"rule": rule.id})
 
@@ -512,6 +599,15 @@ class Scanner:
             if known_left and known_right and long_enough and (left in vocabulary or right in vocabulary):
                 return f"{left} {right}"
         return None
+
+
+def _without_invisible(text: str) -> tuple[str, list[int] | None]:
+    """The text without zero-width and direction characters (a phone number split by U+200B is still one),
+    and the original index of each character kept (None when nothing was removed)."""
+    if not _INVISIBLE.search(text):
+        return text, None
+    kept = [index for index, char in enumerate(text) if not _INVISIBLE.match(char)]
+    return "".join(text[index] for index in kept), kept
 
 
 def _tokens(text: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
 import phonenumbers
@@ -19,7 +20,9 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
 _DIGIT = re.compile(r"\d")
-_SEVEN_DIGITS = re.compile(r"\d(?:[\s\-().\u00a0/]{0,3}\d){6}")
+# Runs of digits with the separators people put inside numbers ("07700 900123", "4111-1111", "(0116) 252").
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-().\u00a0/]{0,3}\d)*")
+_LETTER_DIGIT = re.compile(r"[A-Za-z]\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class Validator(Protocol):
     """A recognizer of one kind of personal data."""
 
     name: str
+    needs_digit: bool  # the scanner skips the validator for a message with no digit at all
 
     def prefilter(self, text: str) -> bool:
         """Cheap: can this text hold a candidate at all?"""
@@ -46,18 +50,23 @@ class Validator(Protocol):
         ...
 
 
-def _has_seven_digits(text: str) -> bool:
-    return _DIGIT.search(text) is not None and _SEVEN_DIGITS.search(text) is not None
+@lru_cache(maxsize=16)
+def longest_digit_run(text: str) -> int:
+    """How many digits the longest number-like run in `text` holds (0 without digits); shared by prefilters."""
+    if _DIGIT.search(text) is None:
+        return 0
+    return max(sum(ch.isdigit() for ch in run) for run in _DIGIT_RUN.findall(text))
 
 
 class PhoneValidator:
     """Phone numbers in UK and international formats, parsed by Google's libphonenumber port."""
 
     name = "phone"
+    needs_digit = True
 
     def prefilter(self, text: str) -> bool:
         """At least seven digits close together."""
-        return _has_seven_digits(text)
+        return longest_digit_run(text) >= 7
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Numbers libphonenumber calls valid, or possible and written like a phone number."""
@@ -79,6 +88,7 @@ class EmailValidator:
     """Email addresses."""
 
     name = "email"
+    needs_digit = False
     _pattern = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
                           r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
 
@@ -99,11 +109,12 @@ class PostcodeValidator:
     """Full UK postcodes (outward and inward code), e.g. LE1 7RH."""
 
     name = "postcode"
+    needs_digit = True
     _pattern = re.compile(rf"(?<![A-Za-z0-9]){_POSTCODE}(?![A-Za-z0-9])", re.IGNORECASE)
 
     def prefilter(self, text: str) -> bool:
-        """A digit."""
-        return _DIGIT.search(text) is not None
+        """A letter followed by a digit, as every outward code has."""
+        return _LETTER_DIGIT.search(text) is not None
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Postcodes in the Royal Mail format; lowercase ones are less certain."""
@@ -119,6 +130,7 @@ class StreetAddressValidator:
     """A house number and a capitalised street name ending in a street type, e.g. "14 Victoria Road"."""
 
     name = "street_address"
+    needs_digit = True
     _pattern = re.compile(
         rf"(?<![\w.,:£$])(?:(?:Flat|Apartment|Apt)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
         rf"(?:(?!Minute|Min|Mins|Minutes|Hour|Hours|Second|Mile|Miles)[A-Z][a-z'\-]+\s+){{1,3}}"
@@ -126,9 +138,11 @@ class StreetAddressValidator:
         rf"(?:,?\s+{_POSTCODE})?"
     )
 
+    _street_word = re.compile(rf"\b(?:{_STREET_TYPES})\b")
+
     def prefilter(self, text: str) -> bool:
-        """A digit."""
-        return _DIGIT.search(text) is not None
+        """A digit and a street-type word."""
+        return _DIGIT.search(text) is not None and self._street_word.search(text) is not None
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Addresses; with a postcode attached they are near certain."""
@@ -140,13 +154,14 @@ class NationalInsuranceValidator:
     """UK National Insurance numbers (HMRC's letter rules: no D, F, I, Q, U, V; no BG, GB, NK, KN, TN, NT, ZZ)."""
 
     name = "ni_number"
+    needs_digit = True
     _pattern = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
                           r"([A-D])(?![A-Za-z0-9])", re.IGNORECASE)
     _invalid_prefixes = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
 
     def prefilter(self, text: str) -> bool:
         """Six digits close together."""
-        return _DIGIT.search(text) is not None and re.search(r"\d\s?\d\s?\d\s?\d\s?\d\s?\d", text) is not None
+        return longest_digit_run(text) >= 6
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Numbers in the NI format with an allowed prefix."""
@@ -158,12 +173,13 @@ class SortCodeAccountValidator:
     """A bank sort code (12-34-56) with an eight-digit account number near it."""
 
     name = "sort_code_account"
+    needs_digit = True
     _sort_code = re.compile(r"(?<![\d-])\d{2}[-\s]\d{2}[-\s]\d{2}(?![\d-])")
     _account = re.compile(r"(?<!\d)\d{8}(?!\d)")
 
     def prefilter(self, text: str) -> bool:
         """Eight digits in a row."""
-        return _DIGIT.search(text) is not None and self._account.search(text) is not None
+        return longest_digit_run(text) >= 8 and self._account.search(text) is not None
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """The sort code and account number together, as one span."""
@@ -181,13 +197,14 @@ class PaymentCardValidator:
     """Payment card numbers: 13 to 19 digits with a known issuer prefix and a valid Luhn check digit."""
 
     name = "payment_card"
+    needs_digit = True
     _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
     _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
                          r"|35|5[06-9]|6\d)")
 
     def prefilter(self, text: str) -> bool:
         """Thirteen digits close together."""
-        return _DIGIT.search(text) is not None and re.search(r"\d(?:[ -]?\d){12}", text) is not None
+        return longest_digit_run(text) >= 13
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Card numbers that pass the Luhn check (python-stdnum)."""
@@ -203,11 +220,14 @@ class IbanValidator:
     """International bank account numbers, checked with python-stdnum."""
 
     name = "iban"
+    needs_digit = True
     _pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+
+    _hint = re.compile(r"[A-Z]{2}\d{2}")
 
     def prefilter(self, text: str) -> bool:
         """Two capital letters then two digits."""
-        return re.search(r"[A-Z]{2}\d{2}", text) is not None
+        return longest_digit_run(text) >= 2 and self._hint.search(text) is not None
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """IBANs whose check digits are right."""
@@ -226,6 +246,7 @@ class StudentNumberValidator:
     """
 
     name = "student_number"
+    needs_digit = True
     default_pattern = r"(?<![\d-])\d{9}(?![\d-])"
     _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
 
@@ -251,6 +272,7 @@ class DateOfBirthValidator:
     """Full dates with a year (12/03/2004, 12 March 2004, March 12th 2004); the pack requires birth context."""
 
     name = "date_of_birth"
+    needs_digit = True
     _pattern = re.compile(
         rf"(?<![\d/.-])(?:[0-3]?\d[/.-][01]?\d[/.-](?:19|20)?\d\d"
         rf"|[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+(?:19|20)\d\d"

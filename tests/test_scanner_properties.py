@@ -19,6 +19,8 @@ _HOSTILE = st.sampled_from(list(
 ))
 _WORDS = st.sampled_from(["hate", "kill", "you", "women", "f u c k", "07700 900123", "@", "sh1t", "people",
                           "are", "not", "\"", "LE1 7RH", "4111 1111 1111 1111", "vermin", "'"])
+SCANNER = load_default_scanner()  # built once, before any timed example
+
 MESSAGES = st.one_of(
     st.text(max_size=400),
     st.lists(st.one_of(_HOSTILE, _WORDS, st.text(max_size=3)), max_size=120).map("".join),
@@ -29,7 +31,7 @@ MESSAGES = st.one_of(
 @settings(max_examples=400, deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
 @given(MESSAGES, st.sampled_from(list(Audience)))
 def test_scan_never_raises_and_spans_stay_inside(text: str, audience: Audience) -> None:
-    verdict = load_default_scanner().scan(text, ScanContext(audience=audience))
+    verdict = SCANNER.scan(text, ScanContext(audience=audience))
     for match in (*verdict.matches, *verdict.welfare, *(m for m, _ in verdict.suppressed)):
         assert 0 <= match.start < match.end <= len(text)
         assert 0.0 <= match.confidence <= 1.0
