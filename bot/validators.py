@@ -75,9 +75,11 @@ class PhoneValidator:
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
             raw = match.raw_string
             digits = re.sub(r"\D", "", raw)
+            if not raw.lstrip("(").startswith(("+", "0")):
+                continue  # people write phone numbers with a leading 0 or +; bare digit runs are other numbers
             if phonenumbers.is_valid_number(match.number):
                 found.append(Candidate(match.start, match.end, "phone number", 0.95))
-            elif (raw.lstrip("(").startswith(("+", "00", "0")) and len(digits) >= 10
+            elif (len(digits) >= 10
                   and phonenumbers.is_possible_number(match.number)):
                 # Written like a number (a leading 0 or +) even if its range is unassigned, e.g. 07700 900xxx.
                 found.append(Candidate(match.start, match.end, "phone number", 0.85))
