@@ -176,6 +176,7 @@ class Scanner:
         self._term_index: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
         self._pattern_index: dict[str, list[Rule]] = {}
         self._bigram_index: dict[tuple[str, str], list[Rule]] = {}
+        self._counter_index: dict[str, list[tuple[str, Rule]]] = {}
         self._phrase_index: dict[str, list[tuple[str, Rule]]] = {}  # phrases of three words or more
         self._untriggered: list[Rule] = []
         self._validator_rules: list[Rule] = []
@@ -207,7 +208,9 @@ class Scanner:
                         if not words:
                             continue
                         # A one-word trigger fires on the word; a phrase ("the elderly") only on the whole phrase.
-                        if len(words) == 1:
+                        if rule.effect is RuleEffect.COUNTER:  # consulted only once a breach is found
+                            self._counter_index.setdefault(words[0], []).append((f" {trigger} ", rule))
+                        elif len(words) == 1:
                             self._pattern_index.setdefault(words[0], []).append(rule)
                         elif len(words) == 2:
                             self._bigram_index.setdefault((words[0], words[1]), []).append(rule)
@@ -238,6 +241,7 @@ class Scanner:
         self._bigram_keys = frozenset(self._bigram_index)
         self._bigram_firsts = frozenset(first for first, _ in self._bigram_index)
         self._phrase_keys = frozenset(self._phrase_index)
+        self._counter_keys = frozenset(self._counter_index)
         self._respelled: dict[str, str | None] = {}
 
     @classmethod
@@ -297,6 +301,8 @@ class Scanner:
         if (self._untriggered or not tokens.isdisjoint(self._pattern_keys)
                 or not tokens.isdisjoint(self._bigram_firsts) or not tokens.isdisjoint(self._phrase_keys)):
             self._match_patterns(layer, norm, tokens, words, joined, raws)
+        elif raws and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES for r in raws):
+            self._match_counters(layer, norm, tokens, joined, raws)
         has_digit = _DIGIT.search(text) is not None
         visible, kept = _without_invisible(text)
         for rule in self._validator_rules:
@@ -347,18 +353,23 @@ class Scanner:
             for phrase, rule in self._phrase_index[token]:
                 if rule.id not in selected and phrase in joined.text:
                     selected[rule.id] = rule
-        counters = []
         for rule in selected.values():
-            if rule.requires and tokens.isdisjoint(rule.requires):
-                continue
-            if rule.effect is RuleEffect.COUNTER:
-                counters.append(rule)  # only worth running when there is a breach it could withdraw
-                continue
-            self._run_pattern(rule, layer, norm, raws)
-        if counters and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES
-                            for r in raws):
-            for rule in counters:
+            if not (rule.requires and tokens.isdisjoint(rule.requires)):
                 self._run_pattern(rule, layer, norm, raws)
+        if raws and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES for r in raws):
+            self._match_counters(layer, norm, tokens, joined, raws)
+
+    def _match_counters(self, layer: _Layer, norm: Normalized, tokens: set[str], joined: _Joined,
+                        raws: list[_Raw]) -> None:
+        """Counter-speech rules, run only when there is a breach they could withdraw."""
+        counters: dict[str, Rule] = {}
+        for token in tokens & self._counter_keys:
+            for phrase, rule in self._counter_index[token]:
+                if (rule.id not in counters and (" " not in phrase.strip() or phrase in joined.text)
+                        and not (rule.requires and tokens.isdisjoint(rule.requires))):
+                    counters[rule.id] = rule
+        for rule in counters.values():
+            self._run_pattern(rule, layer, norm, raws)
 
     def _run_pattern(self, rule: Rule, layer: _Layer, norm: Normalized, raws: list[_Raw]) -> None:
         assert rule.compiled is not None
