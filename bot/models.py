@@ -286,3 +286,66 @@ class Principal:
     user_id: str
     display_name: str = ""
     is_committee: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    """An incident as the moderator records it; the store adds the id, status and delivery fields."""
+
+    platform: Platform
+    community_id: str
+    channel_id: str
+    message_id: str
+    author_id: str
+    clauses: tuple[str, ...]
+    rules: tuple[str, ...]
+    severity: Severity
+    excerpt: str
+    created_at: datetime
+    revision: int = 0
+    permalink: str = ""
+    author_name: str = ""
+    targets: tuple[str, ...] = ()
+    content: str | None = None
+    delivery_status: DeliveryStatus = DeliveryStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A recorded incident as the committee reviews it."""
+
+    id: int
+    platform: Platform
+    community_id: str
+    channel_id: str
+    message_id: str
+    revision: int
+    author_id: str
+    author_name: str
+    targets: tuple[str, ...]
+    clauses: tuple[str, ...]
+    rules: tuple[str, ...]
+    severity: Severity
+    excerpt: str
+    content: str | None
+    created_at: datetime
+    status: IncidentStatus
+    delivery_status: DeliveryStatus
+    delivery_reason: str
+    permalink: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentQuery:
+    """Filters for the committee's incident list; None means any."""
+
+    platform: Platform | None = None
+    community_id: str | None = None
+    status: IncidentStatus | None = None
+    clause: str | None = None
+    author_id: str | None = None
+    channel_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 25
+    offset: int = 0
