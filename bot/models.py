@@ -349,3 +349,64 @@ class IncidentQuery:
     until: datetime | None = None
     limit: int = 25
     offset: int = 0
+
+
+class NudgeMode(StrEnum):
+    """What a community wants done with a breach: nudge the poster, only record it, or nothing at all."""
+
+    NUDGE = "nudge"
+    RECORD = "record"
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    """A Discord guild or Slack workspace and the settings its committee chose (`/nudgebot setup`)."""
+
+    platform: Platform
+    community_id: str
+    name: str = ""
+    committee_role: str = ""  # Discord role id or name; Slack user group id
+    committee_channel: str = ""  # Slack: members of this channel are the committee
+    alert_channel: str = ""
+    under18_channels: tuple[str, ...] = ()
+    nudge_mode: NudgeMode = NudgeMode.NUDGE
+    retention_days: int = 180
+    keep_full_content: bool = False
+    welfare_contact: str = ""
+    welfare_alerts: bool = False
+
+
+class ReviewAction(StrEnum):
+    """What a committee member can do to an incident; each moves it to a status and leaves an audit event."""
+
+    CONFIRM = "confirm"
+    DISMISS = "dismiss"
+    ESCALATE = "escalate"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """One line of an incident's audit trail: who did what, when, with a note."""
+
+    incident_id: int
+    actor_id: str  # a user id, or "nudgebot"
+    action: str
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """Repeated hostility from one author toward one target (4.3), grouped for the committee."""
+
+    id: int
+    platform: Platform
+    community_id: str
+    author_id: str
+    target_id: str
+    status: str
+    created_at: datetime
+    incident_ids: tuple[int, ...] = ()
