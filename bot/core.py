@@ -1,0 +1,87 @@
+"""Opens everything the adapters share (store, policy, scanner, moderator, escalation, committee review) in one call."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.escalation import Clock, EscalationTracker, utc_now
+from bot.moderation import Moderator
+from bot.policy import PolicyBook, load_policy
+from bot.scanner import Scanner, ScannerSettings
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Core:
+    """The moderation core one process runs: adapters hold a Core and call `moderator` and `review`."""
+
+    settings: Settings
+    store: Store
+    policy: PolicyBook
+    scanner: Scanner
+    moderator: Moderator
+    escalation: EscalationTracker
+    review: Any = None  # bot.review.CommitteeReview once that module is present
+    clock: Clock = utc_now
+
+    async def close(self) -> None:
+        """Try once more to record incidents held in memory, then close the database."""
+        if self.moderator.pending_count:
+            await self.moderator.flush()
+            if self.moderator.pending_count:
+                log.error("closing with incidents that could not be recorded",
+                          extra={"pending": self.moderator.pending_count})
+        await self.store.close()
+
+
+def build_scanner(settings: Settings) -> Scanner:
+    """The built-in rule packs plus the committee's (NUDGEBOT_RULES_DIR), with the student-number pattern."""
+    options = {}
+    if settings.student_number_pattern:
+        options["student_number"] = {"pattern": settings.student_number_pattern}
+    return Scanner.from_directories(list(settings.rules_dirs), ScannerSettings(validator_options=options))
+
+
+async def open_core(settings: Settings, *, clock: Clock = utc_now, scanner: Scanner | None = None,
+                    policy: PolicyBook | None = None) -> Core:
+    """Open the store (migrating it), load policy and rules, and build the services.
+
+    `scanner` and `policy` may be passed in to share one already built (tests, benchmarks); `clock` is injected
+    so tests can run escalation windows on simulated time.
+    """
+    store = await Store.open(settings.db_path, default_retention_days=settings.retention_days,
+                             default_keep_full_content=settings.keep_full_content)
+    try:
+        policy = policy or load_policy()
+        if scanner is None:
+            # Compiling the packs takes a second or two: keep the event loop free meanwhile.
+            scanner = await asyncio.to_thread(build_scanner, settings)
+        escalation = EscalationTracker(store, settings.escalation_threshold,
+                                       timedelta(days=settings.escalation_window_days), clock)
+        moderator = Moderator(store, scanner, policy, settings, clock, escalation=escalation)
+        review = _committee_review(store, policy, clock)
+    except BaseException:
+        await store.close()
+        raise
+    return Core(settings=settings, store=store, policy=policy, scanner=scanner, moderator=moderator,
+                escalation=escalation, review=review, clock=clock)
+
+
+def _committee_review(store: Store, policy: PolicyBook, clock: Clock) -> Any:
+    """bot.review.CommitteeReview, built with whichever of (store, policy, clock) its constructor takes."""
+    try:
+        module = importlib.import_module("bot.review")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bot.review":
+            raise
+        log.warning("committee review is not available (bot.review missing)")
+        return None
+    return module.CommitteeReview(store, clock=clock)

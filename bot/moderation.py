@@ -1,0 +1,387 @@
+"""The platform-neutral moderator: one message in, a decision out, the incident committed before anything is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal, TypeVar
+
+from bot.escalation import Clock, EscalationTracker, is_hostile, utc_now
+from bot.models import (
+    AlertKind,
+    Audience,
+    CommitteeAlert,
+    Community,
+    Decision,
+    DeliveryResult,
+    DeliveryStatus,
+    Incident,
+    IncidentStatus,
+    Match,
+    MessageEvent,
+    NewIncident,
+    Nudge,
+    NudgeMode,
+    Outcome,
+    Platform,
+    ScanContext,
+    Severity,
+    Verdict,
+    WelfareNote,
+)
+from bot.nudges import build_nudge, masked_excerpt, primary_match
+from bot.policy import PolicyBook
+from bot.scanner import Scanner
+from bot.settings import Settings
+from bot.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FeedbackKind = Literal["fixed", "mistake"]
+PENDING_QUEUE_LIMIT = 1_000  # incidents held in memory while the database cannot be written
+SYSTEM_ACTOR = "nudgebot"
+# What counts as "the database is failing" (as opposed to a bug): these keep the incident for a retry.
+_STORE_FAILURES = (StoreError, sqlite3.Error, OSError)
+
+
+def _aware(moment: datetime) -> datetime:
+    """Platforms hand us aware datetimes; a naive one (an export) is taken to be UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class Moderator:
+    """Decides what happens to each message and keeps the outbox of nudges not yet delivered.
+
+    Build one per process and share it; every entry point (Discord, Slack, demo, audit) calls `handle`.
+    """
+
+    def __init__(self, store: Store, scanner: Scanner, policy: PolicyBook, settings: Settings,
+                 clock: Clock = utc_now, escalation: EscalationTracker | None = None) -> None:
+        self.store = store
+        self.scanner = scanner
+        self.policy = policy
+        self.settings = settings
+        self.clock = clock
+        self.escalation = escalation or EscalationTracker.from_settings(store, settings, clock)
+        self._categories = {rule.id: rule.category for rule in scanner.rule_set.rules}
+        self._pending: deque[NewIncident] = deque()
+        self._author_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._flush_lock = asyncio.Lock()
+
+    # -- one message ------------------------------------------------------------------------------------
+
+    async def handle(self, event: MessageEvent, deliver: bool = True) -> Outcome:
+        """Scan one message (or edit) and decide; any incident is committed before this returns.
+
+        `deliver=False` (the chat-export audit) records incidents with delivery SUPPRESSED and returns nothing
+        to send. Never raises for one bad message: an unexpected error is logged with the message ids and the
+        outcome is IGNORE.
+        """
+        try:
+            if self._pending:
+                await self.flush()
+            return await self._handle(event, deliver)
+        except Exception:
+            log.exception("could not handle a message", extra=_ids(event))
+            return Outcome(Decision.IGNORE)
+
+    async def _handle(self, event: MessageEvent, deliver: bool) -> Outcome:
+        community = await self._community(event.platform, event.community_id)
+        if community.nudge_mode is NudgeMode.OFF:
+            return Outcome(Decision.IGNORE)
+        audience = Audience.UNDER18 if event.channel_id in community.under18_channels else Audience.GENERAL
+        verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
+        log.debug("scanned", extra={**_ids(event), "text": event.text, "rules": [m.rule_id for m in verdict.matches]})
+
+        corrected = None
+        if event.is_edit and event.revision > 0:
+            corrected = await self._correct_if_clean(event, verdict)
+        if verdict.welfare:
+            # Welfare before sanctions: never a nudge or an incident against someone who may be struggling.
+            return self._welfare(event, community, verdict, deliver)
+        if corrected is not None:
+            return corrected
+        if not verdict.matches:
+            return Outcome(Decision.IGNORE, verdict=verdict)
+        return await self._breach(event, community, verdict, deliver)
+
+    async def _community(self, platform: Platform, community_id: str) -> Community:
+        try:
+            return await self.store.get_community(platform, community_id)
+        except _STORE_FAILURES:
+            # The defaults keep moderation going; the record step will find out whether the store is really down.
+            log.warning("community settings unreadable; using defaults",
+                        extra={"platform": platform.value, "community_id": community_id})
+            return Community(platform=platform, community_id=community_id,
+                             keep_full_content=self.settings.keep_full_content,
+                             retention_days=self.settings.retention_days)
+
+    async def _correct_if_clean(self, event: MessageEvent, verdict: Verdict) -> Outcome | None:
+        previous = await self.store.latest_incident_for_message(event.platform, event.community_id,
+                                                                event.message_id)
+        if previous is None or previous.revision >= event.revision or verdict.matches:
+            return None
+        if previous.status is not IncidentStatus.OPEN:
+            await self.store.add_event(previous.id, event.author_id, "edited by poster",
+                                       f"revision {event.revision} no longer breaches")
+            return Outcome(Decision.IGNORE, incident_id=previous.id, verdict=verdict)
+        await self.store.set_status(previous.id, IncidentStatus.CORRECTED, event.author_id, "corrected by poster",
+                                    f"5.6.6: revision {event.revision} no longer breaches")
+        if previous.delivery_status is DeliveryStatus.PENDING:
+            # Nothing left to nudge about: the outbox must not send it after a restart.
+            await self.store.set_delivery(previous.id, DeliveryStatus.NOT_NEEDED, "corrected before delivery")
+        log.info("incident corrected by poster", extra={**_ids(event), "incident_id": previous.id})
+        return Outcome(Decision.CORRECTED, incident_id=previous.id, verdict=verdict)
+
+    def _welfare(self, event: MessageEvent, community: Community, verdict: Verdict, deliver: bool) -> Outcome:
+        log.info("welfare signal", extra=_ids(event))
+        if not deliver:
+            return Outcome(Decision.WELFARE, verdict=verdict)
+        note = WelfareNote(platform=event.platform, community_id=event.community_id, channel_id=event.channel_id,
+                           recipient_id=event.author_id, text=self.settings.welfare_text)
+        alerts: tuple[CommitteeAlert, ...] = ()
+        if community.welfare_alerts:
+            who = f" for {community.welfare_contact}" if community.welfare_contact else ""
+            alerts = (CommitteeAlert(
+                kind=AlertKind.WELFARE, platform=event.platform, community_id=event.community_id,
+                summary=(f"A message by {event.author_name or event.author_id} suggests they may need support{who}. "
+                         "nudgebot sent them a private pointer to the Advice Service and Samaritans; no incident "
+                         "was recorded against them."),
+                channel_id=event.channel_id, author_id=event.author_id, permalink=event.permalink),)
+        return Outcome(Decision.WELFARE, welfare=note, alerts=alerts, verdict=verdict)
+
+    async def _breach(self, event: MessageEvent, community: Community, verdict: Verdict, deliver: bool) -> Outcome:
+        matches = verdict.matches
+        focus = primary_match(matches)
+        assert focus is not None  # matches is not empty
+        clauses = (focus.clause, *(c for c in verdict.clauses if c != focus.clause))
+        rules = tuple(dict.fromkeys(m.rule_id for m in matches))
+        severity = verdict.severity or Severity.MEDIUM
+        created_at = _aware(event.created_at)
+        targets = tuple(t for t in dict.fromkeys(event.targets) if t and t != event.author_id)
+        new = NewIncident(
+            platform=event.platform, community_id=event.community_id, channel_id=event.channel_id,
+            message_id=event.message_id, author_id=event.author_id, clauses=clauses, rules=rules,
+            severity=severity, excerpt=masked_excerpt(event.text, matches, focus), created_at=created_at,
+            revision=event.revision, permalink=event.permalink, author_name=event.author_name, targets=targets,
+            content=event.text if community.keep_full_content else None)
+
+        key = (event.platform.value, event.community_id, event.author_id)
+        async with self._author_locks.setdefault(key, asyncio.Lock()):
+            # One author at a time, so two quick messages cannot both pass the rate check and both nudge.
+            delivery, reason = await self._delivery_for(new, community, deliver)
+            new = replace(new, delivery_status=delivery)
+            try:
+                incident_id, created = await self.store.record_incident(new)
+            except _STORE_FAILURES as exc:
+                return self._degraded(new, exc, verdict)
+        if not created:
+            return Outcome(Decision.DUPLICATE, incident_id=incident_id, verdict=verdict)
+        log.info("incident recorded", extra={**_ids(event), "incident_id": incident_id, "clause": clauses[0],
+                                              "rules": list(rules), "delivery": delivery.value})
+        if reason:
+            await self._quietly(self.store.add_event(incident_id, SYSTEM_ACTOR, "nudge not sent", reason))
+
+        alerts: list[CommitteeAlert] = []
+        escalated = False
+        if targets and is_hostile(clauses):
+            escalation_alerts = await self._quietly(self._escalate(incident_id, new))
+            if escalation_alerts:
+                alerts.extend(escalation_alerts)
+                escalated = True
+        if severity.rank >= Severity.HIGH.rank:
+            alerts.append(await self._high_severity_alert(incident_id, new, focus))
+
+        nudge = None
+        if delivery is DeliveryStatus.PENDING:
+            nudge = build_nudge(incident_id=incident_id, platform=event.platform, community_id=event.community_id,
+                                channel_id=event.channel_id, message_id=event.message_id,
+                                recipient_id=event.author_id, clauses=clauses, category=focus.category,
+                                excerpt=new.excerpt, policy=self.policy, permalink=event.permalink)
+        decision = Decision.ESCALATE if escalated else (Decision.NUDGE if nudge else Decision.RECORD)
+        return Outcome(decision, incident_id=incident_id, nudge=nudge, alerts=tuple(alerts), verdict=verdict)
+
+    async def _delivery_for(self, new: NewIncident, community: Community,
+                            deliver: bool) -> tuple[DeliveryStatus, str]:
+        if not deliver:
+            return DeliveryStatus.SUPPRESSED, "audit: record only"
+        if community.nudge_mode is NudgeMode.RECORD:
+            return DeliveryStatus.SUPPRESSED, "this community records breaches without nudging"
+        hours = self.settings.nudge_window_hours
+        if hours > 0:
+            since = new.created_at - timedelta(hours=hours)
+            if await self.store.nudged_since(new.platform, new.community_id, new.author_id, new.clauses[0], since):
+                return DeliveryStatus.SUPPRESSED, f"already nudged about clause {new.clauses[0]} within {hours} h"
+        return DeliveryStatus.PENDING, ""
+
+    async def _escalate(self, incident_id: int, new: NewIncident) -> list[CommitteeAlert]:
+        incident = Incident(
+            id=incident_id, platform=new.platform, community_id=new.community_id, channel_id=new.channel_id,
+            message_id=new.message_id, revision=new.revision, author_id=new.author_id, author_name=new.author_name,
+            targets=new.targets, clauses=new.clauses, rules=new.rules, severity=new.severity, excerpt=new.excerpt,
+            content=None, created_at=new.created_at, status=IncidentStatus.OPEN,
+            delivery_status=new.delivery_status, delivery_reason="", permalink=new.permalink)
+        return await self.escalation.observe(incident)
+
+    async def _high_severity_alert(self, incident_id: int, new: NewIncident, focus: Match) -> CommitteeAlert:
+        count = await self._quietly(self.store.author_incident_count(new.platform, new.community_id, new.author_id))
+        repeat = f" Incidents recorded for this member in all: {count}." if count else ""
+        return CommitteeAlert(
+            kind=AlertKind.HIGH_SEVERITY, platform=new.platform, community_id=new.community_id,
+            summary=(f"{new.author_name or new.author_id} posted a message that may breach clause {new.clauses[0]} "
+                     f"({focus.category}): \u201c{new.excerpt}\u201d.{repeat}"),
+            incident_ids=(incident_id,), severity=new.severity, channel_id=new.channel_id, author_id=new.author_id,
+            permalink=new.permalink)
+
+    # -- the store going away ---------------------------------------------------------------------------
+
+    def _degraded(self, new: NewIncident, exc: BaseException, verdict: Verdict) -> Outcome:
+        """Keep the incident in memory for a retry and tell the committee the database is failing."""
+        if len(self._pending) >= PENDING_QUEUE_LIMIT:
+            dropped = self._pending.popleft()
+            log.error("pending queue full: oldest unrecorded incident dropped",
+                      extra={"message_id": dropped.message_id, "community_id": dropped.community_id})
+        self._pending.append(new)
+        log.error("could not record an incident; kept in memory for a retry",
+                  extra={"platform": new.platform.value, "community_id": new.community_id,
+                         "message_id": new.message_id, "error": type(exc).__name__, "pending": len(self._pending)})
+        alert = CommitteeAlert(
+            kind=AlertKind.STORE_DEGRADED, platform=new.platform, community_id=new.community_id,
+            summary=(f"nudgebot could not write to its database ({type(exc).__name__}). {len(self._pending)} "
+                     "incident(s) are held in memory and will be recorded when it recovers; nudges wait until then."),
+            severity=new.severity, channel_id=new.channel_id)
+        return Outcome(Decision.RECORD, alerts=(alert,), verdict=verdict)
+
+    @property
+    def pending_count(self) -> int:
+        """How many incidents are waiting in memory for the database to come back."""
+        return len(self._pending)
+
+    async def flush(self) -> int:
+        """Record the incidents held in memory while the database was failing; return how many were recorded.
+
+        Stops at the first failure (the rest stay queued). Their nudges then reach the outbox (`pending_nudges`).
+        """
+        recorded = 0
+        async with self._flush_lock:
+            while self._pending:
+                new = self._pending[0]
+                try:
+                    incident_id, created = await self.store.record_incident(new)
+                except _STORE_FAILURES as exc:
+                    log.warning("database still failing; incidents stay queued",
+                                extra={"pending": len(self._pending), "error": type(exc).__name__})
+                    break
+                self._pending.popleft()
+                recorded += int(created)
+                log.info("queued incident recorded", extra={"incident_id": incident_id, "message_id": new.message_id})
+        return recorded
+
+    async def _quietly(self, work: Awaitable[T]) -> T | None:
+        """Await a follow-up step whose failure must not undo an incident that is already committed."""
+        try:
+            return await work
+        except Exception:
+            log.exception("a follow-up step failed after the incident was recorded")
+            return None
+
+    # -- after the message ------------------------------------------------------------------------------
+
+    async def report_delivery(self, incident_id: int, result: DeliveryResult) -> tuple[CommitteeAlert, ...]:
+        """Record what happened to a nudge; a refused or failed one becomes an alert for the committee."""
+        await self.store.set_delivery(incident_id, result.status, result.reason)
+        if result.status not in (DeliveryStatus.REFUSED, DeliveryStatus.FAILED):
+            return ()
+        incident = await self.store.get_incident(incident_id)
+        if incident is None:
+            return ()
+        why = f" ({result.reason})" if result.reason else ""
+        return (CommitteeAlert(
+            kind=AlertKind.NUDGE_REFUSED, platform=incident.platform, community_id=incident.community_id,
+            summary=(f"nudgebot could not send {incident.author_name or incident.author_id} a private note about "
+                     f"clause {incident.clauses[0] if incident.clauses else '?'}{why}: their direct messages may be "
+                     "closed. A committee member may want to have a word."),
+            incident_ids=(incident.id,), severity=incident.severity, channel_id=incident.channel_id,
+            author_id=incident.author_id, permalink=incident.permalink),)
+
+    async def pending_nudges(self, platform: Platform | None = None) -> list[Nudge]:
+        """The outbox: a nudge for every incident recorded but not yet delivered, oldest first.
+
+        Called on start (and after the database recovers). Delivered nudges are never given again; an incident
+        the poster corrected or the committee dismissed meanwhile is marked as needing no nudge instead.
+        """
+        if self._pending:
+            await self.flush()
+        nudges = []
+        for incident in await self.store.pending_deliveries(platform):
+            if incident.status in (IncidentStatus.CORRECTED, IncidentStatus.DISMISSED):
+                await self.store.set_delivery(incident.id, DeliveryStatus.NOT_NEEDED,
+                                              f"incident {incident.status.value} before delivery")
+                continue
+            nudges.append(self.nudge_for(incident))
+        return nudges
+
+    def nudge_for(self, incident: Incident) -> Nudge:
+        """The nudge for a recorded incident (the same words `handle` gave when it was recorded)."""
+        category = next((self._categories[r] for r in incident.rules if r in self._categories), "")
+        return build_nudge(incident_id=incident.id, platform=incident.platform, community_id=incident.community_id,
+                           channel_id=incident.channel_id, message_id=incident.message_id,
+                           recipient_id=incident.author_id, clauses=incident.clauses, category=category,
+                           excerpt=incident.excerpt, policy=self.policy, permalink=incident.permalink)
+
+    async def report_message(self, reporter_id: str, event: MessageEvent, note: str = "") -> CommitteeAlert:
+        """A member's "Report to committee": an alert for the committee.
+
+        The reporter's identity goes only into the incident's audit trail (committee-only) and the log, never
+        into the alert text, so a reported member who can see the alert channel cannot learn who reported them.
+        """
+        community = await self._community(event.platform, event.community_id)
+        audience = Audience.UNDER18 if event.channel_id in community.under18_channels else Audience.GENERAL
+        verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
+        excerpt = masked_excerpt(event.text, verdict.matches, primary_match(verdict.matches))
+        incident = await self.store.latest_incident_for_message(event.platform, event.community_id,
+                                                                event.message_id)
+        incident_ids: tuple[int, ...] = ()
+        if incident is not None:
+            incident_ids = (incident.id,)
+            await self.store.add_event(incident.id, reporter_id, "reported by a member", note)
+        log.info("member report", extra={**_ids(event), "reporter_id": reporter_id,
+                                         "incident_id": incident.id if incident else None})
+        found = (f" nudgebot's scan found: clause {', '.join(verdict.clauses)}." if verdict.matches
+                 else " nudgebot's scan found no breach; please judge it yourselves.")
+        said = f" The member's note: \u201c{note.strip()[:300]}\u201d." if note.strip() else ""
+        return CommitteeAlert(
+            kind=AlertKind.MEMBER_REPORT, platform=event.platform, community_id=event.community_id,
+            summary=(f"A member reported a message by {event.author_name or event.author_id}: \u201c{excerpt}\u201d."
+                     f"{found}{said}"),
+            incident_ids=incident_ids, severity=verdict.severity, channel_id=event.channel_id,
+            author_id=event.author_id, permalink=event.permalink)
+
+    async def member_feedback(self, incident_id: int, user_id: str, kind: FeedbackKind, note: str = "") -> bool:
+        """The poster says they fixed it or that it was a mistake; False when `user_id` is not the poster.
+
+        "fixed" changes nothing by itself (the edit's rescan confirms a correction); "mistake" is kept for the
+        committee's review and the false-positive statistics.
+        """
+        if kind not in ("fixed", "mistake"):
+            raise ValueError(f"feedback kind must be 'fixed' or 'mistake', not {kind!r}")
+        incident = await self.store.get_incident(incident_id)
+        if incident is None or incident.author_id != user_id:
+            log.info("feedback refused: not the incident's author",
+                     extra={"incident_id": incident_id, "user_id": user_id})
+            return False
+        await self.store.add_feedback(incident_id, user_id, kind, note, self.clock())
+        return True
+
+
+def _ids(event: MessageEvent) -> dict[str, object]:
+    """The ids that identify a message in a log line (never its text)."""
+    return {"platform": event.platform.value, "community_id": event.community_id, "channel_id": event.channel_id,
+            "message_id": event.message_id, "revision": event.revision}
+
