@@ -22,3 +22,23 @@ class RulePackError(NudgebotError):
 
 class InputError(NudgebotError):
     """Input to a command (a file, a line of JSON) is malformed."""
+
+
+class NotCommittee(NudgebotError):
+    """A committee action was asked for by someone who is not on this community's committee."""
+
+    def __init__(self, action: str = "this") -> None:
+        super().__init__(f"only committee members can use {action}: ask your committee, or check the committee "
+                         "role / user group set with setup")
+
+
+class UnknownIncident(NudgebotError):
+    """No incident with this id (in the asker's community)."""
+
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"no incident #{incident_id}: list incidents to find the right number")
+
+
+class ReviewError(NudgebotError):
+    """A review step that cannot be taken (e.g. confirming a dismissed incident): the message says what can."""

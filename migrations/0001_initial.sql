@@ -46,12 +46,17 @@ CREATE TABLE incidents (
     content_purged_at   TEXT,
     UNIQUE (platform, community_id, message_id, revision)
 );
-CREATE INDEX incidents_by_status ON incidents (platform, community_id, status, created_at DESC);
-CREATE INDEX incidents_by_clause ON incidents (platform, community_id, primary_clause, created_at DESC);
-CREATE INDEX incidents_by_author ON incidents (platform, community_id, author_id, created_at DESC);
-CREATE INDEX incidents_by_channel ON incidents (platform, community_id, channel_id, created_at DESC);
-CREATE INDEX incidents_by_time ON incidents (platform, community_id, created_at DESC);
+-- The committee's list filters on one community plus status, clause, author or channel, newest first. The
+-- indexes end in created_at ascending (and, implicitly, the rowid), so SQLite walks them backwards for
+-- "ORDER BY created_at DESC, id DESC" and stops after one page without sorting.
+CREATE INDEX incidents_by_status ON incidents (platform, community_id, status, created_at);
+CREATE INDEX incidents_by_clause ON incidents (platform, community_id, primary_clause, created_at);
+CREATE INDEX incidents_by_author ON incidents (platform, community_id, author_id, created_at);
+CREATE INDEX incidents_by_channel ON incidents (platform, community_id, channel_id, created_at);
+CREATE INDEX incidents_by_time ON incidents (platform, community_id, created_at);
 CREATE INDEX incidents_pending ON incidents (delivery_status) WHERE delivery_status = 'pending';
+-- The retention purge looks only at rows whose content is still there.
+CREATE INDEX incidents_unpurged ON incidents (created_at) WHERE content_purged_at IS NULL;
 
 CREATE TABLE incident_events (
     id                  INTEGER PRIMARY KEY,

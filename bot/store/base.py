@@ -1,0 +1,201 @@
+"""The store's connection, write transactions with lock retries, and the mapping between rows and values."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self, TypeVar
+
+import aiosqlite
+
+from bot.errors import NudgebotError
+from bot.models import (
+    Community,
+    DeliveryStatus,
+    Escalation,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    NudgeMode,
+    Platform,
+    Severity,
+)
+from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5_000
+LOCK_RETRIES = 8
+SYSTEM_ACTOR = "nudgebot"
+
+
+class StoreError(NudgebotError):
+    """The database cannot be used (unreadable file, locked beyond every retry)."""
+
+
+def connect_sync(path: Path) -> sqlite3.Connection:
+    """A plain autocommit sqlite3 connection for migrations and tooling."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open the database {path}: {exc} (check NUDGEBOT_DB)") from None
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+def migrate_database(path: Path, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Bring the database file up to date (`nudgebot db upgrade`); return the migrations applied."""
+    connection = connect_sync(path)
+    try:
+        return upgrade(connection, available() if migrations is None else migrations)
+    finally:
+        connection.close()
+
+
+def migration_status(path: Path, migrations: list[Migration] | None = None) -> MigrationStatus:
+    """What is applied and what is pending (`nudgebot db status`); refuses a newer or altered database."""
+    connection = connect_sync(path)
+    try:
+        return status(connection, available() if migrations is None else migrations)
+    finally:
+        connection.close()
+
+
+def ts(moment: datetime) -> str:
+    """A stored timestamp: UTC ISO 8601 with microseconds, so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("the store takes timezone-aware datetimes only (use datetime.now(UTC))")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def now_ts() -> str:
+    """The current time as a stored timestamp (for audit events the caller did not time)."""
+    return ts(datetime.now(UTC))
+
+
+def parse_ts(value: str) -> datetime:
+    """A stored timestamp back to an aware datetime."""
+    return datetime.fromisoformat(value)
+
+
+def to_incident(row: aiosqlite.Row) -> Incident:
+    """One `incidents` row as the value the committee reviews."""
+    return Incident(
+        id=row["id"], platform=Platform(row["platform"]), community_id=row["community_id"],
+        channel_id=row["channel_id"], message_id=row["message_id"], revision=row["revision"],
+        author_id=row["author_id"], author_name=row["author_name"], targets=tuple(json.loads(row["targets"])),
+        clauses=tuple(json.loads(row["clauses"])), rules=tuple(json.loads(row["rules"])),
+        severity=Severity(row["severity"]), excerpt=row["excerpt"], content=row["content"],
+        created_at=parse_ts(row["created_at"]), status=IncidentStatus(row["status"]),
+        delivery_status=DeliveryStatus(row["delivery_status"]), delivery_reason=row["delivery_reason"],
+        permalink=row["permalink"],
+    )
+
+
+def to_event(row: aiosqlite.Row) -> IncidentEvent:
+    """One `incident_events` row."""
+    return IncidentEvent(incident_id=row["incident_id"], actor_id=row["actor_id"], action=row["action"],
+                         note=row["note"], created_at=parse_ts(row["created_at"]))
+
+
+def to_community(row: aiosqlite.Row) -> Community:
+    """One `communities` row."""
+    return Community(
+        platform=Platform(row["platform"]), community_id=row["community_id"], name=row["name"],
+        committee_role=row["committee_role"], committee_channel=row["committee_channel"],
+        alert_channel=row["alert_channel"], under18_channels=tuple(json.loads(row["under18_channels"])),
+        nudge_mode=NudgeMode(row["nudge_mode"]), retention_days=row["retention_days"],
+        keep_full_content=bool(row["keep_full_content"]), welfare_contact=row["welfare_contact"],
+        welfare_alerts=bool(row["welfare_alerts"]),
+    )
+
+
+def to_escalation(row: aiosqlite.Row, incident_ids: tuple[int, ...]) -> Escalation:
+    """One `escalations` row with the incidents it groups."""
+    return Escalation(id=row["id"], platform=Platform(row["platform"]), community_id=row["community_id"],
+                      author_id=row["author_id"], target_id=row["target_id"], status=row["status"],
+                      created_at=parse_ts(row["created_at"]), incident_ids=incident_ids)
+
+
+class StoreBase:
+    """The connection and the write discipline every part of the store shares."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path, *, default_retention_days: int = 180,
+                 default_keep_full_content: bool = False) -> None:
+        self._db = connection
+        self.path = path
+        self.default_retention_days = default_retention_days
+        self.default_keep_full_content = default_keep_full_content
+        self._write_lock = asyncio.Lock()  # one writer at a time on the one connection: short transactions
+
+    @classmethod
+    async def open(cls, path: Path, *, migrate: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                   default_retention_days: int = 180, default_keep_full_content: bool = False) -> Self:
+        """Open (creating if needed) and migrate the database; refuses a newer or altered database.
+
+        The defaults apply to communities whose committee never ran setup (from Settings).
+        """
+        path = Path(path)
+        if migrate:
+            await asyncio.to_thread(migrate_database, path)
+        else:
+            pending = (await asyncio.to_thread(migration_status, path)).pending
+            if pending:
+                raise StoreError(f"the database {path} needs {len(pending)} migration(s): run `nudgebot db upgrade`")
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the database {path}: {exc} (check NUDGEBOT_DB)") from None
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return cls(connection, path, default_retention_days=default_retention_days,
+                   default_keep_full_content=default_keep_full_content)
+
+    async def close(self) -> None:
+        """Close the connection (after letting SQLite refresh its planner statistics)."""
+        with contextlib.suppress(sqlite3.Error):  # best effort: a locked or read-only database still closes
+            await self._db.execute("PRAGMA optimize")
+        await self._db.close()
+
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked."""
+        for attempt in range(LOCK_RETRIES):
+            try:
+                async with self._write_lock:
+                    await self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = await work(self._db)
+                        await self._db.execute("COMMIT")
+                        return result
+                    except BaseException:
+                        if self._db.in_transaction:
+                            await self._db.execute("ROLLBACK")
+                        raise
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
+                log.warning("database locked; retrying", extra={"attempt": attempt + 1, "delay": round(delay, 3)})
+                await asyncio.sleep(delay)
+        raise StoreError(f"the database {self.path} stayed locked through {LOCK_RETRIES} retries")
+
+    async def _rows(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> list[aiosqlite.Row]:
+        """Run a read and fetch every row in one hop to the connection's thread."""
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _one(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> aiosqlite.Row | None:
+        """Run a read that returns at most one row."""
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+

@@ -1,0 +1,204 @@
+"""Incidents, their audit trail and members' feedback: recording, the outbox and the committee's queries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from bot.errors import InputError, UnknownIncident
+from bot.models import (
+    DeliveryStatus,
+    Incident,
+    IncidentEvent,
+    IncidentQuery,
+    IncidentStatus,
+    NewIncident,
+    Platform,
+)
+from bot.store.base import SYSTEM_ACTOR, StoreBase, now_ts, to_event, to_incident, ts
+
+FEEDBACK_KINDS = ("fixed", "mistake")
+_NOTE_MAX = 2_000
+
+
+def query_filter(query: IncidentQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (or "") and its bound parameters for a committee query; only column names are text."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    for column, value in (("platform", query.platform), ("community_id", query.community_id),
+                          ("status", query.status), ("primary_clause", query.clause),
+                          ("author_id", query.author_id), ("channel_id", query.channel_id)):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(str(value))
+    if query.since is not None:
+        conditions.append("created_at >= ?")
+        params.append(ts(query.since))
+    if query.until is not None:
+        conditions.append("created_at < ?")
+        params.append(ts(query.until))
+    return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
+class IncidentStore(StoreBase):
+    """Recording incidents, delivery marks, status changes and the committee's list."""
+
+    async def record_incident(self, new: NewIncident) -> tuple[int, bool]:
+        """Commit an incident; (id, True) when new, (existing id, False) when this message revision exists."""
+        if not new.clauses:
+            raise InputError("an incident needs at least one clause")
+
+        async def work(db: Any) -> tuple[int, bool]:
+            rows = await db.execute_fetchall(
+                """INSERT INTO incidents (platform, community_id, channel_id, message_id, revision, permalink,
+                       author_id, author_name, targets, clauses, primary_clause, rules, severity, excerpt,
+                       content, created_at, delivery_status)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (platform, community_id, message_id, revision) DO NOTHING RETURNING id""",
+                (new.platform.value, new.community_id, new.channel_id, new.message_id, new.revision,
+                 new.permalink, new.author_id, new.author_name, json.dumps(list(new.targets)),
+                 json.dumps(list(new.clauses)), new.clauses[0], json.dumps(list(new.rules)),
+                 new.severity.value, new.excerpt, new.content, ts(new.created_at), new.delivery_status.value))
+            if rows:
+                incident_id = int(rows[0]["id"])
+                await db.execute(
+                    "INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) "
+                    "VALUES (?, ?, 'recorded', ?, ?)", (incident_id, SYSTEM_ACTOR, ", ".join(new.rules), now_ts()))
+                return incident_id, True
+            existing = await db.execute_fetchall(
+                "SELECT id FROM incidents WHERE platform = ? AND community_id = ? AND message_id = ? "
+                "AND revision = ?", (new.platform.value, new.community_id, new.message_id, new.revision))
+            return int(existing[0]["id"]), False
+
+        return await self._write(work)
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        """One incident by id, or None."""
+        row = await self._one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        return to_incident(row) if row else None
+
+    async def latest_incident_for_message(self, platform: Platform, community_id: str,
+                                          message_id: str) -> Incident | None:
+        """The incident for the highest recorded revision of a message, or None."""
+        row = await self._one(
+            "SELECT * FROM incidents WHERE platform = ? AND community_id = ? AND message_id = ? "
+            "ORDER BY revision DESC LIMIT 1", (platform.value, community_id, message_id))
+        return to_incident(row) if row else None
+
+    async def set_delivery(self, incident_id: int, status: DeliveryStatus, reason: str = "") -> None:
+        """Record what happened to the nudge (the outbox marks); an audit event goes with it."""
+
+        async def work(db: Any) -> None:
+            cursor = await db.execute(
+                "UPDATE incidents SET delivery_status = ?, delivery_reason = ?, "
+                "delivery_attempts = delivery_attempts + 1 WHERE id = ?", (status.value, reason[:500], incident_id))
+            if cursor.rowcount:
+                await db.execute(
+                    "INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)", (incident_id, SYSTEM_ACTOR, f"nudge {status.value}", reason[:500],
+                                               now_ts()))
+
+        await self._write(work)
+
+    async def pending_deliveries(self, platform: Platform | None = None) -> list[Incident]:
+        """Incidents whose nudge has not been delivered yet (the outbox), oldest first."""
+        sql = "SELECT * FROM incidents WHERE delivery_status = 'pending'"
+        params: list[Any] = []
+        if platform is not None:
+            sql += " AND platform = ?"
+            params.append(platform.value)
+        return [to_incident(r) for r in await self._rows(sql + " ORDER BY id", params)]
+
+    async def nudged_since(self, platform: Platform, community_id: str, author_id: str, clause: str,
+                           since: datetime) -> bool:
+        """True when this author already has a nudge pending or delivered for this primary clause since then."""
+        row = await self._one(
+            "SELECT 1 FROM incidents WHERE platform = ? AND community_id = ? AND author_id = ? AND created_at >= ? "
+            "AND primary_clause = ? AND delivery_status IN ('pending', 'delivered') LIMIT 1",
+            (platform.value, community_id, author_id, ts(since), clause))
+        return row is not None
+
+    async def set_status(self, incident_id: int, status: IncidentStatus, actor_id: str, action: str,
+                         note: str = "") -> Incident | None:
+        """Move an incident to a status and leave an audit event; None when there is no such incident."""
+
+        async def work(db: Any) -> Incident | None:
+            rows = await db.execute_fetchall("UPDATE incidents SET status = ? WHERE id = ? RETURNING *",
+                                             (status.value, incident_id))
+            if not rows:
+                return None
+            await db.execute(
+                "INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                (incident_id, actor_id, action, note[:_NOTE_MAX], now_ts()))
+            return to_incident(rows[0])
+
+        return await self._write(work)
+
+    async def add_event(self, incident_id: int, actor_id: str, action: str, note: str = "") -> None:
+        """Add a line to an incident's audit trail."""
+
+        async def work(db: Any) -> None:
+            await db.execute(
+                "INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                (incident_id, actor_id, action, note[:_NOTE_MAX], now_ts()))
+
+        try:
+            await self._write(work)
+        except sqlite3.IntegrityError:  # the foreign key names no incident: say which
+            raise UnknownIncident(incident_id) from None
+
+    async def events(self, incident_id: int) -> list[IncidentEvent]:
+        """An incident's audit trail in the order it was written."""
+        rows = await self._rows("SELECT * FROM incident_events WHERE incident_id = ? ORDER BY id",
+                                (incident_id,))
+        return [to_event(r) for r in rows]
+
+    async def hostile_incidents(self, platform: Platform, community_id: str, author_id: str, target_id: str,
+                                since: datetime) -> list[Incident]:
+        """The author's incidents aimed at the target since then, not dismissed, oldest first (4.3)."""
+        rows = await self._rows(
+            "SELECT * FROM incidents WHERE platform = ? AND community_id = ? AND author_id = ? AND created_at >= ? "
+            "AND status != 'dismissed' AND EXISTS (SELECT 1 FROM json_each(incidents.targets) WHERE value = ?) "
+            "ORDER BY created_at, id", (platform.value, community_id, author_id, ts(since), target_id))
+        return [to_incident(r) for r in rows]
+
+    async def author_incident_count(self, platform: Platform, community_id: str, author_id: str) -> int:
+        """How many incidents this author has (dismissed ones do not count against them)."""
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM incidents WHERE platform = ? AND community_id = ? AND author_id = ? "
+            "AND status != 'dismissed'", (platform.value, community_id, author_id))
+        return int(row["n"]) if row else 0
+
+    async def add_feedback(self, incident_id: int, user_id: str, kind: str, note: str, now: datetime) -> None:
+        """A member says the nudge was fixed or a mistake; kept for the committee, with an audit event."""
+        if kind not in FEEDBACK_KINDS:
+            raise InputError(f"feedback kind {kind!r} is not one of {', '.join(FEEDBACK_KINDS)}")
+
+        async def work(db: Any) -> None:
+            found = await db.execute_fetchall("SELECT 1 FROM incidents WHERE id = ?", (incident_id,))
+            if not found:
+                raise UnknownIncident(incident_id)
+            await db.execute(
+                "INSERT INTO feedback (incident_id, user_id, kind, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                (incident_id, user_id, kind, note[:_NOTE_MAX], ts(now)))
+            await db.execute(
+                "INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                (incident_id, user_id, f"feedback {kind}", note[:_NOTE_MAX], ts(now)))
+
+        await self._write(work)
+
+    async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """The committee's list: newest first, filtered, one page."""
+        where, params = query_filter(query)
+        params.extend([max(1, min(query.limit, 1000)), max(0, query.offset)])
+        rows = await self._rows(
+            f"SELECT * FROM incidents {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", params)
+        return [to_incident(r) for r in rows]
+
+    async def count_incidents(self, query: IncidentQuery | None = None) -> int:
+        """How many incidents match the query's filters (limit and offset ignored), or all of them."""
+        where, params = query_filter(query) if query is not None else ("", [])
+        row = await self._one(f"SELECT COUNT(*) AS n FROM incidents {where}", params)
+        return int(row["n"]) if row else 0
