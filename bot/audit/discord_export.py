@@ -1,0 +1,189 @@
+"""Reads DiscordChatExporter JSON exports (one file per channel, or a folder of them), streaming message by message.
+
+The shape, as DiscordChatExporter's JsonMessageWriter writes it: `{"guild": {"id", "name", ...}, "channel": {"id",
+"type", "categoryId", "category", "name", "topic"}, "dateRange": {...}, "exportedAt", "messages": [{"id", "type",
+"timestamp", "timestampEdited", "content", "author": {"id", "name", "nickname", "isBot", ...}, "mentions": [users],
+"reference": {"messageId", "channelId", "guildId"}, ...}], "messageCount"}`. A channel file can hold years of
+history, so messages are parsed one at a time (ijson) rather than loading the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from bot.audit.common import (
+    BEFORE_SINCE,
+    READ_ERRORS,
+    ExportFileError,
+    ExportFormatError,
+    ExportItem,
+    ExportProblem,
+    ExportUnit,
+    Ignored,
+)
+from bot.models import MessageEvent, Platform
+
+log = logging.getLogger(__name__)
+
+KIND = "DiscordChatExporter export"
+# Members' own posts; the rest (joins, pins, calls, thread-created notices) are Discord's system messages.
+_MEMBER_TYPES = {"Default", "Reply"}
+# DiscordChatExporter files direct messages under a pseudo-guild with id 0.
+_DM_GUILD_ID = "0"
+
+
+class DiscordExport:
+    """One DiscordChatExporter JSON file, or a folder of them (read recursively, one file at a time)."""
+
+    kind = KIND
+
+    def __init__(self, path: Path, *, community_id: str | None = None, since: datetime | None = None) -> None:
+        self.path = path
+        self.community_override = community_id
+        self.since = since
+        self.problems: list[ExportProblem] = []
+        if path.is_dir():
+            self.files = sorted(p for p in path.rglob("*.json") if p.is_file())
+            if not self.files:
+                raise ExportFormatError(f"{path}: no .json files here (expected DiscordChatExporter JSON exports "
+                                        "or a Slack export with channels.json)")
+        else:
+            self.files = [path]
+        self._position = 0
+
+    def close(self) -> None:
+        """Nothing is held open between units."""
+
+    def _label(self, file: Path) -> str:
+        return file.relative_to(self.path).as_posix() if self.path.is_dir() else file.name
+
+    def units(self) -> list[ExportUnit]:
+        """One unit per channel file."""
+        return [ExportUnit(self._label(f), f.stat().st_size, lambda f=f: self.read_file(f), lambda: self._position)
+                for f in self.files]
+
+    def read_file(self, file: Path) -> Iterator[ExportItem]:
+        """The items of one channel file; a break in the JSON ends the file with ExportFileError."""
+        label = self._label(file)
+        self._position = 0
+        try:
+            with file.open("rb") as stream:
+                guild, channel = _header(stream, label)
+                community_id = self.community_override or guild["id"]
+                stream.seek(0)
+                # Reply targets: the author of each message seen so far in this channel (ids only).
+                authors: dict[str, str] = {}
+                count = 0
+                try:
+                    for index, message in enumerate(ijson.items(stream, "messages.item", use_float=True)):
+                        count = index + 1
+                        yield self._item(label, index, message, guild["id"], community_id, channel, authors)
+                        if index % 256 == 0:
+                            self._position = stream.tell()
+                except ijson.JSONError as exc:
+                    done = f"after {count} messages" if count else "before the first message"
+                    raise ExportFileError(label, f"the JSON breaks {done} ({exc}); the messages before it were "
+                                                 "read") from None
+        except READ_ERRORS as exc:
+            raise ExportFileError(label, f"cannot be read ({exc})") from None
+
+    def _item(self, file: str, index: int, message: Any, guild_id: str, community_id: str,
+              channel: dict[str, Any], authors: dict[str, str]) -> ExportItem:
+        where = f"message {index + 1}"
+        if not isinstance(message, dict):
+            return ExportProblem(file, f"{where} is a JSON {type(message).__name__}, not an object", whole_file=False)
+        message_id, author = message.get("id"), message.get("author")
+        if not isinstance(message_id, str) or not message_id:
+            return ExportProblem(file, f"{where} has no 'id'", whole_file=False)
+        where = f"message {index + 1} (id {message_id})"
+        if not isinstance(author, dict) or not isinstance(author.get("id"), str):
+            return ExportProblem(file, f"{where} has no 'author' with an 'id'", whole_file=False)
+        authors[message_id] = author["id"]
+        created_at = _parse_time(message.get("timestamp"))
+        if created_at is None:
+            return ExportProblem(file, f"{where} has no valid 'timestamp' (got {message.get('timestamp')!r})",
+                                 whole_file=False)
+        if message.get("type", "Default") not in _MEMBER_TYPES or author.get("isBot"):
+            return Ignored("bot or system message")
+        content = message.get("content", "")
+        if not isinstance(content, str):
+            return ExportProblem(file, f"{where} has a 'content' that is not a string", whole_file=False)
+        if self.since is not None and created_at < self.since:
+            return Ignored(BEFORE_SINCE)
+        if not content.strip():
+            return Ignored("no text")
+        mentions = message.get("mentions")
+        targets = [m["id"] for m in mentions if isinstance(m, dict) and isinstance(m.get("id"), str)] \
+            if isinstance(mentions, list) else []
+        reference = message.get("reference")
+        if isinstance(reference, dict) and isinstance(reference.get("messageId"), str):
+            replied_to = authors.get(reference["messageId"])
+            if replied_to:
+                targets.append(replied_to)
+        edited = _parse_time(message.get("timestampEdited")) is not None
+        channel_id = str(channel["id"])
+        server = "@me" if guild_id == _DM_GUILD_ID else guild_id
+        return MessageEvent(
+            # DISCORD, not AUDIT: the store's idempotency key is (platform, community, message id, revision), so the
+            # guild id and snowflake the live bot would use make one incident per message whichever sees it first,
+            # and the committee's /incidents in the guild lists what the audit found.
+            platform=Platform.DISCORD,
+            community_id=community_id,
+            channel_id=channel_id,
+            message_id=message_id,
+            author_id=author["id"],
+            author_name=_author_name(author),
+            text=content,
+            created_at=created_at,
+            # The export holds only the last version of an edited message; the live bot numbers edits 1, 2, ...
+            revision=1 if edited else 0,
+            is_edit=edited,
+            targets=tuple(dict.fromkeys(t for t in targets if t != author["id"])),
+            channel_name=str(channel.get("name") or channel_id),
+            permalink=f"https://discord.com/channels/{server}/{channel_id}/{message_id}",
+        )
+
+
+def _header(stream: IO[bytes], label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The guild and channel objects at the top of the file (parsing stops as soon as each is found)."""
+    found: dict[str, dict[str, Any]] = {}
+    for key in ("guild", "channel"):
+        stream.seek(0)
+        try:
+            value = next(ijson.items(stream, key, use_float=True), None)
+        except ijson.JSONError as exc:
+            raise ExportFileError(label, f"is not valid JSON ({exc})") from None
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+            raise ExportFileError(label, f"is not a DiscordChatExporter JSON export: no {key!r} object with an "
+                                         "'id' at the top level (export with --format Json)")
+        found[key] = value
+    return found["guild"], found["channel"]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _author_name(author: dict[str, Any]) -> str:
+    for key in ("nickname", "name"):
+        if isinstance(author.get(key), str) and author[key].strip():
+            return str(author[key])
+    return str(author["id"])
+
+
+def open_discord_export(path: Path, *, community_id: str | None = None,
+                        since: datetime | None = None) -> DiscordExport:
+    """Open a DiscordChatExporter JSON file or a folder of them."""
+    return DiscordExport(path, community_id=community_id, since=since)

@@ -1,0 +1,210 @@
+"""Runs a chat-export audit: detects the format, feeds each message to the moderator in record-only mode, counts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.audit.common import (
+    BEFORE_SINCE,
+    ExportFileError,
+    ExportFormatError,
+    ExportProblem,
+    ExportReader,
+    ExportTree,
+    Ignored,
+)
+from bot.audit.discord_export import open_discord_export
+from bot.audit.slack_export import MARKER as SLACK_MARKER
+from bot.audit.slack_export import looks_like_slack_export, open_slack_export
+from bot.errors import NudgebotError
+from bot.models import AlertKind, Decision, MessageEvent, Outcome
+
+log = logging.getLogger(__name__)
+
+_NEW_INCIDENT = {Decision.RECORD, Decision.NUDGE, Decision.ESCALATE}
+_PROGRESS_EVERY = 200
+
+
+class AuditModerator(Protocol):
+    """The part of `bot.moderation.Moderator` the audit uses."""
+
+    async def handle(self, event: MessageEvent, deliver: bool = True) -> Outcome:
+        """Decide on one message and record any incident; with deliver=False nothing is to be sent."""
+        ...
+
+
+@dataclass(slots=True)
+class AuditSummary:
+    """What one audit run read and recorded."""
+
+    kind: str = ""
+    files_read: int = 0
+    files_skipped: int = 0
+    scanned: int = 0
+    flagged: int = 0
+    new_incidents: int = 0
+    already_recorded: int = 0
+    corrected: int = 0
+    welfare: int = 0
+    escalations: int = 0
+    ignored: int = 0
+    before_since: int = 0
+    malformed_messages: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    problems: list[ExportProblem] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """True when every file and message of the export could be read."""
+        return not self.problems and self.errors == 0
+
+    def count(self, outcome: Outcome) -> None:
+        """Add one moderated message's outcome."""
+        self.scanned += 1
+        if outcome.decision is Decision.DUPLICATE:
+            self.already_recorded += 1
+            self.flagged += 1
+            return
+        if outcome.verdict.flagged:
+            self.flagged += 1
+        if outcome.decision in _NEW_INCIDENT and outcome.incident_id is not None:
+            self.new_incidents += 1
+        elif outcome.decision is Decision.CORRECTED:
+            self.corrected += 1
+        elif outcome.decision is Decision.WELFARE:
+            self.welfare += 1
+        self.escalations += sum(1 for alert in outcome.alerts if alert.kind is AlertKind.ESCALATION)
+
+
+def open_export(path: Path, *, community_id: str | None = None, since: datetime | None = None) -> ExportReader:
+    """Open PATH as a Slack export (zip, or folder with channels.json) or DiscordChatExporter JSON (file or folder)."""
+    if not path.exists():
+        raise ExportFormatError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix.lower() == ".json":
+        return open_discord_export(path, community_id=community_id, since=since)
+    if path.is_dir():
+        tree = ExportTree(path, SLACK_MARKER)
+        is_slack = looks_like_slack_export(tree)
+        tree.close()
+        if is_slack:
+            return open_slack_export(path, community_id=community_id, since=since)
+        return open_discord_export(path, community_id=community_id, since=since)
+    return open_slack_export(path, community_id=community_id, since=since)
+
+
+async def run_audit(reader: ExportReader, moderator: AuditModerator, *,
+                    report: Callable[[ExportProblem], None] = lambda problem: None,
+                    progress: Progress | None = None) -> AuditSummary:
+    """Feed every message of the export to `moderator.handle(event, deliver=False)`, one file at a time.
+
+    A file that cannot be read (further) is reported through `report` and skipped; the rest is still read.
+    """
+    summary = AuditSummary(kind=reader.kind)
+    started = time.perf_counter()
+    units = reader.units()
+    for problem in reader.problems:  # metadata files and file names, found while listing the units
+        _note(summary, problem, report)
+    task: TaskID | None = None
+    if progress is not None:
+        task = progress.add_task(f"Auditing {reader.kind}", total=sum(u.size for u in units) or 1, scanned=0)
+    done_bytes = 0
+    for unit in units:
+        try:
+            for item in unit.read():
+                if isinstance(item, MessageEvent):
+                    await _moderate(moderator, item, summary)
+                    if progress is not None and task is not None and summary.scanned % _PROGRESS_EVERY == 0:
+                        progress.update(task, completed=done_bytes + min(unit.position(), unit.size),
+                                        scanned=summary.scanned)
+                elif isinstance(item, Ignored):
+                    if item.reason == BEFORE_SINCE:
+                        summary.before_since += 1
+                    else:
+                        summary.ignored += 1
+                else:
+                    _note(summary, item, report)
+        except ExportFileError as exc:
+            _note(summary, ExportProblem(exc.file, exc.reason), report)
+        else:
+            summary.files_read += 1
+        done_bytes += unit.size
+        if progress is not None and task is not None:
+            progress.update(task, completed=done_bytes, scanned=summary.scanned)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _note(summary: AuditSummary, problem: ExportProblem, report: Callable[[ExportProblem], None]) -> None:
+    summary.problems.append(problem)
+    if problem.whole_file:
+        summary.files_skipped += 1
+    else:
+        summary.malformed_messages += 1
+    report(problem)
+
+
+async def _moderate(moderator: AuditModerator, event: MessageEvent, summary: AuditSummary) -> None:
+    try:
+        outcome = await moderator.handle(event, deliver=False)
+    except NudgebotError:
+        # The store is unusable (locked for good, unreadable): carrying on would only lose the rest of the audit.
+        raise
+    except Exception:
+        summary.errors += 1
+        log.exception("audit: the moderator failed on one message; carrying on",
+                      extra={"platform": event.platform.value, "community_id": event.community_id,
+                             "channel_id": event.channel_id, "message_id": event.message_id})
+        return
+    summary.count(outcome)
+
+
+def progress_bar(console: Console) -> Progress:
+    """The bar shown while an export is read: bytes of the export read, messages scanned, time."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                    TextColumn("{task.fields[scanned]:,} messages"), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def summary_table(summary: AuditSummary, db_path: Path | None = None) -> Table:
+    """The table printed at the end of `nudgebot audit`."""
+    rate = summary.scanned / summary.seconds if summary.seconds > 0 else 0.0
+    table = Table(title=f"Audit of a {summary.kind}" if summary.kind else "Audit", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("Files read", f"{summary.files_read:,}"),
+        ("Files skipped (unreadable)", _warn(summary.files_skipped)),
+        ("Messages scanned", f"{summary.scanned:,}"),
+        ("Flagged", f"{summary.flagged:,}"),
+        ("New incidents recorded", f"{summary.new_incidents:,}"),
+        ("Already recorded (not added again)", f"{summary.already_recorded:,}"),
+        ("Corrected by the poster (edited)", f"{summary.corrected:,}"),
+        ("Welfare signals (no incident)", f"{summary.welfare:,}"),
+        ("Escalations opened", f"{summary.escalations:,}"),
+        ("Not members' posts (bots, notices, no text)", f"{summary.ignored:,}"),
+        ("Before --since", f"{summary.before_since:,}"),
+        ("Malformed messages skipped", _warn(summary.malformed_messages)),
+        ("Errors while moderating", _warn(summary.errors)),
+        ("Time", f"{summary.seconds:.1f} s ({rate:,.0f} messages/s)"),
+    ]
+    if db_path is not None:
+        rows.append(("Database", str(db_path)))
+    for what, count in rows:
+        table.add_row(what, count)
+    table.caption = "Nothing was sent to anyone: incidents are recorded with their nudge suppressed."
+    return table
+
+
+def _warn(count: int) -> str:
+    return f"[bold red]{count:,}[/]" if count else "0"

@@ -1,0 +1,170 @@
+"""The Slack export reader: folder and zip, ids and targets, edits, ignored posts, --since and damaged files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.audit import ExportFileError, ExportFormatError, ExportProblem, Ignored, open_export
+from bot.audit.common import BEFORE_SINCE
+from bot.audit.slack_export import SlackExport
+from bot.models import MessageEvent, Platform
+from tests.audit.exports import (
+    BREACH_EDITED,
+    BREACH_INSULT,
+    BREACH_PHONE,
+    BREACH_REPLY,
+    TEAM,
+    corrupt_zip_member,
+    slack_message,
+    society_slack_channels,
+    write_slack_export,
+    zip_folder,
+)
+
+DAY1 = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
+
+
+def _read_all(reader: SlackExport) -> tuple[list[MessageEvent], list[Ignored], list[ExportProblem]]:
+    events, ignored, problems = [], [], list(reader.problems)
+    for unit in reader.units():
+        try:
+            for item in unit.read():
+                if isinstance(item, MessageEvent):
+                    events.append(item)
+                elif isinstance(item, Ignored):
+                    ignored.append(item)
+                else:
+                    problems.append(item)
+        except ExportFileError as exc:
+            problems.append(ExportProblem(exc.file, exc.reason))
+    return events, ignored, problems
+
+
+@pytest.fixture
+def export_dir(tmp_path: Path) -> Path:
+    return write_slack_export(tmp_path / "export", society_slack_channels(DAY1))
+
+
+def test_folder_export_yields_member_messages_with_ids_names_and_targets(export_dir: Path) -> None:
+    reader = open_export(export_dir)
+    assert isinstance(reader, SlackExport)
+    events, ignored, problems = _read_all(reader)
+    assert problems == []
+    assert len(events) == 11  # 13 posts, less a join notice and a bot post
+    assert sorted(i.reason for i in ignored) == ["bot or system message", "bot or system message"]
+    assert {e.platform for e in events} == {Platform.SLACK}
+    assert {e.community_id for e in events} == {TEAM}
+    by_text = {e.text.replace("<@U02TOM>", "@tom"): e for e in events}
+
+    reply = by_text[BREACH_REPLY]
+    assert reply.channel_id == "C01GENERAL" and reply.channel_name == "general"
+    assert reply.author_id == "U04CAL" and reply.author_name == "callum"
+    assert reply.targets == ("U01PRIYA",)  # the author of the thread's parent
+    assert reply.message_id == f"{int(reply.created_at.timestamp())}.000003"
+    assert reply.created_at == DAY1 + timedelta(minutes=5, microseconds=3)
+
+    insult = next(e for e in events if e.text == BREACH_INSULT)
+    assert insult.targets == ("U02TOM",)
+    phone = next(e for e in events if e.text == BREACH_PHONE)
+    assert phone.channel_id == "G01COMMITTEE" and phone.channel_name == "committee"
+    assert (phone.revision, phone.is_edit) == (0, False)
+    edited = next(e for e in events if e.text == BREACH_EDITED)
+    assert (edited.revision, edited.is_edit) == (1, True)
+    thanks = next(e for e in events if e.text.startswith("Thanks"))
+    assert thanks.targets == ("U01PRIYA",)
+
+
+def test_zip_export_reads_the_same_as_the_folder(export_dir: Path, tmp_path: Path) -> None:
+    folder_events, _, _ = _read_all(open_export(export_dir))
+    archive = zip_folder(export_dir, tmp_path / "export.zip")
+    reader = open_export(archive)
+    zip_events, _, problems = _read_all(reader)
+    reader.close()
+    assert problems == []
+    assert zip_events == folder_events
+
+
+def test_zip_with_a_top_level_folder_is_read(export_dir: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "wrapped.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in export_dir.rglob("*.json"):
+            out.write(file, "Leicester Film Soc Slack export/" + file.relative_to(export_dir).as_posix())
+    events, _, problems = _read_all(open_export(archive))
+    assert problems == [] and len(events) == 11
+
+
+def test_corrupted_zip_member_is_reported_and_the_rest_is_read(export_dir: Path, tmp_path: Path) -> None:
+    archive = zip_folder(export_dir, tmp_path / "export.zip")
+    damaged = f"general/{(DAY1 + timedelta(days=1)).date().isoformat()}.json"
+    corrupt_zip_member(archive, damaged)
+    events, _, problems = _read_all(open_export(archive))
+    assert [p.file for p in problems] == [damaged]
+    assert "cannot be read" in problems[0].reason
+    assert len(events) == 11 - 2  # that day's two member posts are lost, nothing else
+
+
+def test_bad_json_wrong_shape_and_missing_fields_are_named(export_dir: Path) -> None:
+    bad_json = export_dir / "general" / "2026-10-20.json"
+    bad_json.write_text('[{"type": "message", "user": "U01PRIYA", "text": "hi", "ts": "17', encoding="utf-8")
+    wrong_shape = export_dir / "general" / "2026-10-21.json"
+    wrong_shape.write_text(json.dumps({"messages": []}), encoding="utf-8")
+    holes = export_dir / "committee" / "2026-10-22.json"
+    holes.write_text(json.dumps([
+        {"type": "message", "text": "no user here", "ts": "1792000000.000100"},
+        {"type": "message", "user": "U01PRIYA", "text": "no ts here"},
+        "just a string",
+        slack_message("U01PRIYA", "still read", datetime(2026, 10, 22, 9, tzinfo=UTC)),
+    ]), encoding="utf-8")
+    events, _, problems = _read_all(open_export(export_dir))
+    reasons = {(p.file, p.whole_file): p.reason for p in problems}
+    assert "is not valid JSON" in reasons[("general/2026-10-20.json", True)]
+    assert "expected a list of messages, found a JSON dict" in reasons[("general/2026-10-21.json", True)]
+    partial = sorted(p.reason for p in problems if not p.whole_file)
+    assert partial == ["message 1 (ts 1792000000.000100) has no 'user'", "message 2 has no valid 'ts' (got None)",
+                       "message 3 is a JSON str, not an object"]
+    assert any(e.text == "still read" for e in events)
+    assert len(events) == 12
+
+
+def test_since_skips_older_days_and_messages(export_dir: Path) -> None:
+    since = DAY1 + timedelta(days=1)
+    since = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    reader = open_export(export_dir, since=since)
+    events, ignored, problems = _read_all(reader)
+    assert problems == []
+    assert all(e.created_at >= since for e in events)
+    assert len(events) == 7
+    # Day 1 is within the one-day allowance, so its member posts are opened and counted as before --since.
+    assert sum(1 for i in ignored if i.reason == BEFORE_SINCE) == 4
+
+
+def test_community_override_and_missing_workspace_id(tmp_path: Path) -> None:
+    channels = society_slack_channels(DAY1)
+    overridden = write_slack_export(tmp_path / "a", channels)
+    events, _, _ = _read_all(open_export(overridden, community_id="T0OTHER"))
+    assert {e.community_id for e in events} == {"T0OTHER"}
+
+    for channel in channels:
+        for messages in channel.days.values():
+            for message in messages:
+                message.pop("team", None)
+    anonymous = write_slack_export(tmp_path / "b", channels, users_json=[])
+    with pytest.raises(ExportFormatError, match="--community"):
+        open_export(anonymous)
+
+
+def test_a_zip_that_is_not_a_slack_export_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "photos.zip"
+    with zipfile.ZipFile(junk, "w") as out:
+        out.writestr("holiday.txt", "not an export")
+    with pytest.raises(ExportFormatError, match="not a Slack export"):
+        open_export(junk)
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ExportFormatError, match="not a readable zip"):
+        open_export(broken)
