@@ -1,0 +1,84 @@
+"""`nudgebot audit PATH`: record the incidents in a group's existing chat history without sending anything."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from bot.audit import AuditSummary, ExportProblem, open_export, run_audit
+from bot.audit.run import progress_bar, summary_table
+from bot.settings import Settings, load_settings
+
+EXIT_OK = 0
+EXIT_SKIPPED = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `audit` to the command line."""
+    parser = subparsers.add_parser(
+        "audit", help="scan a Slack export or DiscordChatExporter JSON export and record incidents (sends nothing)",
+        description="Reads a Slack workspace export (the .zip, or its unzipped folder) or DiscordChatExporter "
+                    "JSON exports (one file, or a folder of them), runs every member's message through the "
+                    "moderator and records incidents in the database with their nudges suppressed: nobody is "
+                    "messaged. A rerun adds nothing already recorded. Exit code 2 when a file or message of the "
+                    "export could not be read (each is named on stderr; the rest is still read).")
+    parser.add_argument("path", type=Path, help="the export: Slack .zip or folder, DiscordChatExporter .json "
+                                                "or folder of them")
+    parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
+                        help="only messages posted on or after this day (UTC)")
+    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--community", metavar="ID",
+                        help="file incidents under this Slack workspace id (T...) or Discord server id "
+                             "(default: read from the export); use the id the live bot sees")
+    parser.set_defaults(func=run)
+
+
+def _day(value: str) -> datetime:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-09-30") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit the export and print the summary; 2 when anything had to be skipped."""
+    settings = load_settings()
+    if args.db is not None:
+        settings = dataclasses.replace(settings, db_path=args.db)
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    summary = asyncio.run(_audit(args.path, settings, args.since, args.community, err))
+    out.print(summary_table(summary, settings.db_path))
+    if summary.problems:
+        err.print(f"nudgebot audit: {summary.files_skipped} file(s) and {summary.malformed_messages} message(s) "
+                  "could not be read (named above); everything else was audited.", style="yellow")
+    return EXIT_OK if summary.clean else EXIT_SKIPPED
+
+
+async def _audit(path: Path, settings: Settings, since: datetime | None, community: str | None,
+                 err: Console) -> AuditSummary:
+    # Imported here so that `nudgebot --help` and the other commands do not load the scanner and the store.
+    from bot.core import open_core
+
+    reader = open_export(path, community_id=community, since=since)
+    try:
+        core = await open_core(settings)
+        try:
+            with progress_bar(err) as progress:
+                def report(problem: ExportProblem) -> None:
+                    what = "skipped" if problem.whole_file else "message skipped"
+                    progress.console.print(f"nudgebot audit: {escape(str(problem))} ({what})", style="red",
+                                           soft_wrap=True)
+
+                return await run_audit(reader, core.moderator, report=report, progress=progress)
+        finally:
+            await core.close()
+    finally:
+        reader.close()
