@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -121,12 +122,20 @@ class IncidentStore(StoreBase):
         return row is not None
 
     async def set_status(self, incident_id: int, status: IncidentStatus, actor_id: str, action: str,
-                         note: str = "") -> Incident | None:
-        """Move an incident to a status and leave an audit event; None when there is no such incident."""
+                         note: str = "", *, expected: Collection[IncidentStatus] | None = None) -> Incident | None:
+        """Move an incident to a status and leave an audit event; None when there is no such incident.
+
+        With `expected`, the change happens only if the incident is still in one of those statuses (None
+        otherwise), so two committee members acting at once cannot both win.
+        """
+        sql = "UPDATE incidents SET status = ? WHERE id = ?"
+        params: list[Any] = [status.value, incident_id]
+        if expected is not None:
+            sql += f" AND status IN ({', '.join('?' * len(expected))})"
+            params.extend(s.value for s in expected)
 
         async def work(db: Any) -> Incident | None:
-            rows = await db.execute_fetchall("UPDATE incidents SET status = ? WHERE id = ? RETURNING *",
-                                             (status.value, incident_id))
+            rows = await db.execute_fetchall(sql + " RETURNING *", params)
             if not rows:
                 return None
             await db.execute(
