@@ -35,6 +35,10 @@ _NEW_INCIDENT = {Decision.RECORD, Decision.NUDGE, Decision.ESCALATE}
 _PROGRESS_EVERY = 200
 
 
+class AuditStoreError(NudgebotError):
+    """The database stopped accepting incidents mid-audit: stop rather than read on and record nothing."""
+
+
 class AuditModerator(Protocol):
     """The part of `bot.moderation.Moderator` the audit uses."""
 
@@ -166,6 +170,10 @@ async def _moderate(moderator: AuditModerator, event: MessageEvent, summary: Aud
                       extra={"platform": event.platform.value, "community_id": event.community_id,
                              "channel_id": event.channel_id, "message_id": event.message_id})
         return
+    if any(alert.kind is AlertKind.STORE_DEGRADED for alert in outcome.alerts):
+        raise AuditStoreError(f"the database could not record an incident (message {event.message_id} in channel "
+                              f"{event.channel_id}); the audit stopped after {summary.scanned} messages. Fix the "
+                              "database (NUDGEBOT_DB or --db) and run the audit again: nothing is recorded twice")
     summary.count(outcome)
 
 

@@ -206,27 +206,42 @@ class SlackExport:
             parent = parent if isinstance(parent, str) else self._parents.get(thread_ts)
             if parent:
                 targets.append(parent)
-        edited = isinstance(message.get("edited"), dict)
+        edited = message.get("edited")
+        revision = _revision(edited.get("ts")) if isinstance(edited, dict) else 0
         return MessageEvent(
             # SLACK, not AUDIT: the store's idempotency key is (platform, community, message id, revision), so the
-            # same platform, workspace id and ts as the live Slack app means one incident per message whichever of
-            # the two sees it first, and the committee's /incidents in Slack lists what the audit found.
+            # same platform, workspace id, message id and revision as the live Slack app (bot/slack/events.py) means
+            # one incident per message whichever of the two sees it first, and the committee's /incidents in Slack
+            # lists what the audit found.
             platform=Platform.SLACK,
             community_id=self.community_id,
             channel_id=conversation.id,
-            message_id=ts,
+            message_id=slack_message_id(conversation.id, ts),
             author_id=user,
             author_name=self.user_names.get(user) or _display_name(message.get("user_profile"), None, None, user),
             # Slack escapes &, < and > in message text; the scanner should see what members saw.
             text=html.unescape(text),
             created_at=created_at,
-            # An export keeps only the last version of an edited message; the live app numbers edits 1, 2, ...
-            # so an edited message is taken as its first edit (the same key when the app saw one edit).
-            revision=1 if edited else 0,
-            is_edit=edited,
+            # An export keeps only the last version of an edited message, stamped with its `edited.ts`: the same
+            # revision number the live app gave that edit, so an edit it already handled is not recorded twice.
+            revision=revision,
+            is_edit=revision > 0,
             targets=tuple(dict.fromkeys(t for t in targets if t != user)),
             channel_name=conversation.name,
         )
+
+
+def slack_message_id(channel_id: str, ts: str) -> str:
+    """The store's id for a Slack message, as the live app makes it: a `ts` is unique only within a channel."""
+    return f"{channel_id}:{ts}"
+
+
+def _revision(edited_ts: Any) -> int:
+    """An edit's revision as the live app numbers it: the edit's `ts` in microseconds (1 when it has none)."""
+    if _parse_ts(edited_ts) is None:
+        return 1
+    seconds, _, micros = str(edited_ts).partition(".")
+    return int(seconds) * 1_000_000 + int(micros.ljust(6, "0"))
 
 
 def _parse_ts(value: Any) -> datetime | None:

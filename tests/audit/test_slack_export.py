@@ -65,7 +65,7 @@ def test_folder_export_yields_member_messages_with_ids_names_and_targets(export_
     assert reply.channel_id == "C01GENERAL" and reply.channel_name == "general"
     assert reply.author_id == "U04CAL" and reply.author_name == "callum"
     assert reply.targets == ("U01PRIYA",)  # the author of the thread's parent
-    assert reply.message_id == f"{int(reply.created_at.timestamp())}.000003"
+    assert reply.message_id == f"C01GENERAL:{int(reply.created_at.timestamp())}.000003"
     assert reply.created_at == DAY1 + timedelta(minutes=5, microseconds=3)
 
     insult = next(e for e in events if e.text == BREACH_INSULT)
@@ -74,7 +74,9 @@ def test_folder_export_yields_member_messages_with_ids_names_and_targets(export_
     assert phone.channel_id == "G01COMMITTEE" and phone.channel_name == "committee"
     assert (phone.revision, phone.is_edit) == (0, False)
     edited = next(e for e in events if e.text == BREACH_EDITED)
-    assert (edited.revision, edited.is_edit) == (1, True)
+    # The revision is the edit's ts in microseconds, as the live Slack app numbers edits.
+    edit_ts = (DAY1 + timedelta(days=2, minutes=1)).timestamp()
+    assert (edited.revision, edited.is_edit) == (int(edit_ts) * 1_000_000, True)
     thanks = next(e for e in events if e.text.startswith("Thanks"))
     assert thanks.targets == ("U01PRIYA",)
 
@@ -168,3 +170,15 @@ def test_a_zip_that_is_not_a_slack_export_is_refused(tmp_path: Path) -> None:
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ExportFormatError, match="not a readable zip"):
         open_export(broken)
+
+
+def test_ids_and_revisions_match_the_live_slack_app(export_dir: Path) -> None:
+    events = pytest.importorskip("bot.slack.events")
+    ours, _, _ = _read_all(open_export(export_dir))
+    for event in ours:
+        channel, ts = events.split_message_id(event.message_id)
+        assert events.message_id(channel, ts) == event.message_id
+        assert channel == event.channel_id
+    edited = next(e for e in ours if e.is_edit)
+    edit_ts = f"{int((DAY1 + timedelta(days=2, minutes=1)).timestamp())}.000000"
+    assert events.revision_of(edit_ts) == edited.revision

@@ -1,0 +1,149 @@
+"""`nudgebot audit` end to end: the real CLI as a subprocess on real-format exports, the real SQLite file read back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.audit.exports import (
+    BREACH_EDITED,
+    BREACH_INSULT,
+    BREACH_PHONE,
+    BREACH_REPLY,
+    GUILD,
+    TEAM,
+    corrupt_zip_member,
+    society_discord_messages,
+    society_slack_channels,
+    write_dce_file,
+    write_slack_export,
+    zip_folder,
+)
+
+DAY1 = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
+SLACK_BREACHES = {BREACH_PHONE, BREACH_INSULT, BREACH_REPLY, BREACH_EDITED}
+DISCORD_BREACH_IDS = {"1100000000000000004", "1100000000000000006", "1100000000000000008"}
+
+
+def _audit(cmd: list[str], env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*cmd, "audit", *map(str, args)], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def _incidents(db: Path) -> list[dict[str, object]]:
+    with sqlite3.connect(db) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute("SELECT * FROM incidents ORDER BY id")]
+
+
+def _slack_ids(channels_of_export: list, texts: set[str]) -> set[str]:
+    """The store ids (channel:ts) of the Slack messages with these texts, read from what the export holds."""
+    return {f"{channel.id}:{message['ts']}" for channel in channels_of_export
+            for messages in channel.days.values() for message in messages
+            if message.get("text") in texts and not message.get("bot_id")}
+
+
+def _summary_count(stdout: str, label: str) -> int:
+    line = next(line for line in stdout.splitlines() if label in line)
+    return int(line.split("│")[-2].strip().replace(",", ""))
+
+
+def test_slack_folder_records_the_breaches_only_sends_nothing_and_a_rerun_adds_nothing(
+        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    channels = society_slack_channels(DAY1)
+    export = write_slack_export(tmp_path / "slack-export", channels)
+    db = tmp_path / "audit.db"
+
+    first = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    assert first.returncode == 0, first.stderr
+    rows = _incidents(db)
+    assert {row["message_id"] for row in rows} == _slack_ids(channels, SLACK_BREACHES)
+    assert {(row["platform"], row["community_id"]) for row in rows} == {("slack", TEAM)}
+    assert {row["delivery_status"] for row in rows} == {"suppressed"}  # nothing was, or will be, sent
+    reply = next(row for row in rows if row["author_id"] == "U04CAL" and row["channel_id"] == "C01GENERAL")
+    assert json.loads(str(reply["targets"])) == ["U01PRIYA"]
+    assert _summary_count(first.stdout, "Messages scanned") == 11
+    assert _summary_count(first.stdout, "New incidents recorded") == 4
+    assert "Nothing was sent" in first.stdout
+
+    again = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert len(_incidents(db)) == 4
+    assert _summary_count(again.stdout, "New incidents recorded") == 0
+    assert _summary_count(again.stdout, "Already recorded") == 4
+
+
+def test_slack_zip_with_a_corrupted_member_reports_it_and_reads_the_rest(
+        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    channels = society_slack_channels(DAY1)
+    archive = zip_folder(write_slack_export(tmp_path / "export", channels), tmp_path / "Society Slack export.zip")
+    damaged = f"general/{(DAY1 + timedelta(days=1)).date().isoformat()}.json"  # holds the insult
+    corrupt_zip_member(archive, damaged)
+    clean_env["NUDGEBOT_DB"] = str(tmp_path / "from-env.db")  # --db absent: NUDGEBOT_DB is used
+
+    result = _audit(nudgebot_cmd, clean_env, archive)
+    assert result.returncode == 2
+    assert damaged in result.stderr and "cannot be read" in result.stderr
+    rows = _incidents(tmp_path / "from-env.db")
+    assert {row["message_id"] for row in rows} == _slack_ids(channels, SLACK_BREACHES - {BREACH_INSULT})
+    assert _summary_count(result.stdout, "Files skipped") == 1
+    assert _summary_count(result.stdout, "Files read") == 3
+
+
+def test_slack_since_leaves_older_messages_out(tmp_path: Path, nudgebot_cmd: list[str],
+                                               clean_env: dict[str, str]) -> None:
+    channels = society_slack_channels(DAY1)
+    export = write_slack_export(tmp_path / "export", channels)
+    since = (DAY1 + timedelta(days=2)).date().isoformat()  # the last day: only the edited phone number breaches
+    result = _audit(nudgebot_cmd, clean_env, export, "--since", since, "--db", tmp_path / "a.db")
+    assert result.returncode == 0, result.stderr
+    assert {row["message_id"] for row in _incidents(tmp_path / "a.db")} == _slack_ids(channels, {BREACH_EDITED})
+    assert _summary_count(result.stdout, "Messages scanned") == 3
+
+
+def test_discord_export_records_the_breaches_and_a_rerun_adds_nothing(
+        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    export = write_dce_file(tmp_path / "UoL Film Society - general [880000000000000100].json",
+                            society_discord_messages(DAY1))
+    db = tmp_path / "audit.db"
+    first = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    assert first.returncode == 0, first.stderr
+    rows = _incidents(db)
+    assert {row["message_id"] for row in rows} == DISCORD_BREACH_IDS
+    assert {(row["platform"], row["community_id"], row["delivery_status"]) for row in rows} == {
+        ("discord", GUILD["id"], "suppressed")}
+    by_id = {row["message_id"]: row for row in rows}
+    assert json.loads(str(by_id["1100000000000000004"]["targets"])) == ["900000000000000001"]
+    assert by_id["1100000000000000008"]["revision"] == 1
+    assert str(by_id["1100000000000000006"]["permalink"]).endswith("/880000000000000100/1100000000000000006")
+
+    again = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    assert again.returncode == 0
+    assert [row["id"] for row in _incidents(db)] == [row["id"] for row in rows]
+
+
+def test_discord_folder_with_a_broken_file_names_it_and_reads_the_others(
+        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    folder = tmp_path / "discord"
+    write_dce_file(folder / "general.json", society_discord_messages(DAY1))
+    (folder / "memes.json").write_text('{"guild": {"id": "880011223344556677"}, "channel": {"id": "9", "na',
+                                       encoding="utf-8")
+    result = _audit(nudgebot_cmd, clean_env, folder, "--db", tmp_path / "a.db", "--community", "424242")
+    assert result.returncode == 2
+    assert "memes.json" in result.stderr and "not valid JSON" in result.stderr
+    rows = _incidents(tmp_path / "a.db")
+    assert {row["message_id"] for row in rows} == DISCORD_BREACH_IDS
+    assert {row["community_id"] for row in rows} == {"424242"}
+
+
+def test_bad_arguments_and_paths_are_refused_in_one_line(tmp_path: Path, nudgebot_cmd: list[str],
+                                                         clean_env: dict[str, str]) -> None:
+    bad_date = _audit(nudgebot_cmd, clean_env, tmp_path, "--since", "05/10/2026")
+    assert bad_date.returncode == 1 and "is not a date like" in bad_date.stderr
+    missing = _audit(nudgebot_cmd, clean_env, tmp_path / "nowhere.zip")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1] == f"nudgebot: {tmp_path / 'nowhere.zip'}: no such file or folder"
+    assert not (tmp_path / "nudgebot.db").exists()
