@@ -76,7 +76,7 @@ async def open_core(settings: Settings, *, clock: Clock = utc_now, scanner: Scan
 
 
 def _committee_review(store: Store, policy: PolicyBook, clock: Clock) -> Any:
-    """bot.review.CommitteeReview, built with whichever of (store, policy, clock) its constructor takes."""
+    """bot.review.CommitteeReview over the same store, policy and clock; None while that module is absent."""
     try:
         module = importlib.import_module("bot.review")
     except ModuleNotFoundError as exc:
@@ -84,4 +84,4 @@ def _committee_review(store: Store, policy: PolicyBook, clock: Clock) -> Any:
             raise
         log.warning("committee review is not available (bot.review missing)")
         return None
-    return module.CommitteeReview(store, clock=clock)
+    return module.CommitteeReview(store, policy, clock=clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,19 @@ def test_a_broken_env_line_names_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"\.env:2: this line is not KEY=value") as caught:
         load_settings(env, environ={})
     assert TOKEN not in str(caught.value)
+
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "bot" / "settings.py"
+
+
+def test_env_example_documents_every_variable_the_settings_read() -> None:
+    read = set(re.findall(r"\"((?:NUDGEBOT|DISCORD|SLACK)_[A-Z_]+)\"", SETTINGS_SOURCE.read_text(encoding="utf-8")))
+    assert {"NUDGEBOT_DB", "DISCORD_TOKEN", "SLACK_BOT_TOKEN"} <= read
+    documented = set(re.findall(r"^([A-Z_]+)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE))
+    assert read - documented == set(), "add these to .env.example with a comment"
+    assert documented - read == set(), "remove these from .env.example, or read them in bot/settings.py"
+
+
+def test_env_example_as_is_loads_the_defaults() -> None:
+    assert load_settings(ENV_EXAMPLE, environ={}) == load_settings(None, environ={})
