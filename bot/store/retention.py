@@ -44,6 +44,12 @@ class RetentionStore(StoreBase):
             (platform.value, community_id, author_id))
         return [to_incident(r) for r in rows]
 
+    async def author_communities(self, author_id: str) -> list[tuple[Platform, str]]:
+        """Every (platform, community) holding incidents by this author id, for requests that name no community."""
+        rows = await self._rows("SELECT DISTINCT platform, community_id FROM incidents WHERE author_id = ? "
+                                "ORDER BY platform, community_id", (author_id,))
+        return [(Platform(r["platform"]), r["community_id"]) for r in rows]
+
     async def erase_author(self, platform: Platform, community_id: str, author_id: str, now: datetime,
                            actor_id: str = "operator") -> int:
         """Anonymise an author (UK GDPR erasure) in one community; returns the incidents anonymised.

@@ -1,0 +1,134 @@
+"""`nudgebot incidents ...` run as a real subprocess against a database filled through the Store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.models import Community, IncidentStatus, Platform
+from bot.store import Store
+from tests.core.test_store_methods import new
+
+NOW = datetime.now(UTC)
+
+
+async def fill(db: Path) -> dict[str, int]:
+    """Five incidents in two communities; one old enough to purge; returns ids by message id."""
+    store = await Store.open(db)
+    try:
+        await store.save_community(Community(Platform.DISCORD, "g1", retention_days=30), NOW)
+        ids = {}
+        for message_id, author, community, days_ago in (("m1", "u1", "g1", 1), ("m2", "u2", "g1", 2),
+                                                        ("m3", "u1", "g1", 40), ("m4", "u1", "g2", 3),
+                                                        ("m5", "=cmd|' /C calc'!A0", "g1", 4)):
+            ids[message_id], _ = await store.record_incident(
+                new(message_id, author=author, community=community, at=NOW - timedelta(days=days_ago),
+                    content=f"full text of {message_id}", clauses=("5.6.2",) if message_id == "m2" else ("5.5.1",)))
+        return ids
+    finally:
+        await store.close()
+
+
+def run(cmd: list[str], env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*cmd, "incidents", *args], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == code, result.stderr
+    return result
+
+
+@pytest.fixture
+async def filled(tmp_path: Path, clean_env: dict[str, str]) -> dict[str, int]:
+    return await fill(Path(clean_env["NUDGEBOT_DB"]))
+
+
+def test_list_json_filters_and_scopes(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                      filled: dict[str, int]) -> None:
+    everything = json.loads(run(nudgebot_cmd, clean_env, "list", "--json").stdout)
+    assert everything["total"] == 5
+    assert [i["message_id"] for i in everything["incidents"]] == ["m1", "m2", "m4", "m5", "m3"]  # newest first
+    one_community = json.loads(run(nudgebot_cmd, clean_env, "list", "--json", "--community", "g2").stdout)
+    assert [i["message_id"] for i in one_community["incidents"]] == ["m4"]
+    filtered = json.loads(run(nudgebot_cmd, clean_env, "list", "--json", "--author", "u1", "--clause", "5.5.1",
+                              "--since", "10d", "--platform", "discord").stdout)
+    assert [i["message_id"] for i in filtered["incidents"]] == ["m1", "m4"]
+    page = json.loads(run(nudgebot_cmd, clean_env, "list", "--json", "--limit", "2", "--offset", "1").stdout)
+    assert [i["message_id"] for i in page["incidents"]] == ["m2", "m4"] and page["total"] == 5
+
+
+def test_list_table_for_people_shows_chat_text_literally(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                        filled: dict[str, int]) -> None:
+    table = run(nudgebot_cmd, clean_env, "list").stdout
+    assert "incidents 1-5 of 5" in table and "discord/g1/c1" in table and "s***r" in table
+    assert "name-=cmd|' /C calc'!A0" in table  # a chat name is printed as it is, never read as markup
+
+
+def test_review_then_show_keeps_the_audit_trail(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                filled: dict[str, int]) -> None:
+    incident_id = str(filled["m1"])
+    reviewed = json.loads(run(nudgebot_cmd, clean_env, "review", incident_id, "confirm", "--note", "clear slur",
+                              "--as", "chair", "--json").stdout)
+    assert reviewed["status"] == IncidentStatus.CONFIRMED.value
+    refused = run(nudgebot_cmd, clean_env, "review", incident_id, "confirm", code=2)
+    assert "cannot confirm" in refused.stderr and "Traceback" not in refused.stderr
+    detail = json.loads(run(nudgebot_cmd, clean_env, "show", incident_id, "--json").stdout)
+    assert [(e["actor_id"], e["action"], e["note"]) for e in detail["events"]][-1] == ("chair", "confirm",
+                                                                                       "clear slur")
+    assert detail["clauses"][0]["id"] == "5.5.1"
+    assert "audit trail" in run(nudgebot_cmd, clean_env, "show", incident_id).stdout
+    missing = run(nudgebot_cmd, clean_env, "show", "999999", code=2)
+    assert "no incident #999999" in missing.stderr
+
+
+def test_export_csv_is_formula_safe_and_json_is_complete(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                         filled: dict[str, int], tmp_path: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(run(nudgebot_cmd, clean_env, "export", "--community", "g1").stdout)))
+    assert {r["message_id"] for r in rows} == {"m1", "m2", "m3", "m5"}
+    assert {r["author_id"] for r in rows if r["message_id"] == "m5"} == {"'=cmd|' /C calc'!A0"}
+    out = tmp_path / "export.json"
+    run(nudgebot_cmd, clean_env, "export", "--format", "json", "--status", "open", "--output", str(out))
+    assert json.loads(out.read_text(encoding="utf-8"))["count"] == 5
+
+
+def test_stats_json(nudgebot_cmd: list[str], clean_env: dict[str, str], filled: dict[str, int]) -> None:
+    stats = json.loads(run(nudgebot_cmd, clean_env, "stats", "--json", "--community", "g1").stdout)
+    assert stats["total"] == 4 and stats["open_incidents"] == 4
+    assert sum(stats["by_clause_week"]["5.5.1"].values()) == 3 and sum(stats["by_clause_week"]["5.6.2"].values()) == 1
+    assert "incidents per clause per ISO week" in run(nudgebot_cmd, clean_env, "stats").stdout
+
+
+def test_purge_removes_old_content_only(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                        filled: dict[str, int]) -> None:
+    assert json.loads(run(nudgebot_cmd, clean_env, "purge", "--json").stdout) == {"purged": 1}  # m3, 40 days, g1
+    shown = {i["message_id"]: i for i in json.loads(run(nudgebot_cmd, clean_env, "list", "--json").stdout)["incidents"]}
+    assert shown["m3"]["content"] is None and shown["m3"]["excerpt"] == "" and shown["m3"]["clauses"] == ["5.5.1"]
+    assert shown["m4"]["content"] == "full text of m4"  # g2 keeps the 180-day default
+    assert json.loads(run(nudgebot_cmd, clean_env, "purge", "--json").stdout) == {"purged": 0}
+
+
+def test_subject_access_and_erasure(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                    filled: dict[str, int]) -> None:
+    access = json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "u1").stdout)
+    assert sorted(i["message_id"] for i in access["incidents"]) == ["m1", "m3", "m4"]
+    assert all(i["events"][0]["action"] == "recorded" for i in access["incidents"])
+    unconfirmed = run(nudgebot_cmd, clean_env, "export", "--erase-author", "u1", code=1)
+    assert "3 incident(s)" in unconfirmed.stderr and "--yes" in unconfirmed.stderr
+    assert json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "u1").stdout)["count"] == 3
+    erased = json.loads(run(nudgebot_cmd, clean_env, "export", "--erase-author", "u1", "--yes").stdout)
+    assert erased["anonymised"] == 3
+    assert json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "u1").stdout)["count"] == 0
+    listed = json.loads(run(nudgebot_cmd, clean_env, "list", "--json").stdout)["incidents"]
+    assert "u1" not in {i["author_id"] for i in listed} and "full text of m1" not in json.dumps(listed)
+    assert len(listed) == 5  # metadata kept
+
+
+def test_a_missing_database_is_a_clear_error(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                             tmp_path: Path) -> None:
+    result = run(nudgebot_cmd, clean_env, "list", "--db", str(tmp_path / "absent.db"), code=2)
+    assert "no database at" in result.stderr and not (tmp_path / "absent.db").exists()
+    bad_date = run(nudgebot_cmd, clean_env, "list", "--since", "yesterday-ish", code=1)
+    assert "not a date" in bad_date.stderr
