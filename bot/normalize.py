@@ -126,18 +126,19 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
     ends: list[int] | None = None
     if text.isascii():
         folded = text.lower()
+        if not _needs_work(folded, squeeze_stretched):
+            return Normalized(text, folded)
     else:
+        squeeze_stretched = True  # only ASCII words are re-spelled by the scanner
         folded = text.translate(_FOLD_TABLE)
         if not _IRREGULAR.isdisjoint(text):  # some character folded to none or to several
-            starts, ends = [], []
-            for index, char in enumerate(text):
-                width = len(_FOLD_TABLE[ord(char)])
-                starts.extend([index] * width)
-                ends.extend([index + 1] * width)
-    if starts is None and folded.isascii() and not _needs_work(folded, squeeze_stretched):
-        return Normalized(text, folded)
+            starts, ends = _irregular_map(text)
+        if not _needs_work_any(folded):
+            if starts is None or ends is None:
+                return Normalized(text, folded)
+            return Normalized(text, folded, tuple(starts), tuple(ends))
     folded = _fold_leet(folded)
-    if squeeze_stretched or not text.isascii():
+    if squeeze_stretched:
         folded, starts, ends = _squeeze_stretched(folded, starts, ends)
     folded, starts, ends = _join_spaced_letters(folded, starts, ends)
     if starts is None or ends is None:
@@ -154,6 +155,45 @@ def _needs_work(text: str, squeeze_stretched: bool) -> bool:
     return squeeze_stretched and _STRETCHED_ASCII.search(text) is not None
 
 
+def _needs_work_any(folded: str) -> bool:
+    """The same test for folded text that is not plain ASCII (emoji, letters with no look-alike)."""
+    if _ANY_LEET.search(folded) and _LEET_SHAPE.search(folded):
+        return True
+    return _SPACED.search(folded) is not None or _STRETCHED.search(folded) is not None
+
+
+def _irregular_map(text: str) -> tuple[list[int], list[int]]:
+    """The original span of each folded character, for text where some characters fold to none or to several.
+
+    Only the irregular characters are visited; the runs between them are copied as ranges.
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    last = 0
+    for found in _irregular_pattern().finditer(text):
+        index = found.start()
+        starts.extend(range(last, index))
+        ends.extend(range(last + 1, index + 1))
+        width = len(_FOLD_TABLE[ord(found.group())])
+        starts.extend([index] * width)
+        ends.extend([index + 1] * width)
+        last = index + 1
+    starts.extend(range(last, len(text)))
+    ends.extend(range(last + 1, len(text) + 1))
+    return starts, ends
+
+
+def _irregular_pattern() -> re.Pattern[str]:
+    """A character class of every irregular character seen so far (rebuilt only when a new one appears)."""
+    size = len(_IRREGULAR)
+    pattern = _IRREGULAR_PATTERNS.get(size)
+    if pattern is None:
+        _IRREGULAR_PATTERNS.clear()
+        pattern = _IRREGULAR_PATTERNS[size] = re.compile(
+            "[" + "".join(re.escape(c) for c in sorted(_IRREGULAR)) + "]")
+    return pattern
+
+
 class _FoldTable(dict[int, str]):
     """str.translate table that folds each character on first sight and remembers the irregular ones."""
 
@@ -167,6 +207,7 @@ class _FoldTable(dict[int, str]):
 
 
 _IRREGULAR: set[str] = set()
+_IRREGULAR_PATTERNS: dict[int, re.Pattern[str]] = {}  # by the size of _IRREGULAR it was built for
 _FOLD_TABLE = _FoldTable()
 
 

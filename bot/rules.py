@@ -206,10 +206,36 @@ def expand_placeholders(pattern: str, lexicons: Mapping[str, Sequence[str]], pat
         name = match.group(1)
         if name not in lexicons:
             raise RulePackError(path, f"pattern uses unknown lexicon or macro {{{name}}}", rule_id)
-        words = sorted(lexicons[name], key=len, reverse=True)
-        return "(?:" + "|".join(regex.escape(w).replace("\\ ", r"\s+") for w in words) + ")"
+        return word_alternation(lexicons[name])
 
     return _PLACEHOLDER.sub(replace, pattern)
+
+
+def word_alternation(words: Iterable[str]) -> str:
+    """A regex matching any of `words` (a space matches any run of whitespace), shaped as a letter trie.
+
+    A flat alternation of hundreds of words makes the engine try every word at every position; a trie shares
+    prefixes, which makes the big lexicon patterns about twice as fast. Longer words are still tried first.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [(r"\s+" if char == " " else regex.escape(char)) + build(node[char])
+                    for char in sorted(c for c in node if c)]
+        if not branches:
+            return ""
+        ends_here = "" in node
+        if len(branches) == 1:
+            return f"(?:{branches[0]})?" if ends_here else branches[0]
+        group = "(?:" + "|".join(branches) + ")"
+        return group + "?" if ends_here else group
+
+    return "(?:" + build(trie) + ")"
 
 
 def pattern_words(pattern: str) -> set[str]:
@@ -227,17 +253,22 @@ def check_pattern_safety(compiled: regex.Pattern[str], source: str) -> str | Non
     if _NESTED_QUANTIFIER.search(source):
         return "nested quantifiers such as (a+)+ can take exponential time; rewrite without the outer quantifier"
     for unit, tail in (("a", "!"), ("a ", "!"), ("1", "x"), ("aa", "\n"), ("ab", "!")):
-        timings = []
-        for repeat in (400, 800):
-            probe = unit * repeat + tail
-            started = time.perf_counter()
-            try:
-                compiled.search(probe, timeout=_PROBE_LIMIT)
-            except TimeoutError:
-                return (f"took over {_PROBE_LIMIT:.1f}s on a {len(probe):,}-character probe: "
-                        "it backtracks catastrophically")
-            timings.append(time.perf_counter() - started)
-        if timings[1] > 0.02 and timings[1] > 3.5 * max(timings[0], 1e-6):
+        timings = [float("inf"), float("inf")]
+        # A busy machine can stall one run, so a growth that looks catastrophic is measured again (best of 3)
+        # before the pattern is rejected.
+        for _attempt in range(3):
+            for slot, repeat in enumerate((400, 800)):
+                probe = unit * repeat + tail
+                started = time.perf_counter()
+                try:
+                    compiled.search(probe, timeout=_PROBE_LIMIT)
+                except TimeoutError:
+                    return (f"took over {_PROBE_LIMIT:.1f}s on a {len(probe):,}-character probe: "
+                            "it backtracks catastrophically")
+                timings[slot] = min(timings[slot], time.perf_counter() - started)
+            if not (timings[1] > 0.02 and timings[1] > 3.5 * max(timings[0], 1e-6)):
+                break
+        else:
             return "its time grows much faster than the text on a simple probe: it backtracks catastrophically"
     return None
 

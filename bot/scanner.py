@@ -32,7 +32,7 @@ from bot.rules import (
     load_rule_set,
     pattern_words,
 )
-from bot.validators import VALIDATORS, Validator
+from bot.validators import VALIDATORS, Validator, longest_digit_run
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,17 @@ _BRITISH_ENDINGS = (("ization", "isation"), ("izing", "ising"), ("ized", "ised")
 
 
 @lru_cache(maxsize=1)
-def known_words() -> frozenset[str]:
-    """English words (pyspellchecker's list plus British spellings): never re-spelled toward a rule's term."""
+def word_frequencies() -> Mapping[str, int]:
+    """How often each English word occurs (pyspellchecker's counts): the scanner indexes rules by rare words."""
     from spellchecker import SpellChecker
 
-    words = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+    return SpellChecker(language="en", distance=1).word_frequency.dictionary
+
+
+@lru_cache(maxsize=1)
+def known_words() -> frozenset[str]:
+    """English words (pyspellchecker's list plus British spellings): never re-spelled toward a rule's term."""
+    words = set(word_frequencies())
     # The list is American; chat here is British ("behaviour", "organise", "centre"). A spelling that is not
     # really a word only means that word is left as typed, which is the safe side.
     for word in list(words):
@@ -179,7 +185,7 @@ class Scanner:
         self._counter_index: dict[str, list[tuple[str, Rule]]] = {}
         self._phrase_index: dict[str, list[tuple[str, Rule]]] = {}  # phrases of three words or more
         self._untriggered: list[Rule] = []
-        self._validator_rules: list[Rule] = []
+        self._validator_rules: list[tuple[Rule, Validator, int]] = []
         self._required_context: dict[str, frozenset[str]] = {}
         self._required_phrases: dict[str, tuple[str, ...]] = {}
         self._exceptions: dict[str, tuple[str, ...]] = {}
@@ -222,7 +228,9 @@ class Scanner:
             elif rule.kind is RuleKind.VALIDATOR:
                 if rule.validator not in self._validators:
                     raise ValueError(f"rule {rule.id} names unknown validator {rule.validator!r}")
-                self._validator_rules.append(rule)
+                validator = self._validators[rule.validator]
+                needs = getattr(validator, "min_digits", 1 if validator.needs_digit else 0)
+                self._validator_rules.append((rule, validator, needs))
                 single = {w for w in rule.context.raise_words if len(_WORD.findall(w)) == 1}
                 self._required_context[rule.id] = frozenset(_WORD.findall(w)[0] for w in single)
                 self._required_phrases[rule.id] = tuple(
@@ -242,7 +250,39 @@ class Scanner:
         self._bigram_firsts = frozenset(first for first, _ in self._bigram_index)
         self._phrase_keys = frozenset(self._phrase_index)
         self._counter_keys = frozenset(self._counter_index)
+        self._trigger_keys = self._gate_words(rule_set.rules)
+        # Validators run only on messages with a digit, or holding a character one of them needs ("@").
+        self._validator_chars = frozenset(getattr(v, "needs_char", "") for _, v, n in self._validator_rules if n == 0)
+        self._validator_always = "" in self._validator_chars
+        self._plain: set[str] = set()  # words known to need no re-spelling: most messages are only these
         self._respelled: dict[str, str | None] = {}
+
+    def _gate_words(self, rules: Iterable[Rule]) -> frozenset[str]:
+        """Words at least one of which every term or triggered pattern needs: a message with none skips them all.
+
+        Each term is represented by its rarest word, and each pattern by the rarer in English of two word sets
+        it needs one of: a word from each of its triggers, or its `requires` words.
+        """
+        frequency = word_frequencies()
+
+        def rarest(phrase: str) -> str:
+            return min(phrase.split(), key=lambda w: frequency.get(w, 0))
+
+        def commonness(words: Iterable[str]) -> int:
+            return sum(frequency.get(w, 0) for w in words)
+
+        gate: set[str] = set()
+        for rule in rules:
+            if rule.kind is RuleKind.TERMS:
+                gate.update(rarest(term) for term in rule.terms if term.split())
+            elif rule.kind is RuleKind.PATTERN and rule.triggers and rule.effect is not RuleEffect.COUNTER:
+                # A pattern needs each trigger's first word and its last word, and one of its `requires`: any
+                # of those sets is a sound key; the rarest is the best.
+                candidates = [_cover([trigger.split() for trigger in rule.triggers if trigger.split()], frequency)]
+                if rule.requires:
+                    candidates.append(set(rule.requires))
+                gate.update(min(candidates, key=commonness))
+        return frozenset(gate)
 
     @classmethod
     def from_directories(cls, extra: Sequence[Path] = (), settings: ScannerSettings | None = None) -> Scanner:
@@ -295,27 +335,39 @@ class Scanner:
         layer, words = self._respell_layer(norm)
         tokens = set(words)
         raws: list[_Raw] = []
-        joined = _Joined(words)
-        if not tokens.isdisjoint(self._term_keys):
-            self._match_terms(layer, norm, tokens, joined, raws)
-        if (self._untriggered or not tokens.isdisjoint(self._pattern_keys)
-                or not tokens.isdisjoint(self._bigram_firsts) or not tokens.isdisjoint(self._phrase_keys)):
-            self._match_patterns(layer, norm, tokens, words, joined, raws)
-        elif raws and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES for r in raws):
-            self._match_counters(layer, norm, tokens, joined, raws)
-        has_digit = _DIGIT.search(text) is not None
-        visible, kept = _without_invisible(text)
-        for rule in self._validator_rules:
-            if not has_digit and self._validators[rule.validator].needs_digit:
-                continue
-            # A rule that needs a context word ("born", "student number") cannot fire if none is in the message.
-            if rule.context.require and tokens.isdisjoint(self._required_context[rule.id]) and not any(
-                    phrase in joined.text for phrase in self._required_phrases[rule.id]):
-                continue
-            self._match_validator(rule, visible, kept, raws)
+        # One set test keeps most messages (no rule word anywhere) off every term look-up and pattern.
+        if self._untriggered or not tokens.isdisjoint(self._trigger_keys):
+            joined = _Joined(words)
+            if not tokens.isdisjoint(self._term_keys):
+                self._match_terms(layer, norm, tokens, joined, raws)
+            if (self._untriggered or not tokens.isdisjoint(self._pattern_keys)
+                    or not tokens.isdisjoint(self._bigram_firsts) or not tokens.isdisjoint(self._phrase_keys)):
+                self._match_patterns(layer, norm, tokens, words, joined, raws)
+            elif raws and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES
+                              for r in raws):
+                self._match_counters(layer, norm, tokens, joined, raws)
+        if self._validator_rules and (self._validator_always or _DIGIT.search(text) is not None
+                                      or any(char in text for char in self._validator_chars)):
+            self._match_validators(text, words, tokens, raws)
         if not raws:
             return Verdict()
         return self._decide(raws, text, layer, offset, context, findings)
+
+    def _match_validators(self, text: str, words: list[str], tokens: set[str], raws: list[_Raw]) -> None:
+        """Validators whose cheap needs (digits close together, an @, a context word) the message meets."""
+        visible, kept = _without_invisible(text)
+        digits = longest_digit_run(visible)
+        joined: str | None = None
+        for rule, validator, min_digits in self._validator_rules:
+            if digits < min_digits:
+                continue
+            # A rule that needs a context word ("born", "student number") cannot fire if none is in the message.
+            if rule.context.require and tokens.isdisjoint(self._required_context[rule.id]):
+                if joined is None:
+                    joined = f" {' '.join(words)} "
+                if not any(phrase in joined for phrase in self._required_phrases[rule.id]):
+                    continue
+            self._match_validator(rule, validator, visible, kept, raws)
 
     def _match_terms(self, layer: _Layer, norm: Normalized, tokens: set[str], joined: _Joined,
                      raws: list[_Raw]) -> None:
@@ -380,9 +432,9 @@ class Scanner:
         except TimeoutError:
             log.warning("pattern timed out and was skipped for this message", extra={"rule": rule.id})
 
-    def _match_validator(self, rule: Rule, text: str, kept: list[int] | None, raws: list[_Raw]) -> None:
+    def _match_validator(self, rule: Rule, validator: Validator, text: str, kept: list[int] | None,
+                         raws: list[_Raw]) -> None:
         """Run one validator on the text without invisible characters; spans go back to the original."""
-        validator = self._validators[rule.validator]
         try:
             if not validator.prefilter(text):
                 return
@@ -413,7 +465,7 @@ class Scanner:
         welfare: list[Match] = []
         suppressed: list[tuple[Match, str]] = []
         reach: dict[str, int] = {}  # per rule, the furthest end kept so far: nested repeats are dropped
-        for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start))):
+        for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start), r.rule.id)):
             rule = raw.rule
             if raw.orig_end <= reach.get(rule.id, -1):
                 continue
@@ -507,18 +559,22 @@ class Scanner:
         """
         text = norm.text
         words = _tokens(text)
+        plain = self._plain
+        if plain.issuperset(words):
+            return _Layer(text), words
         cache = self._respelled
+        if len(cache) > _RESPELL_CACHE_LIMIT:
+            cache.clear()
+            plain.clear()
         changed = False
         for word in words:
             spelled = cache.get(word, "")
             if spelled == "":
-                spelled = self._respell(word)
-                if len(cache) > _RESPELL_CACHE_LIMIT:
-                    cache.clear()
-                cache[word] = spelled
+                spelled = cache[word] = self._respell(word)
+                if spelled is None:
+                    plain.add(word)
             if spelled is not None:
                 changed = True
-                break
         if not changed:
             return _Layer(text), words
         pieces: list[str] = []
@@ -610,6 +666,21 @@ class Scanner:
             if known_left and known_right and long_enough and (left in vocabulary or right in vocabulary):
                 return f"{left} {right}"
         return None
+
+
+def _cover(phrases: list[list[str]], frequency: Mapping[str, int]) -> set[str]:
+    """Words that between them appear in every phrase, chosen greedily to be rare ("polish" over "people")."""
+    uncovered = [set(words) for words in phrases]
+    chosen: set[str] = set()
+    while uncovered:
+        counts: dict[str, int] = {}
+        for words in uncovered:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        best = min(counts, key=lambda w: ((frequency.get(w, 0) + 1) / counts[w], w))
+        chosen.add(best)
+        uncovered = [words for words in uncovered if best not in words]
+    return chosen
 
 
 def _without_invisible(text: str) -> tuple[str, list[int] | None]:

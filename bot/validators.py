@@ -23,6 +23,7 @@ _DIGIT = re.compile(r"\d")
 # Runs of digits with the separators people put inside numbers ("07700 900123", "4111-1111", "(0116) 252").
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-().\u00a0/]{0,3}\d)*")
 _LETTER_DIGIT = re.compile(r"[A-Za-z]\d")
+_NOT_DIGIT = re.compile(r"\D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,9 @@ class Validator(Protocol):
 
     name: str
     needs_digit: bool  # the scanner skips the validator for a message with no digit at all
+    # Optional, read with getattr: `min_digits`, the fewest digits close together a candidate has (the scanner
+    # counts them once per message and skips the validator below it), and `needs_char`, a character every
+    # candidate holds ("@" for email), so a message without it and without digits never reaches `prefilter`.
 
     def prefilter(self, text: str) -> bool:
         """Cheap: can this text hold a candidate at all?"""
@@ -55,7 +59,7 @@ def longest_digit_run(text: str) -> int:
     """How many digits the longest number-like run in `text` holds (0 without digits); shared by prefilters."""
     if _DIGIT.search(text) is None:
         return 0
-    return max(sum(ch.isdigit() for ch in run) for run in _DIGIT_RUN.findall(text))
+    return max(len(_NOT_DIGIT.sub("", run)) for run in _DIGIT_RUN.findall(text))
 
 
 class PhoneValidator:
@@ -63,6 +67,7 @@ class PhoneValidator:
 
     name = "phone"
     needs_digit = True
+    min_digits = 7
 
     def prefilter(self, text: str) -> bool:
         """At least seven digits close together."""
@@ -91,6 +96,8 @@ class EmailValidator:
 
     name = "email"
     needs_digit = False
+    min_digits = 0
+    needs_char = "@"
     _pattern = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
                           r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
 
@@ -112,6 +119,7 @@ class PostcodeValidator:
 
     name = "postcode"
     needs_digit = True
+    min_digits = 1
     _pattern = re.compile(rf"(?<![A-Za-z0-9]){_POSTCODE}(?![A-Za-z0-9])", re.IGNORECASE)
 
     def prefilter(self, text: str) -> bool:
@@ -133,6 +141,7 @@ class StreetAddressValidator:
 
     name = "street_address"
     needs_digit = True
+    min_digits = 1
     _pattern = re.compile(
         rf"(?<![\w.,:£$])(?:(?:Flat|Apartment|Apt)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
         rf"(?:(?!Minute|Min|Mins|Minutes|Hour|Hours|Second|Mile|Miles)[A-Z][a-z'\-]+\s+){{1,3}}"
@@ -157,6 +166,7 @@ class NationalInsuranceValidator:
 
     name = "ni_number"
     needs_digit = True
+    min_digits = 6
     _pattern = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
                           r"([A-D])(?![A-Za-z0-9])", re.IGNORECASE)
     _invalid_prefixes = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
@@ -176,6 +186,7 @@ class SortCodeAccountValidator:
 
     name = "sort_code_account"
     needs_digit = True
+    min_digits = 8
     _sort_code = re.compile(r"(?<![\d-])\d{2}[-\s]\d{2}[-\s]\d{2}(?![\d-])")
     _account = re.compile(r"(?<!\d)\d{8}(?!\d)")
 
@@ -200,6 +211,7 @@ class PaymentCardValidator:
 
     name = "payment_card"
     needs_digit = True
+    min_digits = 13
     _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
     _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
                          r"|35|5[06-9]|6\d)")
@@ -223,6 +235,7 @@ class IbanValidator:
 
     name = "iban"
     needs_digit = True
+    min_digits = 2
     _pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
     _hint = re.compile(r"[A-Z]{2}\d{2}")
@@ -249,6 +262,7 @@ class StudentNumberValidator:
 
     name = "student_number"
     needs_digit = True
+    min_digits = 1  # the pattern is a setting: assume no more
     default_pattern = r"(?<![\d-])\d{9}(?![\d-])"
     _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
 
@@ -275,6 +289,7 @@ class DateOfBirthValidator:
 
     name = "date_of_birth"
     needs_digit = True
+    min_digits = 4  # every accepted form has a two- or four-digit year after a day and month
     _pattern = re.compile(
         rf"(?<![\d/.-])(?:[0-3]?\d[/.-][01]?\d[/.-](?:19|20)?\d\d"
         rf"|[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+(?:19|20)\d\d"
