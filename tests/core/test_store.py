@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,19 +123,39 @@ async def test_100_concurrent_writers_lose_nothing_and_duplicate_nothing(tmp_pat
         await store.close()
 
 
+class _RetrySeen(logging.Handler):
+    """Sets an event when the store logs that it is retrying a locked database."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "locked" in record.getMessage():
+            self.seen.set()
+
+
 async def test_a_locked_database_is_retried_not_lost(tmp_path: Path) -> None:
     db = tmp_path / "n.db"
     store = await Store.open(db, busy_timeout_ms=50)
     holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
-    try:
-        attempt = asyncio.create_task(store.record_incident(incident("locked")))
-        done, _ = await asyncio.wait({attempt}, timeout=0.3)
-        assert not done  # still waiting and retrying, not failed
+    retries = _RetrySeen()
+    logging.getLogger("bot.store").addHandler(retries)
+
+    async def release_after_a_retry() -> None:
+        await retries.seen.wait()  # the store has hit the lock at least once and is backing off
         holder.execute("COMMIT")
-        incident_id, created = await asyncio.wait_for(attempt, timeout=30)
-        assert created and (await store.get_incident(incident_id)) is not None
+
+    try:
+        releaser = asyncio.create_task(release_after_a_retry())
+        incident_id, created = await asyncio.wait_for(store.record_incident(incident("locked")), timeout=30)
+        await releaser
+        assert retries.seen.is_set() and created
+        assert (await store.get_incident(incident_id)) is not None
+        assert await store.count_incidents() == 1
     finally:
+        logging.getLogger("bot.store").removeHandler(retries)
         holder.close()
         await store.close()
 
