@@ -30,6 +30,8 @@ from aiohttp import WSMsgType, web
 from tests.fakes import discord_payloads as P
 
 API_PREFIX = "/api/v10"
+_BODY = web.RequestKey("body", object)
+_FILES = web.RequestKey("files", list)
 GUILDS_INTENT = 1 << 0
 GUILD_MESSAGES_INTENT = 1 << 9
 MESSAGE_CONTENT_INTENT = 1 << 15
@@ -497,7 +499,7 @@ class FakeDiscord:
         authorized = request.headers.get("Authorization") == f"Bot {self.token}"
         record = RecordedRequest(request.method, route, request.path, dict(request.match_info),
                                  dict(request.query), body, [name for name, _ in files], 0, authorized)
-        request["body"], request["files"] = body, files
+        request[_BODY], request[_FILES] = body, files
         is_webhook = template.startswith(("/interactions/", "/webhooks/"))
         try:
             if not authorized and not is_webhook:
@@ -618,11 +620,12 @@ class FakeDiscord:
     async def _put_commands(self, request: web.Request) -> web.Response:
         scope = request.match_info.get("guild_id", "global")
         commands = []
-        for command in request["body"] or []:
+        for command in request[_BODY] or []:
             existing = next((c for c in self.commands.get(scope, []) if c["name"] == command["name"]), None)
             command_id = existing["id"] if existing else str(self.ids.next())
             commands.append({"id": command_id, "application_id": str(self.application_id), "version": "1",
-                             "default_member_permissions": None, "type": 1, "nsfw": False, **command}
+                             "default_member_permissions": None, "type": 1, "nsfw": False, "description": "",
+                             "options": [], "contexts": None, "integration_types": [0], **command}
                             | ({"guild_id": scope} if scope != "global" else {}))
         self.commands[scope] = commands
         return _json(commands)
@@ -631,7 +634,7 @@ class FakeDiscord:
         return _json(self.commands.get(request.match_info.get("guild_id", "global"), []))
 
     async def _open_dm(self, request: web.Request) -> web.Response:
-        recipient_id = int((request["body"] or {}).get("recipient_id", 0))
+        recipient_id = int((request[_BODY] or {}).get("recipient_id", 0))
         if recipient_id not in self.users:
             return _error(400, 50035, "Invalid Form Body")
         channel_id = self.dm_channels.setdefault(recipient_id, self.ids.next())
@@ -657,17 +660,17 @@ class FakeDiscord:
         channel = self._find_channel(channel_id)
         if channel is None:
             return _error(404, 10003, "Unknown Channel")
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         if channel["type"] == P.DM:
             recipient = int(channel["recipients"][0]["id"])
             if recipient in self.dm_refused or self.users[recipient].get("bot"):
                 return _error(403, 50007, "Cannot send messages to this user")
-        if not (body.get("content") or body.get("embeds") or request["files"] or body.get("components")):
+        if not (body.get("content") or body.get("embeds") or request[_FILES] or body.get("components")):
             return _error(400, 50006, "Cannot send an empty message")
         guild_id = self.channel_guild.get(channel_id)
         attachments = [{"id": str(self.ids.next()), "filename": name, "size": len(data),
                         "url": f"https://cdn.example.invalid/{name}", "proxy_url": f"https://cdn.example.invalid/{name}"}
-                       for name, data in request["files"]]
+                       for name, data in request[_FILES]]
         data = P.message(self.ids.next(), channel_id, self.bot_user, body.get("content") or "", guild_id=guild_id,
                          embeds=body.get("embeds"), components=_as_sent_components(body.get("components")),
                          attachments=attachments, flags=int(body.get("flags") or 0))
@@ -689,7 +692,7 @@ class FakeDiscord:
         found = self.messages[channel_id].get(message_id)
         if found is None:
             return _error(404, 10008, "Unknown Message")
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         updated = found | {k: v for k, v in body.items() if k in ("content", "embeds", "flags")}
         if "components" in body:
             updated["components"] = _as_sent_components(body["components"])
@@ -735,9 +738,9 @@ class FakeDiscord:
             return _error(404, 10062, "Unknown interaction")
         if interaction.callbacks:
             return _error(400, 40060, "Interaction has already been acknowledged.")
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         interaction.callbacks.append(body)
-        interaction.files.extend(request["files"])
+        interaction.files.extend(request[_FILES])
         await self._notify()
         data = body.get("data") or {}
         message = None
@@ -768,9 +771,9 @@ class FakeDiscord:
         interaction = self._interaction(request, "token")
         if interaction is None or request.match_info["webhook_id"] != str(self.application_id):
             return _error(404, 10015, "Unknown Webhook")
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         interaction.followups.append(body)
-        interaction.files.extend(request["files"])
+        interaction.files.extend(request[_FILES])
         await self._notify()
         return _json(P.message(self.ids.next(), int(interaction.payload["channel_id"]), self.bot_user,
                                body.get("content") or "", embeds=body.get("embeds"),
@@ -786,10 +789,10 @@ class FakeDiscord:
         interaction = self._interaction(request, "token")
         if interaction is None or interaction.original is None:
             return _error(404, 10008, "Unknown Message")
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         interaction.original = interaction.original | {k: v for k, v in body.items() if k in ("content", "embeds")}
         interaction.followups.append(body | {"edit_original": True})
-        interaction.files.extend(request["files"])
+        interaction.files.extend(request[_FILES])
         await self._notify()
         return _json(interaction.original)
 

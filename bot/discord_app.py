@@ -1,0 +1,142 @@
+"""The Discord adapter's entry point: builds the discord.py bot over the moderation core and loads the cogs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import NudgebotError
+from bot.settings import Settings
+from cogs.access import CommunityCache
+from cogs.delivery import Courier
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+COGS = ("cogs.moderation", "cogs.policy", "cogs.incidents")
+SCOPES = ("bot", "applications.commands")
+
+
+class DiscordSetupError(NudgebotError):
+    """Discord cannot be started as configured (no token, a token Discord refuses, a missing intent)."""
+
+
+def intents() -> discord.Intents:
+    """Only what nudgebot reads: guilds (channels, roles), guild messages and their content (privileged).
+
+    Not members: the committee check uses the member payload each interaction carries, so the privileged
+    Server Members intent is not needed.
+    """
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+def required_permissions() -> discord.Permissions:
+    """Exactly the channel permissions the bot uses.
+
+    View Channel (see messages), Send Messages and Embed Links (alerts in the committee's channel) and Manage
+    Messages (the committee's "Delete message" button). Nudges go by DM and slash commands answer through the
+    interaction, which need no guild permission.
+    """
+    return discord.Permissions(view_channel=True, send_messages=True, embed_links=True, manage_messages=True)
+
+
+def client_id_from_token(token: str) -> str:
+    """The application's client id, read from the first part of a bot token (base64 of the bot's user id)."""
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    if not decoded.isdigit():
+        raise DiscordSetupError("DISCORD_TOKEN does not look like a Discord bot token. Copy it again from the "
+                                "Bot page of your application, or pass --client-id")
+    return decoded
+
+
+def invite_url(client_id: str | int) -> str:
+    """The OAuth2 URL that adds the bot to a server with exactly `required_permissions()`."""
+    return discord.utils.oauth_url(client_id, permissions=required_permissions(), scopes=SCOPES)
+
+
+class NudgeBot(commands.AutoShardedBot):
+    """The bot: discord.py's auto-sharded bot holding the moderation core the cogs translate to."""
+
+    def __init__(self, core: Core, settings: Settings, *, sync_commands: bool = True, **options: Any) -> None:
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options)
+        self.core = core
+        self.settings = settings
+        self.sync_commands = sync_commands
+        self.communities = CommunityCache(self)
+        self.courier = Courier(self)
+        self.tree.on_error = self._on_tree_error
+
+    async def setup_hook(self) -> None:
+        """Load the cogs (which register their persistent buttons) and publish the slash commands."""
+        for name in COGS:
+            await self.load_extension(name)
+        if self.sync_commands:
+            synced = await self.tree.sync()
+            log.info("slash commands published", extra={"commands": [c.name for c in synced]})
+
+    async def on_ready(self) -> None:
+        """Log where the bot is connected (ids only)."""
+        log.info("connected to Discord", extra={"user_id": self.user.id if self.user else None,
+                                                "guilds": len(self.guilds), "shards": self.shard_count})
+
+    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Last resort for commands outside a cog's own handler: log with ids, answer politely."""
+        log.error("app command failed", exc_info=error,
+                  extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
+        await _answer_privately(interaction, "Sorry, something went wrong. Please try again later.")
+
+
+async def _answer_privately(interaction: discord.Interaction, text: str) -> None:
+    """Answer an interaction ephemerally, whether or not it was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not answer an interaction", extra={"interaction_id": interaction.id})
+
+
+def build_bot(core: Core, settings: Settings, *, sync_commands: bool = True, **options: Any) -> NudgeBot:
+    """Build the bot over an open core; `options` go to discord.py (e.g. shard_count, guild_ready_timeout)."""
+    return NudgeBot(core, settings, sync_commands=sync_commands, **options)
+
+
+async def run_bot(settings: Settings, *, sync_commands: bool = True) -> None:
+    """Open the core and run the bot until it is stopped; the token is read from settings, never logged."""
+    from bot.core import open_core
+
+    if settings.discord_token is None:
+        raise DiscordSetupError("DISCORD_TOKEN: not set. Put the bot token from the Discord developer portal "
+                                "in .env as DISCORD_TOKEN=...")
+    core = await open_core(settings)
+    bot = build_bot(core, settings, sync_commands=sync_commands)
+    try:
+        async with bot:
+            await bot.start(settings.discord_token.reveal())
+    except discord.LoginFailure:
+        raise DiscordSetupError("DISCORD_TOKEN: Discord refused the token. Reset it on the Bot page of your "
+                                "application and copy the new one into .env") from None
+    except discord.PrivilegedIntentsRequired:
+        raise DiscordSetupError("Discord refused the Message Content intent. Turn on 'Message Content Intent' "
+                                "on the Bot page of your application") from None
+    finally:
+        await asyncio.shield(core.close())

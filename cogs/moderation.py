@@ -1,0 +1,147 @@
+"""Moderation listener: new and edited guild messages go to the core's moderator; its outcome is delivered.
+
+Messages are handed to a fixed set of workers, chosen by message id, so the bot never runs more than a
+bounded number of moderations at once and a message's edits are handled after the message itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.models import MessageEvent, Platform
+from cogs.ui import NudgeFeedbackButton
+
+if TYPE_CHECKING:
+    from bot.discord_app import NudgeBot
+
+log = logging.getLogger(__name__)
+
+WORKERS = 16
+DRAIN_SECONDS = 15.0
+_MODERATED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def revision_of(message: discord.Message) -> int:
+    """0 for the original post; for an edit, microseconds from posting to the edit (a replayed edit keeps its
+    number, a later edit gets a larger one)."""
+    if message.edited_at is None:
+        return 0
+    return max(1, round((message.edited_at - message.created_at).total_seconds() * 1_000_000))
+
+
+def targets_of(message: discord.Message) -> tuple[str, ...]:
+    """Who the message is aimed at: the members it mentions and the author of the message it replies to."""
+    ids = [str(user.id) for user in message.mentions if not user.bot and user.id != message.author.id]
+    replied = message.reference.resolved if message.reference is not None else None
+    if isinstance(replied, discord.Message) and not replied.author.bot and replied.author.id != message.author.id:
+        ids.append(str(replied.author.id))
+    return tuple(dict.fromkeys(ids))
+
+
+def is_moderated(message: discord.Message) -> bool:
+    """A member's own message in a guild text channel or thread: not a bot, webhook, system message or DM."""
+    if message.guild is None or message.author.bot or message.webhook_id is not None:
+        return False
+    if message.type not in _MODERATED_TYPES:
+        return False
+    return isinstance(message.channel, discord.TextChannel | discord.Thread)
+
+
+def message_event(message: discord.Message) -> MessageEvent:
+    """The platform-neutral event for the core (an edit when the message carries an edit time)."""
+    assert message.guild is not None
+    channel_name = getattr(message.channel, "name", "") or ""
+    return MessageEvent(
+        platform=Platform.DISCORD, community_id=str(message.guild.id), channel_id=str(message.channel.id),
+        message_id=str(message.id), author_id=str(message.author.id), author_name=message.author.display_name,
+        text=message.content, created_at=message.created_at, revision=revision_of(message),
+        is_edit=message.edited_at is not None, targets=targets_of(message), channel_name=channel_name,
+        permalink=message.jump_url)
+
+
+class Moderation(commands.Cog):
+    """Listens to guild messages and edits; translates them for the moderator and delivers its decisions."""
+
+    def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
+        self.bot = bot
+        self._queues: list[asyncio.Queue[MessageEvent]] = [asyncio.Queue() for _ in range(workers)]
+        self._workers: list[asyncio.Task[None]] = []
+        self._outbox: asyncio.Task[int] | None = None
+
+    async def cog_load(self) -> None:
+        """Start the workers and make the nudge buttons answer (for DMs sent before a restart too)."""
+        self.bot.add_dynamic_items(NudgeFeedbackButton)
+        self._workers = [asyncio.create_task(self._work(queue), name=f"nudgebot-moderation-{i}")
+                         for i, queue in enumerate(self._queues)]
+
+    async def cog_unload(self) -> None:
+        """Finish the messages already received (bounded), then stop the workers."""
+        try:
+            await asyncio.wait_for(asyncio.gather(*(q.join() for q in self._queues)), DRAIN_SECONDS)
+        except TimeoutError:
+            left = sum(q.qsize() for q in self._queues)
+            log.warning("stopping with messages not yet moderated", extra={"queued": left})
+        for task in [*self._workers, *([self._outbox] if self._outbox else [])]:
+            task.cancel()
+        for task in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.bot.remove_dynamic_items(NudgeFeedbackButton)
+
+    @property
+    def queued(self) -> int:
+        """Messages received but not yet moderated."""
+        return sum(q.qsize() for q in self._queues)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once per start: deliver the nudges left undelivered by the last run (the outbox)."""
+        if self._outbox is None:
+            self._outbox = asyncio.create_task(self.bot.courier.deliver_outbox(), name="nudgebot-outbox")
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A new message: queue it for moderation."""
+        if is_moderated(message):
+            self._enqueue(message_event(message))
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edit (raw, so edits of messages posted before a restart count too); link previews are not edits."""
+        message = payload.message
+        if message.edited_at is not None and is_moderated(message):
+            self._enqueue(message_event(message))
+
+    def _enqueue(self, event: MessageEvent) -> None:
+        # No await before this point: events keep the gateway's order within a queue.
+        self._queues[int(event.message_id) % len(self._queues)].put_nowait(event)
+
+    async def _work(self, queue: asyncio.Queue[MessageEvent]) -> None:
+        while True:
+            event = await queue.get()
+            try:
+                await self._moderate(event)
+            except Exception:
+                log.exception("message not moderated", extra={"guild_id": event.community_id,
+                                                              "channel_id": event.channel_id,
+                                                              "message_id": event.message_id})
+            finally:
+                queue.task_done()
+
+    async def _moderate(self, event: MessageEvent) -> None:
+        community = await self.bot.communities.get(event.community_id)
+        if community.alert_channel and community.alert_channel == event.channel_id:
+            return  # the committee's own channel: they discuss incidents there
+        outcome = await self.bot.core.moderator.handle(event)
+        await self.bot.courier.deliver(outcome)
+
+
+async def setup(bot: NudgeBot) -> None:
+    """discord.py extension entry point."""
+    await bot.add_cog(Moderation(bot))
