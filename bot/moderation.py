@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable
 from dataclasses import replace
@@ -45,6 +47,7 @@ T = TypeVar("T")
 
 FeedbackKind = Literal["fixed", "mistake"]
 PENDING_QUEUE_LIMIT = 1_000  # incidents held in memory while the database cannot be written
+FLUSH_RETRY_SECONDS = 30.0  # while the database fails, handle() retries the queue at most this often
 SYSTEM_ACTOR = "nudgebot"
 # What counts as "the database is failing" (as opposed to a bug): these keep the incident for a retry.
 _STORE_FAILURES = (StoreError, sqlite3.Error, OSError)
@@ -71,8 +74,11 @@ class Moderator:
         self.escalation = escalation or EscalationTracker.from_settings(store, settings, clock)
         self._categories = {rule.id: rule.category for rule in scanner.rule_set.rules}
         self._pending: deque[NewIncident] = deque()
-        self._author_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        # Held only while a message of that author is in hand, so the map does not grow with every author seen.
+        self._author_locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary())
         self._flush_lock = asyncio.Lock()
+        self._next_flush = 0.0  # time.monotonic() before which handle() does not retry a failing database
 
     # -- one message ------------------------------------------------------------------------------------
 
@@ -84,7 +90,7 @@ class Moderator:
         outcome is IGNORE.
         """
         try:
-            if self._pending:
+            if self._pending and time.monotonic() >= self._next_flush:
                 await self.flush()
             return await self._handle(event, deliver)
         except Exception:
@@ -173,7 +179,10 @@ class Moderator:
             content=event.text if community.keep_full_content else None)
 
         key = (event.platform.value, event.community_id, event.author_id)
-        async with self._author_locks.setdefault(key, asyncio.Lock()):
+        lock = self._author_locks.get(key)
+        if lock is None:
+            lock = self._author_locks[key] = asyncio.Lock()
+        async with lock:
             # One author at a time, so two quick messages cannot both pass the rate check and both nudge.
             delivery, reason = await self._delivery_for(new, community, deliver)
             new = replace(new, delivery_status=delivery)
@@ -267,6 +276,7 @@ class Moderator:
         """Record the incidents held in memory while the database was failing; return how many were recorded.
 
         Stops at the first failure (the rest stay queued). Their nudges then reach the outbox (`pending_nudges`).
+        `handle()` calls this itself, at most every FLUSH_RETRY_SECONDS while the database keeps failing.
         """
         recorded = 0
         async with self._flush_lock:
@@ -275,6 +285,7 @@ class Moderator:
                 try:
                     incident_id, created = await self.store.record_incident(new)
                 except _STORE_FAILURES as exc:
+                    self._next_flush = time.monotonic() + FLUSH_RETRY_SECONDS
                     log.warning("database still failing; incidents stay queued",
                                 extra={"pending": len(self._pending), "error": type(exc).__name__})
                     break

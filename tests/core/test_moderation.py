@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from dataclasses import replace
@@ -274,4 +275,29 @@ async def test_a_locked_database_keeps_the_incident_in_memory_and_retries(
     assert await core.moderator.flush() == 1 and core.moderator.pending_count == 0
     nudges = await core.moderator.pending_nudges()
     assert [n.recipient_id for n in nudges] == ["u4"]
+    assert await _count(core) == 1
+
+
+async def test_two_messages_at_once_from_one_person_get_one_nudge(core: Core, clock: SimClock) -> None:
+    outcomes = await asyncio.gather(*(core.moderator.handle(message(clock, SLUR, author="u6")) for _ in range(5)))
+    assert sum(o.nudge is not None for o in outcomes) == 1
+    assert sorted(o.decision for o in outcomes) == sorted([Decision.NUDGE] + [Decision.RECORD] * 4)
+    assert await _count(core) == 5
+
+
+async def test_the_next_message_records_what_was_held_once_the_database_recovers(
+        core: Core, clock: SimClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.store.base.LOCK_RETRIES", 1)
+    monkeypatch.setattr("bot.moderation.FLUSH_RETRY_SECONDS", 0.0)
+    await core.store._db.execute("PRAGMA busy_timeout = 20")
+    blocker = sqlite3.connect(core.settings.db_path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        held = await core.moderator.handle(message(clock, SLUR, author="u4"))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert held.incident_id is None and core.moderator.pending_count == 1
+    after = await core.moderator.handle(message(clock, "see you at the social"))
+    assert after.decision is Decision.IGNORE and core.moderator.pending_count == 0
     assert await _count(core) == 1
