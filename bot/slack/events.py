@@ -1,0 +1,102 @@
+"""Turns Slack `message` events (posts and edits) and shortcut payloads into platform-neutral MessageEvents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.models import MessageEvent, Platform
+
+# Subtypes that carry a member's own words; every other subtype (joins, topic changes, deletions, bot posts) is
+# not a member's message and is not moderated.
+_MEMBER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def message_id(channel_id: str, ts: str) -> str:
+    """A Slack message's id for the store: its `ts` is unique only within a channel."""
+    return f"{channel_id}:{ts}"
+
+
+def split_message_id(value: str) -> tuple[str, str]:
+    """The (channel, ts) back from `message_id()`."""
+    channel, _, ts = value.partition(":")
+    return channel, ts
+
+
+def ts_to_datetime(ts: str) -> datetime:
+    """A Slack timestamp ("1700000000.000100") as an aware UTC datetime."""
+    return datetime.fromtimestamp(float(ts), tz=UTC)
+
+
+def revision_of(edited_ts: str) -> int:
+    """An edit's revision: its `edited.ts` in microseconds, which rises with every edit of a message."""
+    seconds, _, fraction = edited_ts.partition(".")
+    return int(seconds) * 1_000_000 + int((fraction or "0").ljust(6, "0")[:6])
+
+
+def permalink(workspace_url: str, channel_id: str, ts: str) -> str:
+    """Slack's permalink for a message, built as Slack builds it (no API call per message)."""
+    if not workspace_url:
+        return ""
+    return f"{workspace_url.rstrip('/')}/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def targets_of(text: str, author_id: str, parent_user_id: str = "") -> tuple[str, ...]:
+    """Who a message is aimed at: the people it mentions and the author of the thread it replies in."""
+    found = dict.fromkeys(_MENTION.findall(text))
+    if parent_user_id:
+        found.setdefault(parent_user_id)
+    found.pop(author_id, None)
+    return tuple(found)
+
+
+def is_from_bot(message: Mapping[str, Any]) -> bool:
+    """True for messages posted by any bot or integration, which are never moderated."""
+    return bool(message.get("bot_id") or message.get("bot_profile")) or message.get("subtype") == "bot_message"
+
+
+def from_message_event(team_id: str, event: Mapping[str, Any], workspace_url: str = "") -> MessageEvent | None:
+    """A `message` event (post or `message_changed` edit) as a MessageEvent, or None when it is not moderated."""
+    channel_id = str(event.get("channel") or "")
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        message = event.get("message") or {}
+        previous = event.get("previous_message") or {}
+        edited = message.get("edited") or {}
+        # Slack also sends message_changed when it unfurls a link: no `edited`, same text; nothing to re-check.
+        if not edited.get("ts") or message.get("text", "") == previous.get("text", ""):
+            return None
+        revision, is_edit, created = revision_of(str(edited["ts"])), True, str(edited["ts"])
+    elif subtype in _MEMBER_SUBTYPES:
+        message, revision, is_edit, created = event, 0, False, str(event.get("ts") or "")
+    else:
+        return None
+    user, ts, text = message.get("user"), message.get("ts"), message.get("text")
+    if not channel_id or not user or not ts or not isinstance(text, str) or is_from_bot(message):
+        return None
+    return MessageEvent(
+        platform=Platform.SLACK, community_id=team_id, channel_id=channel_id,
+        message_id=message_id(channel_id, str(ts)), author_id=str(user), author_name="", text=text,
+        created_at=ts_to_datetime(created or str(ts)), revision=revision, is_edit=is_edit,
+        targets=targets_of(text, str(user), str(message.get("parent_user_id") or "")),
+        permalink=permalink(workspace_url, channel_id, str(ts)),
+    )
+
+
+def from_shortcut(team_id: str, payload: Mapping[str, Any], workspace_url: str = "") -> MessageEvent | None:
+    """The message a member reported with the "Report to committee" shortcut, or None if it has no author."""
+    message = payload.get("message") or {}
+    channel_id = str((payload.get("channel") or {}).get("id") or "")
+    user, ts = message.get("user"), message.get("ts")
+    if not channel_id or not user or not ts:
+        return None
+    text = str(message.get("text") or "")
+    return MessageEvent(
+        platform=Platform.SLACK, community_id=team_id, channel_id=channel_id,
+        message_id=message_id(channel_id, str(ts)), author_id=str(user), author_name="", text=text,
+        created_at=ts_to_datetime(str(ts)), targets=targets_of(text, str(user)),
+        permalink=permalink(workspace_url, channel_id, str(ts)),
+    )

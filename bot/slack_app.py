@@ -1,0 +1,473 @@
+"""The Slack adapter: a slack-bolt AsyncApp that hands members' messages to the moderation core and delivers
+what the core returns (ephemeral nudges, committee alerts, command answers). It holds no moderation logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InputError, NudgebotError
+from bot.models import (
+    CommitteeAlert,
+    DeliveryResult,
+    DeliveryStatus,
+    Incident,
+    Nudge,
+    Outcome,
+    Platform,
+    Principal,
+    ReviewAction,
+    WelfareNote,
+)
+from bot.settings import Settings, SettingsError
+from bot.slack import blocks
+from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
+from bot.slack.events import from_message_event, from_shortcut
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+REFUSAL = ("Sorry, `/incidents` is only for the committee. If you are worried about a message, use the "
+           "\u201cReport to committee\u201d shortcut on it, or `/policy` to read the policy.")
+_SEEN_EVENTS = 20_000  # event ids remembered so Slack's retries are dropped before they reach the core
+_RATE_LIMIT_RETRIES = 6
+_TRANSIENT_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+_PAST = {ReviewAction.CONFIRM: "Confirmed", ReviewAction.DISMISS: "Dismissed", ReviewAction.ESCALATE: "Escalated",
+         ReviewAction.RESOLVE: "Resolved", ReviewAction.REOPEN: "Reopened"}
+
+
+def build_client(settings: Settings, base_url: str | None = None) -> AsyncWebClient:
+    """The Web API client for the bot token, retrying 429s (honouring Retry-After), dropped connections and 5xx."""
+    if settings.slack_bot_token is None:
+        raise SettingsError("SLACK_BOT_TOKEN", "is not set", "Copy the Bot User OAuth Token (xoxb-...) from the "
+                            "app's OAuth & Permissions page into .env")
+    options: dict[str, Any] = {"base_url": base_url} if base_url else {}
+    client = AsyncWebClient(token=settings.slack_bot_token.reveal(), **options)
+    return with_retries(client)
+
+
+def with_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """Make sure a client retries rate-limited calls, so a 429 never loses a nudge or an alert."""
+    kinds = {type(handler) for handler in client.retry_handlers}
+    if AsyncRateLimitErrorRetryHandler not in kinds:
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=_RATE_LIMIT_RETRIES))
+    if AsyncConnectionErrorRetryHandler not in kinds:
+        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    if AsyncServerErrorRetryHandler not in kinds:
+        client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def build_app(core: Core, settings: Settings, client: AsyncWebClient | None = None, *,
+              process_before_response: bool = False) -> AsyncApp:
+    """The Bolt app wired to the core; tests pass a client pointed at a local fake Slack."""
+    return SlackBot(core, settings, client, process_before_response=process_before_response).app
+
+
+def _error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "unknown_error")
+    except Exception:  # a response that is not JSON
+        return "unknown_error"
+
+
+class SlackBot:
+    """One workspace's Bolt app, its Web API client and the delivery of the core's outcomes."""
+
+    def __init__(self, core: Core, settings: Settings, client: AsyncWebClient | None = None, *,
+                 process_before_response: bool = False) -> None:
+        self.core = core
+        self.settings = settings
+        self.client = with_retries(client) if client is not None else build_client(settings)
+        secret = settings.slack_signing_secret
+        if settings.slack_mode == "http" and secret is None:
+            raise SettingsError("SLACK_SIGNING_SECRET", "is needed in HTTP mode (SLACK_MODE=http)",
+                                "Copy the Signing Secret from the app's Basic Information page, or use Socket Mode")
+        self.app = AsyncApp(client=self.client, signing_secret=secret.reveal() if secret else "",
+                            process_before_response=process_before_response, name="nudgebot",
+                            logger=logging.getLogger("bot.slack_app.bolt"))
+        self._workspace_url: str | None = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._in_flight: set[str] = set()
+        self.handled_events = 0  # message events finished (moderated, skipped or dropped), for tests and benchmarks
+        self._register()
+
+    # ------------------------------------------------------------------ wiring
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self._on_message)
+        app.command("/policy")(self._on_policy)
+        app.command("/incidents")(self._on_incidents)
+        app.action(blocks.NUDGE_FIXED)(self._on_feedback)
+        app.action(blocks.NUDGE_MISTAKE)(self._on_feedback)
+        app.action(re.compile("^" + re.escape(blocks.REVIEW_PREFIX)))(self._on_review_button)
+        app.shortcut(blocks.REPORT_CALLBACK)(self._on_report)
+
+    async def workspace_url(self) -> str:
+        """The workspace's https URL (for permalinks), asked of auth.test once."""
+        if self._workspace_url is None:
+            try:
+                self._workspace_url = str((await self.client.auth_test()).get("url") or "")
+            except SlackApiError as exc:
+                log.warning("auth.test failed: %s", _error_code(exc))
+                return ""
+        return self._workspace_url
+
+    # ------------------------------------------------------------------ messages
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
+        try:
+            await self._moderate(body, event, context)
+        finally:
+            self.handled_events += 1
+
+    async def _moderate(self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
+        event_id = str(body.get("event_id") or "")
+        if event_id and (event_id in self._seen or event_id in self._in_flight):
+            log.debug("dropping a repeated delivery of event %s", event_id)
+            return
+        team_id = str(context.get("team_id") or body.get("team_id") or "")
+        message = from_message_event(team_id, event, await self.workspace_url())
+        if message is None:
+            return
+        if event_id:
+            self._in_flight.add(event_id)
+        try:
+            outcome = await self.core.moderator.handle(message)  # logs and ignores a message it cannot handle
+        finally:
+            self._in_flight.discard(event_id)
+        if event_id:
+            self._remember(event_id)
+        log.debug("moderated %s: %s", message.message_id, outcome.decision)
+        await self.deliver(outcome)
+
+    def _remember(self, event_id: str) -> None:
+        self._seen[event_id] = None
+        while len(self._seen) > _SEEN_EVENTS:
+            self._seen.popitem(last=False)
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, outcome: Outcome) -> None:
+        """Deliver what the core decided: the nudge (and its delivery report), a welfare note, committee alerts."""
+        try:
+            if outcome.nudge is not None:
+                await self.deliver_and_report(outcome.nudge)
+            if outcome.welfare is not None:
+                await self.deliver_welfare(outcome.welfare)
+            for alert in outcome.alerts:
+                await self.post_alert(alert)
+        except Exception:
+            log.exception("delivery failed", extra={"incident_id": outcome.incident_id})
+
+    async def deliver_and_report(self, nudge: Nudge) -> None:
+        """Deliver one nudge and tell the core how it went; alerts the core returns go to the committee."""
+        result = await self.deliver_nudge(nudge)
+        if result is None:
+            return  # transient failure: it stays in the outbox and is retried at the next start
+        alerts = await self.core.moderator.report_delivery(nudge.incident_id, result)
+        for alert in alerts or ():
+            await self.post_alert(alert)
+
+    async def deliver_nudge(self, nudge: Nudge) -> DeliveryResult | None:
+        """Ephemeral to the poster in the channel; if Slack refuses, a DM; None when Slack could not be reached."""
+        text, body = blocks.nudge_message(nudge)
+        first = "no channel"
+        if nudge.channel_id:
+            try:
+                await self.client.chat_postEphemeral(channel=nudge.channel_id, user=nudge.recipient_id, text=text,
+                                                     blocks=body)
+                return DeliveryResult(DeliveryStatus.DELIVERED, "ephemeral")
+            except SlackApiError as exc:
+                first = _error_code(exc)
+                if first in _TRANSIENT_ERRORS:
+                    return self._transient(nudge, first)
+            except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
+                return self._transient(nudge, type(exc).__name__)
+        try:
+            opened = await self.client.conversations_open(users=nudge.recipient_id)
+            await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
+            log.info("nudge sent by DM", extra={"incident_id": nudge.incident_id, "ephemeral_error": first})
+            return DeliveryResult(DeliveryStatus.DELIVERED, f"dm ({first})")
+        except SlackApiError as exc:
+            code = _error_code(exc)
+            if code in _TRANSIENT_ERRORS:
+                return self._transient(nudge, code)
+            log.warning("nudge refused", extra={"incident_id": nudge.incident_id, "ephemeral_error": first,
+                                                "dm_error": code})
+            return DeliveryResult(DeliveryStatus.REFUSED, f"ephemeral: {first}; dm: {code}")
+        except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
+            return self._transient(nudge, type(exc).__name__)
+
+    @staticmethod
+    def _transient(nudge: Nudge, reason: str) -> None:
+        log.warning("nudge left in the outbox", extra={"incident_id": nudge.incident_id, "reason": reason})
+        return None
+
+    async def deliver_welfare(self, note: WelfareNote) -> None:
+        """A private pointer to support: ephemeral, or a DM when that is refused."""
+        text, body = blocks.welfare_message(note)
+        try:
+            await self.client.chat_postEphemeral(channel=note.channel_id, user=note.recipient_id, text=text,
+                                                 blocks=body)
+            return
+        except SlackApiError as exc:
+            log.info("welfare note not ephemeral (%s), trying a DM", _error_code(exc))
+        try:
+            opened = await self.client.conversations_open(users=note.recipient_id)
+            await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
+        except SlackApiError as exc:
+            log.warning("welfare note not delivered: %s", _error_code(exc))
+
+    async def post_alert(self, alert: CommitteeAlert) -> bool:
+        """Post a committee alert, with review buttons, in the workspace's alert (or committee) channel."""
+        community = await self.core.store.get_community(Platform.SLACK, alert.community_id)
+        channel = community.alert_channel or community.committee_channel
+        if not channel:
+            log.warning("committee alert not posted: no alert channel is set (nudgebot slack --alert-channel)",
+                        extra={"kind": alert.kind, "incident_ids": alert.incident_ids})
+            return False
+        text, body = blocks.alert_message(alert)
+        try:
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=body)
+            return True
+        except SlackApiError as exc:
+            log.warning("committee alert not posted in %s: %s (invite nudgebot to the channel)", channel,
+                        _error_code(exc), extra={"incident_ids": alert.incident_ids})
+            return False
+
+    async def deliver_outbox(self) -> int:
+        """Deliver the nudges still pending from before a restart; return how many were tried."""
+        nudges = await self.core.moderator.pending_nudges(Platform.SLACK)
+        for nudge in nudges:
+            try:
+                await self.deliver_and_report(nudge)
+            except Exception:
+                log.exception("outbox delivery failed", extra={"incident_id": nudge.incident_id})
+        if nudges:
+            log.info("outbox: %d pending nudge(s) tried", len(nudges))
+        return len(nudges)
+
+    # ------------------------------------------------------------------ committee
+
+    async def is_committee(self, team_id: str, user_id: str) -> bool:
+        """Ask Slack now whether this member is in the committee's user group or committee channel."""
+        community = await self.core.store.get_community(Platform.SLACK, team_id)
+        if community.committee_role:
+            try:
+                answer = await self.client.usergroups_users_list(usergroup=community.committee_role)
+                if user_id in (answer.get("users") or []):
+                    return True
+            except SlackApiError as exc:
+                log.warning("committee user group %s could not be read: %s", community.committee_role,
+                            _error_code(exc))
+        if community.committee_channel:
+            cursor = ""
+            try:
+                while True:
+                    page = await self.client.conversations_members(channel=community.committee_channel, limit=200,
+                                                                   cursor=cursor or None)
+                    if user_id in (page.get("members") or []):
+                        return True
+                    cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+                    if not cursor:
+                        break
+            except SlackApiError as exc:
+                log.warning("committee channel %s could not be read: %s", community.committee_channel,
+                            _error_code(exc))
+        return False
+
+    async def _principal(self, team_id: str, user_id: str) -> Principal | None:
+        if not await self.is_committee(team_id, user_id):
+            log.info("committee command refused", extra={"user_id": user_id, "team_id": team_id})
+            return None
+        return Principal(platform=Platform.SLACK, community_id=team_id, user_id=user_id, is_committee=True)
+
+    # ------------------------------------------------------------------ commands
+
+    async def _on_policy(self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any]) -> None:
+        words = str(command.get("text") or "").strip()
+        if not words:
+            text, body = blocks.clause_index(self.core.policy.all())
+        else:
+            clause = self.core.policy.get(words)
+            text, body = blocks.clause_blocks([clause] if clause else self.core.policy.search(words), words)
+        await ack(text=text, blocks=body, response_type="ephemeral")
+
+    async def _on_incidents(self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any],
+                            respond: Callable[..., Awaitable[Any]], context: dict[str, Any]) -> None:
+        await ack()
+        team_id = str(context.get("team_id") or command.get("team_id") or "")
+        user_id = str(command.get("user_id") or "")
+        principal = await self._principal(team_id, user_id)
+        if principal is None:
+            await respond(text=REFUSAL, response_type="ephemeral")
+            return
+        try:
+            request = parse_incidents(str(command.get("text") or ""))
+            text, body = await self._incidents(principal, request)
+        except NudgebotError as exc:
+            text, body = blocks.notice(str(exc))
+        except Exception:
+            log.exception("/incidents failed", extra={"user_id": user_id})
+            text, body = blocks.notice("Sorry, that did not work; the error is in nudgebot's log.")
+        await respond(text=text, blocks=body, response_type="ephemeral")
+
+    async def _incidents(self, principal: Principal, request: IncidentsRequest) -> tuple[str, list[blocks.Block]]:
+        review = self.core.review
+        if request.verb == "help":
+            return blocks.notice("Committee commands: " + USAGE)
+        if request.verb == "list":
+            rows = await review.list(principal, request.query(principal.community_id))
+            return blocks.incident_list(rows, request.describe())
+        if request.verb == "show":
+            assert request.incident_id is not None
+            incident, events = _split_detail(await review.show(principal, request.incident_id))
+            return blocks.incident_detail(incident, events)
+        if request.verb == "review":
+            assert request.incident_id is not None and request.action is not None
+            incident = await review.transition(principal, request.incident_id, request.action, request.note)
+            return blocks.notice(f"Incident #{request.incident_id} is now {_status_of(incident)}.")
+        if request.verb == "export":
+            data = await review.export(principal, request.query(principal.community_id, export=True),
+                                       fmt=request.fmt)
+            await self._send_export(principal.user_id, data, request.fmt)
+            return blocks.notice("I've sent you the export in a direct message from nudgebot.")
+        if request.verb == "stats":
+            since, until = request.window(datetime.now(UTC))
+            stats = await review.stats(principal, since=since, until=until)
+            return blocks.stats_blocks(stats, f"last {request.days} days")
+        raise InputError(USAGE)
+
+    async def _send_export(self, user_id: str, data: bytes, fmt: str) -> None:
+        """Upload the export to the requester's DM with the bot, where only they can see it."""
+        opened = await self.client.conversations_open(users=user_id)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+        await self.client.files_upload_v2(channel=opened["channel"]["id"], content=data,
+                                          filename=f"nudgebot-incidents-{stamp}.{fmt}",
+                                          title=f"nudgebot incidents export {stamp}",
+                                          initial_comment="Your incidents export. It holds personal data: keep it "
+                                                          "private and delete it when you are done.")
+
+    # ------------------------------------------------------------------ buttons and shortcut
+
+    async def _on_feedback(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], action: dict[str, Any],
+                           respond: Callable[..., Awaitable[Any]]) -> None:
+        await ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        kind = "fixed" if action.get("action_id") == blocks.NUDGE_FIXED else "mistake"
+        try:
+            accepted = await self.core.moderator.member_feedback(int(action.get("value") or 0), user_id, kind)
+        except (NudgebotError, ValueError) as exc:
+            await respond(text=f"Sorry, that did not work: {exc}", response_type="ephemeral", replace_original=False)
+            return
+        if not accepted:
+            await respond(text="Only the person who posted the message can answer this note.",
+                          response_type="ephemeral", replace_original=False)
+            return
+        thanks = ("Thank you for sorting it out." if kind == "fixed" else
+                  "Thank you: the committee will take a look. Nothing further happens unless they decide it needs to.")
+        await respond(text=thanks, blocks=[blocks.section(thanks)], replace_original=True)
+
+    async def _on_review_button(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+                                action: dict[str, Any], respond: Callable[..., Awaitable[Any]],
+                                context: dict[str, Any]) -> None:
+        await ack()
+        team_id = str(context.get("team_id") or (body.get("team") or {}).get("id") or "")
+        user_id = str((body.get("user") or {}).get("id") or "")
+        principal = await self._principal(team_id, user_id)
+        if principal is None:
+            await respond(text=REFUSAL, response_type="ephemeral", replace_original=False)
+            return
+        try:
+            review_action = ReviewAction(str(action.get("action_id", ""))[len(blocks.REVIEW_PREFIX):])
+            ids = [int(part) for part in str(action.get("value") or "").split(",") if part]
+            for incident_id in ids:
+                await self.core.review.transition(principal, incident_id, review_action, "from the Slack alert")
+        except (NudgebotError, ValueError) as exc:
+            await respond(text=f"Sorry, that did not work: {exc}", response_type="ephemeral", replace_original=False)
+            return
+        stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M")
+        note = f"{_PAST[review_action]} by <@{user_id}> · {stamp} UTC"
+        original = (body.get("message") or {}).get("blocks") or []
+        await respond(text=note, blocks=blocks.reviewed_alert(original, note), replace_original=True)
+
+    async def _on_report(self, ack: Callable[..., Awaitable[Any]], shortcut: dict[str, Any],
+                         respond: Callable[..., Awaitable[Any]], context: dict[str, Any]) -> None:
+        await ack()
+        team_id = str(context.get("team_id") or (shortcut.get("team") or {}).get("id") or "")
+        reporter = str((shortcut.get("user") or {}).get("id") or "")
+        event = from_shortcut(team_id, shortcut, await self.workspace_url())
+        if event is None:
+            await respond(text="That message cannot be reported (it was posted by an app or has no author).",
+                          response_type="ephemeral")
+            return
+        try:
+            alert = await self.core.moderator.report_message(reporter, event, "")
+        except NudgebotError as exc:
+            await respond(text=f"Sorry, that did not work: {exc}", response_type="ephemeral")
+            return
+        if alert is not None:
+            await self.post_alert(alert)
+        await respond(text="Thank you: the committee has been told about this message.", response_type="ephemeral")
+
+
+def _split_detail(detail: Any) -> tuple[Incident, list[Any]]:
+    """`review.show` gives the incident and its audit trail."""
+    if isinstance(detail, tuple):
+        return detail[0], list(detail[1])
+    return detail.incident, list(detail.events)
+
+
+def _status_of(incident: Any) -> str:
+    status = getattr(incident, "status", None)
+    return str(getattr(status, "value", status) or "updated")
+
+
+# ---------------------------------------------------------------------- runners
+
+
+async def run_socket_mode(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
+    """Connect over Socket Mode (no public URL needed), deliver the outbox, and serve until `stop` is set."""
+    handler = AsyncSocketModeHandler(bot.app, app_token)
+    await handler.connect_async()
+    log.info("connected to Slack over Socket Mode")
+    try:
+        await bot.deliver_outbox()
+        await stop.wait()
+    finally:
+        await handler.close_async()
+
+
+async def run_http(bot: SlackBot, host: str, port: int, path: str, stop: asyncio.Event) -> None:
+    """Serve Slack's signed requests on host:port/path (HTTP mode), deliver the outbox, serve until `stop`."""
+    runner = web.AppRunner(bot.app.web_app(path=path, port=port), handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("listening for Slack on http://%s:%d%s", host, port, path)
+        await bot.deliver_outbox()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
