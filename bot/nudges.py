@@ -129,9 +129,9 @@ def primary_match(matches: Sequence[Match]) -> Match | None:
 
 
 def lookup_hint(clause_id: str, platform: Platform | None = None) -> str:
-    """How to read the clause: the `/policy` command both adapters register."""
-    del platform  # same command on Discord and Slack; kept so an adapter-specific wording can be added
-    return f"Read the clause any time with /policy {clause_id}."
+    """How to read the clause: Discord's `/policy clause 5.5.1`, elsewhere `/policy 5.5.1`."""
+    command = "/policy clause" if platform is Platform.DISCORD else "/policy"
+    return f"Read the clause any time with {command} {clause_id}."
 
 
 def build_nudge(*, incident_id: int, platform: Platform, community_id: str, channel_id: str, message_id: str,

@@ -96,7 +96,7 @@ def test_the_nudge_says_which_clause_why_what_to_do_and_how_to_appeal(scanner: S
     assert nudge.clause_id == "5.5.1" and nudge.clause_heading == clause.heading
     assert nudge.plain_words == clause.summary
     assert clause.guidance in nudge.what_to_do and "5.6.6" in nudge.what_to_do
-    assert "/policy 5.5.1" in nudge.lookup_hint
+    assert "/policy clause 5.5.1" in nudge.lookup_hint  # Discord's command group
     assert "mistake" in nudge.mistake_hint.lower()
     text = nudge.to_text()
     assert f"\u201c{excerpt}\u201d" in text and nudge.category in text
@@ -112,6 +112,7 @@ def test_a_second_clause_is_mentioned_but_the_nudge_is_about_the_first(policy: P
                         excerpt="077\u2022\u2022 \u2022\u2022\u2022123", policy=policy)
     assert nudge.clause_id == "5.5.5" and nudge.extra_clauses == ("5.5.3",)
     assert "5.5.3" in nudge.to_text()
+    assert "/policy 5.5.5" in nudge.lookup_hint  # Slack's command takes the clause directly
 
 
 def test_alert_text_carries_ids_and_summary() -> None:
