@@ -98,7 +98,9 @@ class NudgeBot(commands.AutoShardedBot):
                                                 "guilds": len(self.guilds), "shards": self.shard_count})
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Last resort for commands outside a cog's own handler: log with ids, answer politely."""
+        """Last resort for errors no cog answered (discord.py calls this after the cog's own handler)."""
+        if interaction.response.is_done():
+            return
         log.error("app command failed", exc_info=error,
                   extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
         await _answer_privately(interaction, "Sorry, something went wrong. Please try again later.")

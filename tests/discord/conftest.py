@@ -13,7 +13,7 @@ from bot.core import Core, build_scanner, open_core
 from bot.models import Community, Platform
 from bot.scanner import Scanner
 from bot.settings import Settings, load_settings
-from tests.discord.support import RunningBot, World, start_bot
+from tests.discord.support import RunningBot, World, close_core, start_bot
 from tests.fakes.discord_server import FakeDiscord
 
 
@@ -80,7 +80,7 @@ async def core(open_test_core: Callable[[], Any], world: World) -> AsyncIterator
     try:
         yield opened
     finally:
-        await opened.close()
+        await close_core(opened)
 
 
 @pytest.fixture

@@ -43,6 +43,19 @@ def bot_token_for(user_id: int) -> str:
     return f"{head}.GfAkEx.{secrets.token_urlsafe(27)}"
 
 
+@dataclass(frozen=True)
+class Ref:
+    """A user, channel or role given as a slash-command option."""
+
+    kind: str  # "user" | "channel" | "role"
+    id: int
+
+    @property
+    def option_type(self) -> int:
+        """Discord's application-command option type for this kind."""
+        return {"user": 6, "channel": 7, "role": 8}[self.kind]
+
+
 @dataclass
 class RecordedRequest:
     """One REST call the bot made: what it asked for and what the fake answered."""
@@ -428,10 +441,17 @@ class FakeDiscord:
         return interaction
 
     async def slash(self, guild: FakeGuild, channel_id: int, user_id: int, command: str,
-                    subcommand: str | None = None, options: dict[str, Any] | None = None,
-                    resolved: dict[str, Any] | None = None) -> FakeInteraction:
-        """A member runs a slash command (optionally a subcommand); options by name (str/int/bool)."""
-        opts = [{"name": k, "type": _option_type(v), "value": v} for k, v in (options or {}).items()]
+                    subcommand: str | None = None, options: dict[str, Any] | None = None) -> FakeInteraction:
+        """A member runs a slash command (optionally a subcommand); options by name: str/int/bool, or a `Ref`
+        to a user, channel or role (sent with its `resolved` object, as Discord does)."""
+        resolved: dict[str, dict[str, Any]] = {}
+        opts = []
+        for name, value in (options or {}).items():
+            if isinstance(value, Ref):
+                opts.append({"name": name, "type": value.option_type, "value": str(value.id)})
+                self._resolve(guild, user_id, value, resolved)
+            else:
+                opts.append({"name": name, "type": _option_type(value), "value": value})
         if subcommand:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
         data: dict[str, Any] = {"id": str(self._command_id(command)), "name": command, "type": 1, "options": opts}
@@ -442,6 +462,21 @@ class FakeDiscord:
         interaction = self._interaction_base(2, guild, channel_id, user_id, data)
         await self.dispatch("INTERACTION_CREATE", interaction.payload, guild.id)
         return interaction
+
+    def _resolve(self, guild: FakeGuild, user_id: int, ref: Ref, resolved: dict[str, dict[str, Any]]) -> None:
+        if ref.kind == "role":
+            resolved.setdefault("roles", {})[str(ref.id)] = guild.roles[ref.id]
+        elif ref.kind == "channel":
+            channel = guild.channels.get(ref.id) or guild.threads[ref.id]
+            resolved.setdefault("channels", {})[str(ref.id)] = {
+                k: channel[k] for k in ("id", "type", "name", "parent_id", "thread_metadata") if k in channel
+            } | {"permissions": str(guild.permissions_of(user_id))}
+        else:
+            resolved.setdefault("users", {})[str(ref.id)] = self.users[ref.id]
+            if ref.id in guild.members:
+                resolved.setdefault("members", {})[str(ref.id)] = {
+                    k: v for k, v in guild.members[ref.id].items() if k != "user"} | {
+                    "permissions": str(guild.permissions_of(ref.id))}
 
     async def autocomplete(self, guild: FakeGuild, channel_id: int, user_id: int, command: str, subcommand: str,
                            option: str, typed: str) -> FakeInteraction:
