@@ -72,9 +72,8 @@ class SlackExport:
             raise ExportFormatError(f"{tree.path}: cannot tell which Slack workspace this export is from (no "
                                     "team_id in users.json or team in the messages); pass --community T0123ABCD "
                                     "with the workspace id")
-        # Thread parents' authors, per channel: a reply's target when the reply lacks parent_user_id.
-        self._parents: dict[str, str] = {}
-        self._parents_channel = ""
+        # Thread parents' authors (channel -> ts -> user): a reply's target when the reply lacks parent_user_id.
+        self._parents: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:
         """Release the zip file, if any."""
@@ -138,10 +137,13 @@ class SlackExport:
         return None
 
     def _day_files(self) -> list[str]:
-        return [name for name in self.tree.names() if _DAY_FILE.match(name)]
+        """Day files in time order across channels (day, then channel), as the messages were posted: escalation
+        counts an author's hostile messages toward one member up to each one's time, across channels."""
+        names = [name for name in self.tree.names() if _DAY_FILE.match(name)]
+        return sorted(names, key=lambda name: (name.rsplit("/", 1)[1], name))
 
     def units(self) -> list[ExportUnit]:
-        """One unit per channel-day file; days wholly before `--since` are left out without being opened."""
+        """One unit per channel-day file, day by day; days wholly before `--since` are left out unopened."""
         # A day file is named by its UTC date in practice, but allow a day's slack for exports cut in local time.
         first_day = (self.since - timedelta(days=1)).date() if self.since else date.min
         units = []
@@ -168,9 +170,6 @@ class SlackExport:
         data = self._load_json(name)
         if not isinstance(data, list):
             raise ExportFileError(name, f"expected a list of messages, found a JSON {type(data).__name__}")
-        if self._parents_channel != conversation.id:
-            self._parents = {}
-            self._parents_channel = conversation.id
         for index, message in enumerate(data):
             yield self._item(name, index, message, conversation)
 
@@ -194,8 +193,9 @@ class SlackExport:
             return ExportProblem(file, f"message {index + 1} (ts {ts}) has a 'text' that is not a string",
                                  whole_file=False)
         thread_ts = message.get("thread_ts")
+        parents = self._parents.setdefault(conversation.id, {})
         if thread_ts == ts or message.get("reply_count"):
-            self._parents[ts] = user
+            parents[ts] = user
         if self.since is not None and created_at < self.since:
             return Ignored(BEFORE_SINCE)
         if not text.strip():
@@ -203,7 +203,7 @@ class SlackExport:
         targets = list(_MENTION.findall(text))
         if isinstance(thread_ts, str) and thread_ts != ts:
             parent = message.get("parent_user_id")
-            parent = parent if isinstance(parent, str) else self._parents.get(thread_ts)
+            parent = parent if isinstance(parent, str) else parents.get(thread_ts)
             if parent:
                 targets.append(parent)
         edited = message.get("edited")

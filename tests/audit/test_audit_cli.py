@@ -15,7 +15,9 @@ from tests.audit.exports import (
     BREACH_REPLY,
     GUILD,
     TEAM,
+    SlackChannel,
     corrupt_zip_member,
+    slack_message,
     society_discord_messages,
     society_slack_channels,
     write_dce_file,
@@ -147,3 +149,27 @@ def test_bad_arguments_and_paths_are_refused_in_one_line(tmp_path: Path, nudgebo
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines()[-1] == f"nudgebot: {tmp_path / 'nowhere.zip'}: no such file or folder"
     assert not (tmp_path / "nudgebot.db").exists()
+
+
+def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
+        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    # Callum goes at Tom on three days, in two channels. Read channel by channel, the third day's message would be
+    # recorded before the second day's and neither would see three incidents in the window; read day by day, the
+    # third message makes three within the 7-day window and the committee gets one escalation.
+    general, random_ = SlackChannel("C01GENERAL", "general"), SlackChannel("C02RANDOM", "random")
+    for offset, channel, text in ((0, general, "<@U02TOM> you are a worthless idiot"),
+                                  (1, random_, "<@U02TOM> honestly you're a pathetic loser"),
+                                  (2, general, "<@U02TOM> shut up you absolute moron")):
+        moment = DAY1 + timedelta(days=offset)
+        channel.days[moment.date().isoformat()] = [slack_message("U04CAL", text, moment, 1),
+                                                   slack_message("U01PRIYA", "see you at rehearsal", moment, 2)]
+    export = write_slack_export(tmp_path / "export", [general, random_])
+    result = _audit(nudgebot_cmd, clean_env, export, "--db", tmp_path / "a.db")
+    assert result.returncode == 0, result.stderr
+    assert len(_incidents(tmp_path / "a.db")) == 3
+    with sqlite3.connect(tmp_path / "a.db") as connection:
+        escalations = connection.execute("SELECT author_id, target_id FROM escalations").fetchall()
+        linked = connection.execute("SELECT count(*) FROM escalation_incidents").fetchone()[0]
+    assert escalations == [("U04CAL", "U02TOM")]
+    assert linked == 3
+    assert _summary_count(result.stdout, "Escalations opened") == 1

@@ -19,8 +19,10 @@ from tests.audit.exports import (
     BREACH_PHONE,
     BREACH_REPLY,
     TEAM,
+    SlackChannel,
     corrupt_zip_member,
     slack_message,
+    slack_ts,
     society_slack_channels,
     write_slack_export,
     zip_folder,
@@ -182,3 +184,23 @@ def test_ids_and_revisions_match_the_live_slack_app(export_dir: Path) -> None:
     edited = next(e for e in ours if e.is_edit)
     edit_ts = f"{int((DAY1 + timedelta(days=2, minutes=1)).timestamp())}.000000"
     assert events.revision_of(edit_ts) == edited.revision
+
+
+def test_a_reply_without_parent_user_id_targets_the_parent_seen_days_before(tmp_path: Path) -> None:
+    channel = SlackChannel("C09CLUB", "club")
+    parent_ts = slack_ts(DAY1, 1)
+    channel.days[DAY1.date().isoformat()] = [slack_message("U01PRIYA", "Kit list for Saturday in this thread", DAY1,
+                                                           1, thread_ts=parent_ts, reply_count=1)]
+    later = DAY1 + timedelta(days=3)
+    channel.days[later.date().isoformat()] = [slack_message("U02TOM", "thanks, got it", later, 1,
+                                                            thread_ts=parent_ts)]
+    events, _, problems = _read_all(open_export(write_slack_export(tmp_path / "e", [channel])))
+    assert problems == []
+    assert [e.targets for e in events] == [(), ("U01PRIYA",)]
+
+
+def test_day_files_are_read_day_by_day_across_channels(export_dir: Path) -> None:
+    names = [unit.name for unit in open_export(export_dir).units()]
+    days = [name.rsplit("/", 1)[1] for name in names]
+    assert days == sorted(days)
+    assert names[1:3] == sorted(names[1:3]) and {n.split("/")[0] for n in names[1:3]} == {"general", "committee"}
