@@ -67,16 +67,20 @@ def slash_command(team_id: str, command: str, text: str, user: str, channel: str
 
 
 def block_action(team_id: str, user: str, channel: str, action_id: str, value: str, response_url: str, *,
-                 message_ts: str = "", container_type: str = "message") -> dict[str, Any]:
-    """A `block_actions` payload: someone pressed a button."""
+                 message_ts: str = "", container_type: str = "message",
+                 message: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A `block_actions` payload: someone pressed a button (on `message`, when given)."""
     container: dict[str, Any] = {"type": container_type, "message_ts": message_ts or next_ts(),
                                  "channel_id": channel, "is_ephemeral": container_type == "ephemeral"}
-    return {"type": "block_actions", "team": {"id": team_id, "domain": "leicester-su"},
+    payload = {"type": "block_actions", "team": {"id": team_id, "domain": "leicester-su"},
             "user": {"id": user, "username": user.lower(), "team_id": team_id}, "api_app_id": "A0NUDGEBOT",
             "token": "legacy-verification-token", "container": container, "trigger_id": f"{next(_event_ids)}.t",
             "channel": {"id": channel, "name": "channel"}, "response_url": response_url,
             "actions": [{"type": "button", "action_id": action_id, "block_id": "nudgebot", "value": value,
                          "action_ts": next_ts(), "text": {"type": "plain_text", "text": action_id}}]}
+    if message is not None:
+        payload["message"] = message
+    return payload
 
 
 def message_shortcut(team_id: str, user: str, channel: str, callback_id: str, reported: dict[str, Any],
