@@ -1,0 +1,99 @@
+"""`nudgebot slack` as a real subprocess: clear errors for missing settings, and a full run against the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from bot.slack import blocks
+from tests.fakes import slack_events as payloads
+from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.slack.conftest import ALERTS, ALICE, BREACH, COMMITTEE_GROUP, GENERAL, TEAM, eventually
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(cmd: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*cmd, "slack", "--env-file", str(tmp_path / "none.env")], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_missing_bot_token_is_a_clear_error(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                            tmp_path: Path) -> None:
+    result = _run(nudgebot_cmd, clean_env, tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "OAuth" in result.stderr
+
+
+def test_socket_mode_needs_the_app_token(nudgebot_cmd: list[str], clean_env: dict[str, str], tmp_path: Path) -> None:
+    result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN}, tmp_path)
+    assert result.returncode == 2 and "SLACK_APP_TOKEN" in result.stderr
+    assert BOT_TOKEN not in result.stderr + result.stdout
+
+
+def test_http_mode_needs_the_signing_secret(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                           tmp_path: Path) -> None:
+    result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_MODE": "http"}, tmp_path)
+    assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_a_pasted_wrong_token_is_refused_without_echoing_it(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": "xapp-secret-value-123"}, tmp_path)
+    assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
+    assert "secret-value-123" not in result.stderr + result.stdout
+
+
+async def test_nudgebot_slack_runs_end_to_end_over_socket_mode(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_channel(GENERAL, "general", [ALICE])
+    fake.add_channel(ALERTS, "alerts", [])
+    await fake.start()
+    env = {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        *nudgebot_cmd, "-v", "slack", "--env-file", str(tmp_path / "none.env"), "--api-url", fake.api_url,
+        "--committee-group", COMMITTEE_GROUP, "--alert-channel", ALERTS, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        await fake.wait_for_socket(timeout=60)
+        await fake.send_envelope("events_api", payloads.event_callback(TEAM, payloads.message(ALICE, GENERAL,
+                                                                                            BREACH)))
+        await eventually(lambda: len(fake.ephemerals(ALICE)) == 1, timeout=30, what="the nudge from the CLI app")
+        db = Path(env["NUDGEBOT_DB"])
+        with sqlite3.connect(db) as connection:
+            rows = connection.execute("SELECT author_id, delivery_status FROM incidents").fetchall()
+            community = connection.execute("SELECT committee_role, alert_channel FROM communities").fetchall()
+        assert rows[0][0] == ALICE
+        assert community == [(COMMITTEE_GROUP, ALERTS)]
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, stderr.decode()
+        assert BOT_TOKEN not in stderr.decode() and APP_TOKEN not in stderr.decode()
+        assert BREACH not in stderr.decode()  # message content only at DEBUG
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()
+
+
+def test_manifest_matches_the_app() -> None:
+    manifest = yaml.safe_load((REPO / "slack-manifest.yaml").read_text(encoding="utf-8"))
+    features, settings = manifest["features"], manifest["settings"]
+    assert {c["command"] for c in features["slash_commands"]} == {"/policy", "/incidents"}
+    assert [s["callback_id"] for s in features["shortcuts"]] == [blocks.REPORT_CALLBACK]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.channels", "message.groups"}
+    assert settings["interactivity"]["is_enabled"] is True and settings["socket_mode_enabled"] is True
+    # One scope for every Web API method the adapter calls.
+    needed = {"chat:write", "im:write", "commands", "usergroups:read", "channels:read", "groups:read",
+              "files:write", "channels:history", "groups:history"}
+    assert needed <= set(manifest["oauth_config"]["scopes"]["bot"])
+    json.dumps(manifest)  # plain data, pasteable as JSON too
