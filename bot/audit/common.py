@@ -62,6 +62,8 @@ class ExportUnit:
     read: Callable[[], Iterator[ExportItem]]
     # How many bytes of the file have been consumed so far, for the progress bar on large single files.
     position: Callable[[], int] = lambda: 0
+    # How many export files the unit reads (a merged unit reads several; its broken ones arrive as problems).
+    files: int = 1
 
 
 class ExportReader(Protocol):

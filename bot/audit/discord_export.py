@@ -9,6 +9,7 @@ history, so messages are parsed one at a time (ijson) rather than loading the fi
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 KIND = "DiscordChatExporter export"
 # Members' own posts; the rest (joins, pins, calls, thread-created notices) are Discord's system messages.
 _MEMBER_TYPES = {"Default", "Reply"}
+# Channel files read side by side (one open file each) when merging a folder in time order.
+_MERGE_LIMIT = 256
 # DiscordChatExporter files direct messages under a pseudo-guild with id 0.
 _DM_GUILD_ID = "0"
 
@@ -55,7 +58,7 @@ class DiscordExport:
                                         "or a Slack export with channels.json)")
         else:
             self.files = [path]
-        self._position = 0
+        self._positions: dict[Path, int] = {}
 
     def close(self) -> None:
         """Nothing is held open between units."""
@@ -64,14 +67,40 @@ class DiscordExport:
         return file.relative_to(self.path).as_posix() if self.path.is_dir() else file.name
 
     def units(self) -> list[ExportUnit]:
-        """One unit per channel file."""
-        return [ExportUnit(self._label(f), f.stat().st_size, lambda f=f: self.read_file(f), lambda: self._position)
-                for f in self.files]
+        """One unit per channel file, or one unit merging a folder's channels in time order.
+
+        Merged, an author's hostile messages toward one member in several channels reach the escalation count in
+        the order they were posted, as they would have live. Past _MERGE_LIMIT files (one open file each) the
+        channels are read one after another instead.
+        """
+        sizes = {f: f.stat().st_size for f in self.files}
+        if 1 < len(self.files) <= _MERGE_LIMIT:
+            label = f"{self._label(self.files[0])} and {len(self.files) - 1} more channel file(s)"
+            return [ExportUnit(label, sum(sizes.values()), self.read_merged,
+                               lambda: sum(self._positions.values()), files=len(self.files))]
+        return [ExportUnit(self._label(f), sizes[f], lambda f=f: self.read_file(f),
+                           lambda f=f: self._positions.get(f, 0)) for f in self.files]
+
+    def read_merged(self) -> Iterator[ExportItem]:
+        """Every file's items merged by message time; a broken file becomes an ExportProblem and the rest go on."""
+        streams = [self._timed(index, file) for index, file in enumerate(self.files)]
+        for _moment, _index, item in heapq.merge(*streams, key=lambda entry: (entry[0], entry[1])):
+            yield item
+
+    def _timed(self, index: int, file: Path) -> Iterator[tuple[datetime, int, ExportItem]]:
+        last = datetime.min.replace(tzinfo=UTC)
+        try:
+            for item in self.read_file(file):
+                if isinstance(item, MessageEvent):
+                    last = item.created_at
+                yield last, index, item
+        except ExportFileError as exc:
+            yield last, index, ExportProblem(exc.file, exc.reason)
 
     def read_file(self, file: Path) -> Iterator[ExportItem]:
         """The items of one channel file; a break in the JSON ends the file with ExportFileError."""
         label = self._label(file)
-        self._position = 0
+        self._positions[file] = 0
         try:
             with file.open("rb") as stream:
                 guild, channel = _header(stream, label)
@@ -85,7 +114,7 @@ class DiscordExport:
                         count = index + 1
                         yield self._item(label, index, message, guild["id"], community_id, channel, authors)
                         if index % 256 == 0:
-                            self._position = stream.tell()
+                            self._positions[file] = stream.tell()
                 except ijson.JSONError as exc:
                     done = f"after {count} messages" if count else "before the first message"
                     raise ExportFileError(label, f"the JSON breaks {done} ({exc}); the messages before it were "

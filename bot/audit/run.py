@@ -124,6 +124,7 @@ async def run_audit(reader: ExportReader, moderator: AuditModerator, *,
         task = progress.add_task(f"Auditing {reader.kind}", total=sum(u.size for u in units) or 1, scanned=0)
     done_bytes = 0
     for unit in units:
+        skipped_before = summary.files_skipped
         try:
             for item in unit.read():
                 if isinstance(item, MessageEvent):
@@ -141,7 +142,7 @@ async def run_audit(reader: ExportReader, moderator: AuditModerator, *,
         except ExportFileError as exc:
             _note(summary, ExportProblem(exc.file, exc.reason), report)
         else:
-            summary.files_read += 1
+            summary.files_read += unit.files - (summary.files_skipped - skipped_before)
         done_bytes += unit.size
         if progress is not None and task is not None:
             progress.update(task, completed=done_bytes, scanned=summary.scanned)

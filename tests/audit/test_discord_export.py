@@ -120,3 +120,19 @@ def test_empty_folder_is_refused(tmp_path: Path) -> None:
         open_export(tmp_path / "empty")
     with pytest.raises(ExportFormatError, match="no such file"):
         open_export(tmp_path / "missing.json")
+
+
+def test_a_folder_is_read_in_time_order_across_channels(tmp_path: Path) -> None:
+    folder = tmp_path / "guild"
+    hour = timedelta(hours=1)
+    write_dce_file(folder / "a-general.json", [
+        dce_message(f"40{i}", "900000000000000001", f"general {i}", DAY1 + 2 * i * hour) for i in range(3)])
+    write_dce_file(folder / "b-random.json", [
+        dce_message(f"50{i}", "900000000000000002", f"random {i}", DAY1 + (2 * i + 1) * hour) for i in range(3)],
+        channel_id="880000000000000300", channel_name="random")
+    (folder / "c-broken.json").write_text("{", encoding="utf-8")
+    reader = open_export(folder)
+    assert len(reader.units()) == 1 and reader.units()[0].files == 3
+    events, _, problems = _read_all(reader)
+    assert [e.text for e in events] == ["general 0", "random 0", "general 1", "random 1", "general 2", "random 2"]
+    assert [p.file for p in problems] == ["c-broken.json"]
