@@ -117,8 +117,8 @@ class DiscordExport:
                             self._positions[file] = stream.tell()
                 except ijson.JSONError as exc:
                     done = f"after {count} messages" if count else "before the first message"
-                    raise ExportFileError(label, f"the JSON breaks {done} ({exc}); the messages before it were "
-                                                 "read") from None
+                    raise ExportFileError(label, f"the JSON breaks {done} ({_one_line(exc)}); the messages "
+                                                 "before it were read") from None
         except READ_ERRORS as exc:
             raise ExportFileError(label, f"cannot be read ({exc})") from None
 
@@ -187,12 +187,17 @@ def _header(stream: IO[bytes], label: str) -> tuple[dict[str, Any], dict[str, An
         try:
             value = next(ijson.items(stream, key, use_float=True), None)
         except ijson.JSONError as exc:
-            raise ExportFileError(label, f"is not valid JSON ({exc})") from None
+            raise ExportFileError(label, f"is not valid JSON ({_one_line(exc)})") from None
         if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
             raise ExportFileError(label, f"is not a DiscordChatExporter JSON export: no {key!r} object with an "
                                          "'id' at the top level (export with --format Json)")
         found[key] = value
     return found["guild"], found["channel"]
+
+
+def _one_line(exc: Exception) -> str:
+    """ijson's parse errors draw a caret under the text over several lines; the first line says what broke."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _parse_time(value: Any) -> datetime | None:

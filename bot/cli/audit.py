@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     out.print(summary_table(summary, settings.db_path))
     if summary.problems:
         err.print(f"nudgebot audit: {summary.files_skipped} file(s) and {summary.malformed_messages} message(s) "
-                  "could not be read (named above); everything else was audited.", style="yellow")
+                  "could not be read (named above); everything else was audited.", style="yellow", soft_wrap=True)
     return EXIT_OK if summary.clean else EXIT_SKIPPED
 
 
