@@ -24,7 +24,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
        color: #1f2328; background: #ffffff; }
-main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 48px; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 1.6rem; margin: 0 0 4px; }
 h2 { font-size: 1.2rem; margin: 32px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
 p.lead { color: #57606a; margin: 0 0 16px; }
@@ -39,7 +39,11 @@ ul.legend { list-style: none; padding: 0; margin: 8px 0; display: flex; flex-wra
 ul.legend li { display: flex; align-items: center; gap: 6px; font-size: 0.9rem; }
 .swatch { width: 14px; height: 14px; border-radius: 3px; display: inline-block; border: 1px solid #1f2328; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin-top: 8px; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #d0d7de; vertical-align: top;
+         overflow-wrap: break-word; }
+table.open td:nth-child(2) { white-space: nowrap; }
+table.open td:nth-child(4), table.open td:nth-child(6) { overflow-wrap: anywhere; min-width: 7em; }
+table.open td:nth-child(8) { min-width: 16em; }
 th { background: #f6f8fa; }
 td.num, th.num { text-align: right; }
 table.open td:nth-child(8) { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
@@ -154,10 +158,11 @@ def _open_section(data: ReportData) -> str:
     if not data.open_incidents:
         return ("<section aria-labelledby=h-open><h2 id=h-open>Open incidents</h2>"
                 "<p>Nothing is waiting for the committee.</p></section>")
-    rows = [[str(i.id), _when(i.created_at), i.channel_id, i.author_name or i.author_id, ", ".join(i.clauses),
-             ", ".join(i.rules), i.severity.value, i.excerpt, i.status.value, i.delivery_status.value]
+    rows = [[str(i.id), f"{i.created_at:%Y-%m-%d %H:%M}", i.channel_id, i.author_name or i.author_id,
+             ", ".join(i.clauses), ", ".join(i.rules), i.severity.value, i.excerpt, i.status.value,
+             i.delivery_status.value]
             for i in data.open_incidents]
-    table = _table(["#", "when", "channel", "author", "clauses", "rules", "severity", "excerpt (masked)",
+    table = _table(["#", "when (UTC)", "channel", "author", "clauses", "rules", "severity", "excerpt (masked)",
                     "status", "nudge"], rows, numeric=(0,), css_class="open")
     more = ""
     if data.open_total > len(data.open_incidents):
