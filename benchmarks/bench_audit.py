@@ -1,9 +1,11 @@
-"""`nudgebot audit` throughput: a generated Slack export of 100,000 messages through the real audit path.
+"""`nudgebot audit` throughput: a generated export of 100,000 messages through the real audit path.
 
     python benchmarks/bench_audit.py [--messages 100000] [--channels 8] [--days 180] [--zip] [--keep DIR]
+    python benchmarks/bench_audit.py --discord      # one DiscordChatExporter channel file of 100,000 messages
 
 Writes a Slack workspace export (channels.json, users.json, one YYYY-MM-DD.json per channel and day) of seeded
-society chat from chat_corpus.py in a temporary folder, then runs bot.audit exactly as `nudgebot audit` does
+society chat from chat_corpus.py in a temporary folder (or, with --discord, a single DiscordChatExporter JSON
+file, to show that a channel file is streamed rather than loaded), then runs bot.audit exactly as `nudgebot audit` does
 (open_core, run_audit, Moderator.handle(event, deliver=False)) against a fresh SQLite file, twice: the first run
 records the incidents, the second finds them all already recorded. Prints messages/s, peak RSS and, to show where
 the time goes, the scanner's own rate on the same texts.
@@ -84,6 +86,34 @@ def write_export(root: Path, messages: int, channels: int, days: int) -> tuple[i
     return files, texts
 
 
+def write_discord_export(path: Path, messages: int, days: int) -> tuple[int, list[str]]:
+    """One DiscordChatExporter channel file holding every message, written as a stream; (1, texts)."""
+    step = timedelta(days=days) / messages
+    authors = [{"id": str(900000000000000000 + index), "name": name.lower(), "discriminator": "0000",
+                "nickname": name, "color": None, "isBot": False,
+                "roles": [{"id": "880000000000000010", "name": "Member", "color": None, "position": 1}],
+                "avatarUrl": f"https://cdn.discordapp.com/embed/avatars/{index % 5}.png"}
+               for index, name in enumerate(NAMES)]
+    header = {"guild": {"id": "880011223344556677", "name": "Bench Society", "iconUrl": None},
+              "channel": {"id": "880000000000000100", "type": "GuildTextChat", "categoryId": None, "category": None,
+                          "name": "general", "topic": None},
+              "dateRange": {"after": None, "before": None}, "exportedAt": START.isoformat()}
+    texts = []
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(header, indent=2)[:-2] + ',\n  "messages": [\n')
+        for message in generate(messages):
+            moment = START + step * message.id
+            entry = {"id": str(1100000000000000000 + message.id), "type": "Default",
+                     "timestamp": moment.isoformat(timespec="milliseconds"), "timestampEdited": None,
+                     "callEndedTimestamp": None, "isPinned": False, "content": message.text,
+                     "author": authors[(message.id * 7) % len(authors)], "attachments": [], "embeds": [],
+                     "stickers": [], "reactions": [], "mentions": [], "inlineEmojis": []}
+            out.write(("    " if message.id == 0 else ",\n    ") + json.dumps(entry, ensure_ascii=False))
+            texts.append(message.text)
+        out.write(f'\n  ],\n  "messageCount": {messages}\n}}\n')
+    return 1, texts
+
+
 async def audit_twice(export: Path, db: Path) -> list[tuple[str, float, int, int, int, float]]:
     """Run the audit twice on a fresh database; (label, seconds, scanned, new, already, peak MiB) per run."""
     core = await open_core(replace(Settings(), db_path=db))
@@ -112,7 +142,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--days", type=int, default=180)
-    parser.add_argument("--zip", action="store_true", help="audit the export as a zip rather than a folder")
+    parser.add_argument("--zip", action="store_true", help="audit the Slack export as a zip rather than a folder")
+    parser.add_argument("--discord", action="store_true", help="one DiscordChatExporter channel file instead")
     parser.add_argument("--keep", type=Path, help="write the export and database here and keep them")
     args = parser.parse_args()
 
@@ -121,9 +152,13 @@ def main() -> None:
         export = work / "slack-export"
         export.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        files, texts = write_export(export, args.messages, args.channels, args.days)
+        if args.discord:
+            export = export / "general.json"
+            files, texts = write_discord_export(export, args.messages, args.days)
+        else:
+            files, texts = write_export(export, args.messages, args.channels, args.days)
         write_seconds = time.perf_counter() - started
-        if args.zip:
+        if args.zip and not args.discord:
             archive = work / "slack-export.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
                 for file in sorted(export.rglob("*.json")):
@@ -148,9 +183,9 @@ def main() -> None:
             scanner.scan(text, context)
         scan_seconds = time.perf_counter() - started
 
-    table = Table("measure", "value", title=f"bench_audit: Slack export of {args.messages:,} messages "
-                                            f"({'zip' if args.zip else 'folder'})")
-    table.add_row("export", f"{files:,} channel-day files, {size_mib:,.1f} MiB, written in {write_seconds:.1f} s")
+    shape = "one DiscordChatExporter file" if args.discord else f"Slack export ({'zip' if args.zip else 'folder'})"
+    table = Table("measure", "value", title=f"bench_audit: {shape}, {args.messages:,} messages")
+    table.add_row("export", f"{files:,} file(s), {size_mib:,.1f} MiB, written in {write_seconds:.1f} s")
     for label, seconds, scanned, new, already, peak in runs:
         table.add_row(label, f"{scanned:,} messages in {seconds:.1f} s = {scanned / seconds:,.0f} messages/s; "
                              f"new incidents {new:,}, already recorded {already:,}; peak RSS {peak:,.0f} MiB")
