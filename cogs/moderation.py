@@ -73,6 +73,9 @@ class Moderation(commands.Cog):
         self._queues: list[asyncio.Queue[MessageEvent]] = [asyncio.Queue() for _ in range(workers)]
         self._workers: list[asyncio.Task[None]] = []
         self._outbox: asyncio.Task[int] | None = None
+        # Since start, for health checks and load tests: messages and edits queued, and those fully handled.
+        self.received = 0
+        self.handled = 0
 
     async def cog_load(self) -> None:
         """Start the workers and make the nudge buttons answer (for DMs sent before a restart too)."""
@@ -95,9 +98,9 @@ class Moderation(commands.Cog):
         self.bot.remove_dynamic_items(NudgeFeedbackButton)
 
     @property
-    def queued(self) -> int:
-        """Messages received but not yet moderated."""
-        return sum(q.qsize() for q in self._queues)
+    def backlog(self) -> int:
+        """Messages received but not yet moderated and delivered."""
+        return self.received - self.handled
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -120,6 +123,7 @@ class Moderation(commands.Cog):
 
     def _enqueue(self, event: MessageEvent) -> None:
         # No await before this point: events keep the gateway's order within a queue.
+        self.received += 1
         self._queues[int(event.message_id) % len(self._queues)].put_nowait(event)
 
     async def _work(self, queue: asyncio.Queue[MessageEvent]) -> None:
@@ -132,6 +136,7 @@ class Moderation(commands.Cog):
                                                               "channel_id": event.channel_id,
                                                               "message_id": event.message_id})
             finally:
+                self.handled += 1
                 queue.task_done()
 
     async def _moderate(self, event: MessageEvent) -> None:

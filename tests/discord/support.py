@@ -59,12 +59,12 @@ class RunningBot:
             error = self.task.exception() if not self.task.cancelled() else None
             raise AssertionError(f"the bot's connection task ended: {error!r}")
 
-    async def idle(self, fake: FakeDiscord, timeout: float = 20.0) -> None:
-        """Wait until every message the bot received has been moderated and delivered."""
+    async def idle(self, fake: FakeDiscord, timeout: float = 20.0, received: int = 0) -> None:
+        """Wait until the bot has received at least `received` messages and moderated and delivered all it got."""
         cog: Any = self.bot.get_cog("Moderation")
 
         def settled() -> bool:
-            return cog.queued == 0 and all(q._unfinished_tasks == 0 for q in cog._queues)
+            return cog.received >= received and cog.backlog == 0
 
         await fake.wait_for(settled, timeout, "the moderation queues to empty")
         self.assert_alive()

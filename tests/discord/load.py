@@ -1,0 +1,160 @@
+"""A load run through the fake Discord gateway: seeded society chat in, incidents and DMs checked out.
+
+Used by `benchmarks/bench_discord.py` (10,000 messages, figures printed) and by a smaller test. The expected
+incidents come from running the scanner over the same texts beforehand, independently of the bot; the check
+then reads the SQLite file and the DMs the fake received.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.chat_corpus import generate
+from bot.core import build_scanner, open_core
+from bot.models import Community, Platform
+from bot.scanner import Scanner
+from bot.settings import load_settings
+from tests.discord.support import close_core, custom_ids, incident_rows, start_bot
+from tests.fakes.discord_server import GUILD_MESSAGES_INTENT, FakeDiscord
+
+
+@dataclass
+class LoadReport:
+    """What a load run measured and what it found wrong (every list empty means nothing lost or doubled)."""
+
+    messages: int
+    replays: int
+    breaching_expected: int
+    incidents: int
+    nudges_delivered: int
+    dms_sent: int
+    alerts_posted: int
+    rate_limited: int
+    send_seconds: float
+    total_seconds: float
+    latencies: list[float] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # message ids expected to give an incident that did not
+    unexpected: list[str] = field(default_factory=list)  # incidents for messages the scanner does not flag
+    duplicated: list[str] = field(default_factory=list)  # message ids with two incidents
+    nudged_twice: list[int] = field(default_factory=list)  # incident ids with two DMs
+    undelivered: list[int] = field(default_factory=list)  # incidents still pending, or delivered without a DM
+
+    @property
+    def messages_per_second(self) -> float:
+        """End to end: every message sent, moderated, recorded and its nudge delivered."""
+        return self.messages / self.total_seconds if self.total_seconds else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost, nothing doubled, every nudge delivered once."""
+        return not (self.lost or self.unexpected or self.duplicated or self.nudged_twice or self.undelivered)
+
+    def latency(self, quantile: float) -> float:
+        """Message posted to its nudge's DM request, in seconds, at this quantile."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
+
+
+async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float = 0.06, authors: int = 300,
+                   channels: int = 6, replay_rate: float = 0.01, seed: int = 2026, nudge_window_hours: int = 0,
+                   scanner: Scanner | None = None, timeout: float = 600.0) -> LoadReport:
+    """Post `messages` through the fake gateway to the real bot and check every incident and nudge."""
+    fake = FakeDiscord()
+    await fake.start()
+    restore = fake.redirect()
+    try:
+        guild = fake.add_guild("Leicester Load Testing Society")
+        rooms = [fake.channel(guild, "general")] + [fake.add_text_channel(guild, f"room-{i}")
+                                                     for i in range(channels - 1)]
+        alerts = fake.add_text_channel(guild, "committee-alerts")
+        members = [fake.add_member(guild, f"member{i}") for i in range(authors)]
+        settings = load_settings(env_file=None, environ={
+            "NUDGEBOT_DB": str(db_path), "DISCORD_TOKEN": fake.token,
+            "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)})
+        scanner = scanner or build_scanner(settings)
+        corpus = list(generate(messages, seed=seed, breach_rate=breach_rate))
+        flagged = []
+        for item in corpus:
+            verdict = scanner.scan(item.text)
+            flagged.append(bool(verdict.matches) and not verdict.welfare)
+
+        core = await open_core(settings, scanner=scanner)
+        await core.store.save_community(Community(platform=Platform.DISCORD, community_id=str(guild.id),
+                                                  alert_channel=str(alerts)), datetime.now(UTC))
+        running = await start_bot(fake, core, settings)
+        rng = random.Random(seed)
+        posted: list[tuple[str, float]] = []
+        replays = 0
+        started = time.monotonic()
+        for index, item in enumerate(corpus):
+            data = await fake.post_message(rooms[index % len(rooms)], members[rng.randrange(authors)], item.text)
+            posted.append((data["id"], time.monotonic()))
+            if rng.random() < replay_rate:  # Discord may deliver an event twice (e.g. after a resume)
+                await fake.dispatch("MESSAGE_CREATE", data, guild.id, GUILD_MESSAGES_INTENT)
+                replays += 1
+        sent = time.monotonic()
+        await running.idle(fake, timeout, received=messages + replays)
+        finished = time.monotonic()
+        await running.stop()
+        await close_core(core)
+
+        rows = incident_rows(db_path)
+        expected = {message_id for (message_id, _), hit in zip(posted, flagged, strict=True) if hit}
+        per_message = Counter(r["message_id"] for r in rows)
+        dm_requests = [r for r in fake.calls("POST /channels/{channel_id}/messages", status=200)
+                       if int(r.params["channel_id"]) in set(fake.dm_channels.values())]
+        dms = [m for user in fake.dm_channels for m in fake.dms_to(user)]
+        nudged = Counter(int(ids[0].rsplit(":", 1)[1]) for m in dms if (ids := custom_ids(m)))
+        delivered = {r["id"] for r in rows if r["delivery_status"] == "delivered"}
+        posted_at = dict(posted)
+        message_of = {r["id"]: r["message_id"] for r in rows}
+        latencies = []
+        for request in dm_requests:
+            ids = [c["custom_id"] for row in (request.body or {}).get("components", [])
+                   for c in row.get("components", [])]
+            if ids:
+                incident_id = int(ids[0].rsplit(":", 1)[1])
+                latencies.append(request.at - posted_at[message_of[incident_id]])
+        return LoadReport(
+            messages=messages, replays=replays, breaching_expected=len(expected), incidents=len(rows),
+            nudges_delivered=len(delivered), dms_sent=len(dms), alerts_posted=len(fake.bot_messages(alerts)),
+            rate_limited=len(fake.calls(status=429)), send_seconds=sent - started, total_seconds=finished - started,
+            latencies=latencies,
+            lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
+            duplicated=sorted(m for m, n in per_message.items() if n > 1),
+            nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
+            undelivered=sorted({r["id"] for r in rows if r["delivery_status"] == "pending"} | (delivered - set(nudged))
+                               | (set(nudged) - delivered)))
+    finally:
+        restore()
+        await fake.stop()
+
+
+def summary(report: LoadReport) -> list[tuple[str, str]]:
+    """The figures as (name, value) rows for printing."""
+    median = statistics.median(report.latencies) if report.latencies else 0.0
+    return [
+        ("messages sent through the gateway", f"{report.messages:,} (+{report.replays} replayed events)"),
+        ("breaching (scanner ground truth)", f"{report.breaching_expected:,} "
+                                             f"({report.breaching_expected / report.messages:.1%})"),
+        ("incidents recorded", f"{report.incidents:,}"),
+        ("nudges delivered / DMs sent", f"{report.nudges_delivered:,} / {report.dms_sent:,}"),
+        ("committee alerts posted", f"{report.alerts_posted:,}"),
+        ("HTTP 429 answers honoured", f"{report.rate_limited:,}"),
+        ("lost / unexpected / duplicated incidents",
+         f"{len(report.lost)} / {len(report.unexpected)} / {len(report.duplicated)}"),
+        ("nudges sent twice / undelivered", f"{len(report.nudged_twice)} / {len(report.undelivered)}"),
+        ("time to send all messages", f"{report.send_seconds:.2f} s"),
+        ("time until all moderated and delivered", f"{report.total_seconds:.2f} s"),
+        ("end-to-end throughput", f"{report.messages_per_second:,.0f} messages/s"),
+        ("message -> nudge DM latency p50 / p95 / max",
+         f"{median * 1000:.0f} / {report.latency(0.95) * 1000:.0f} / {report.latency(1.0) * 1000:.0f} ms"),
+    ]

@@ -1,0 +1,16 @@
+"""A smaller load run (1,000 messages) through the fake gateway: nothing lost, nothing doubled, nudges once."""
+
+from __future__ import annotations
+
+from tests.discord.load import run_load
+
+
+async def test_a_thousand_messages_lose_and_double_nothing(tmp_path, shared_scanner) -> None:
+    report = await run_load(tmp_path / "load.db", messages=1_000, breach_rate=0.08, authors=60,
+                            replay_rate=0.02, scanner=shared_scanner, timeout=240)
+    assert report.breaching_expected >= 50  # at least 5% breaching, by the scanner's own count
+    assert report.replays > 0
+    assert report.lost == [] and report.unexpected == [] and report.duplicated == []
+    assert report.incidents == report.breaching_expected
+    assert report.nudged_twice == [] and report.undelivered == []
+    assert report.dms_sent == report.nudges_delivered > 0
