@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -95,7 +97,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, in
     tmp = tmp_path_factory.mktemp("report")
     expected = asyncio.run(_build_database(tmp / "incidents.db"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
-    result = subprocess.run([os.sys.executable, "-m", "bot", "report", "--db", str(tmp / "incidents.db"),
+    result = subprocess.run([sys.executable, "-m", "bot", "report", "--db", str(tmp / "incidents.db"),
                              "--out", str(tmp / "report.html")], cwd=tmp, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -147,6 +149,23 @@ def test_a_missing_database_is_a_clear_error(tmp_path, nudgebot_cmd, clean_env):
     assert result.returncode == 2
     assert "no incident database" in result.stderr
     assert not (tmp_path / "nope.db").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_since_and_until_narrow_the_period(report, tmp_path, nudgebot_cmd, clean_env):
+    path, _ = report
+    db = path.parent / "incidents.db"
+    week2 = (START + timedelta(days=7)).date().isoformat()
+    week2_end = (START + timedelta(days=12)).date().isoformat()
+    result = subprocess.run([*nudgebot_cmd, "report", "--db", str(db), "--out", str(tmp_path / "w2.html"),
+                             "--since", week2, "--until", week2_end], env=clean_env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "w2.html").read_text(encoding="utf-8")
+    weekly = page[page.index('id="chart-weekly"'):page.index("</svg>", page.index('id="chart-weekly"'))]
+    assert re.findall(r'class="bar" data-label="([^"]+)" data-total="(\d+)"', weekly) == [("2026-W42", "2")]
+    bad = subprocess.run([*nudgebot_cmd, "report", "--db", str(db), "--since", "last tuesday"], env=clean_env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "not a date" in bad.stderr
 
 
 def test_iso_weeks_cross_the_new_year():
