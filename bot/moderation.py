@@ -48,6 +48,7 @@ T = TypeVar("T")
 FeedbackKind = Literal["fixed", "mistake"]
 PENDING_QUEUE_LIMIT = 1_000  # incidents held in memory while the database cannot be written
 FLUSH_RETRY_SECONDS = 30.0  # while the database fails, handle() retries the queue at most this often
+DEGRADED_ALERT_SECONDS = 900.0  # and the committee hears about it once per outage, then every 15 minutes
 SYSTEM_ACTOR = "nudgebot"
 # What counts as "the database is failing" (as opposed to a bug): these keep the incident for a retry.
 _STORE_FAILURES = (StoreError, sqlite3.Error, OSError)
@@ -79,6 +80,8 @@ class Moderator:
             weakref.WeakValueDictionary())
         self._flush_lock = asyncio.Lock()
         self._next_flush = 0.0  # time.monotonic() before which handle() does not retry a failing database
+        # Per community: when its committee may next be told (again) that the database is failing.
+        self._next_degraded_alert: dict[tuple[str, str], float] = {}
 
     # -- one message ------------------------------------------------------------------------------------
 
@@ -260,6 +263,10 @@ class Moderator:
         log.error("could not record an incident; kept in memory for a retry",
                   extra={"platform": new.platform.value, "community_id": new.community_id,
                          "message_id": new.message_id, "error": type(exc).__name__, "pending": len(self._pending)})
+        community = (new.platform.value, new.community_id)
+        if time.monotonic() < self._next_degraded_alert.get(community, 0.0):
+            return Outcome(Decision.RECORD, verdict=verdict)  # the committee already knows; do not flood them
+        self._next_degraded_alert[community] = time.monotonic() + DEGRADED_ALERT_SECONDS
         alert = CommitteeAlert(
             kind=AlertKind.STORE_DEGRADED, platform=new.platform, community_id=new.community_id,
             summary=(f"nudgebot could not write to its database ({type(exc).__name__}). {len(self._pending)} "
@@ -291,6 +298,8 @@ class Moderator:
                     break
                 self._pending.popleft()
                 recorded += int(created)
+                if not self._pending:
+                    self._next_degraded_alert.clear()  # recovered: a new outage is news again
                 log.info("queued incident recorded", extra={"incident_id": incident_id, "message_id": new.message_id})
         return recorded
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -80,3 +81,13 @@ async def core(tmp_path: Path, scanner: Scanner, policy: PolicyBook, clock: SimC
         yield opened
     finally:
         await opened.close()
+
+
+async def fail_fast_when_locked(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the real store give up on a locked database at once instead of retrying for seconds."""
+    import bot.store as store_package
+
+    for module in [store_package, *(m for name, m in sys.modules.items() if name.startswith("bot.store."))]:
+        if hasattr(module, "LOCK_RETRIES"):
+            monkeypatch.setattr(module, "LOCK_RETRIES", 0 if module.__name__ == "bot.store.incidents" else 1)
+    await core.store._db.execute("PRAGMA busy_timeout = 20")

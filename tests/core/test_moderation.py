@@ -26,7 +26,7 @@ from bot.models import (
 from bot.nudges import render_alert_text
 from bot.policy import PolicyBook
 from bot.scanner import Scanner
-from tests.core.pipeline import SimClock, edit, make_settings, message
+from tests.core.pipeline import SimClock, edit, fail_fast_when_locked, make_settings, message
 
 SLUR = "you are such a retard mate"  # 5.5.1, high severity
 INSULT = "honestly you're a complete idiot"  # 5.5.3, medium
@@ -259,8 +259,7 @@ async def test_an_unexpected_error_is_logged_with_ids_and_the_bot_carries_on(
 
 async def test_a_locked_database_keeps_the_incident_in_memory_and_retries(
         core: Core, clock: SimClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.store.base.LOCK_RETRIES", 1)
-    await core.store._db.execute("PRAGMA busy_timeout = 20")  # fail fast instead of waiting 5 s
+    await fail_fast_when_locked(core, monkeypatch)
     blocker = sqlite3.connect(core.settings.db_path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
     try:
@@ -269,13 +268,16 @@ async def test_a_locked_database_keeps_the_incident_in_memory_and_retries(
         assert outcome.nudge is None and outcome.incident_id is None  # nothing to send before it is committed
         assert core.moderator.pending_count == 1
         assert await core.moderator.flush() == 0 and core.moderator.pending_count == 1
+        # The committee is told once per outage, not once per message.
+        again = await core.moderator.handle(message(clock, "what a faggot", author="u5"))
+        assert again.alerts == () and again.nudge is None and core.moderator.pending_count == 2
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert await core.moderator.flush() == 1 and core.moderator.pending_count == 0
+    assert await core.moderator.flush() == 2 and core.moderator.pending_count == 0
     nudges = await core.moderator.pending_nudges()
-    assert [n.recipient_id for n in nudges] == ["u4"]
-    assert await _count(core) == 1
+    assert [n.recipient_id for n in nudges] == ["u4", "u5"]
+    assert await _count(core) == 2
 
 
 async def test_two_messages_at_once_from_one_person_get_one_nudge(core: Core, clock: SimClock) -> None:
@@ -287,9 +289,8 @@ async def test_two_messages_at_once_from_one_person_get_one_nudge(core: Core, cl
 
 async def test_the_next_message_records_what_was_held_once_the_database_recovers(
         core: Core, clock: SimClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.store.base.LOCK_RETRIES", 1)
+    await fail_fast_when_locked(core, monkeypatch)
     monkeypatch.setattr("bot.moderation.FLUSH_RETRY_SECONDS", 0.0)
-    await core.store._db.execute("PRAGMA busy_timeout = 20")
     blocker = sqlite3.connect(core.settings.db_path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
