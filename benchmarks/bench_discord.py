@@ -35,6 +35,8 @@ def main() -> int:
     parser.add_argument("--replay-rate", type=float, default=0.01, help="share of events Discord delivers twice")
     parser.add_argument("--nudge-window-hours", type=int, default=0,
                         help="0 (default) nudges every breach, so every incident needs a DM")
+    parser.add_argument("--inject-429-every", type=int, default=1_000,
+                        help="answer one message POST with HTTP 429 every N messages (0: never)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -44,7 +46,8 @@ def main() -> int:
         report = asyncio.run(run_load(Path(folder) / "bench.db", messages=args.messages,
                                       breach_rate=args.breach_rate, authors=args.authors,
                                       replay_rate=args.replay_rate, seed=args.seed,
-                                      nudge_window_hours=args.nudge_window_hours))
+                                      nudge_window_hours=args.nudge_window_hours,
+                                      inject_429_every=args.inject_429_every))
     table = Table("measure", "value", title="nudgebot on Discord, end to end (fake gateway + REST on 127.0.0.1)")
     for name, value in summary(report):
         table.add_row(name, value)

@@ -65,8 +65,13 @@ class LoadReport:
 
 async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float = 0.06, authors: int = 300,
                    channels: int = 6, replay_rate: float = 0.01, seed: int = 2026, nudge_window_hours: int = 0,
-                   scanner: Scanner | None = None, timeout: float = 600.0) -> LoadReport:
-    """Post `messages` through the fake gateway to the real bot and check every incident and nudge."""
+                   inject_429_every: int = 1_000, scanner: Scanner | None = None,
+                   timeout: float = 600.0) -> LoadReport:
+    """Post `messages` through the fake gateway to the real bot and check every incident and nudge.
+
+    Every `inject_429_every` messages the fake answers the next message POST with a 429 (retry_after 0.2 s),
+    so rate limits are met under load too.
+    """
     fake = FakeDiscord()
     await fake.start()
     restore = fake.redirect()
@@ -95,6 +100,8 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         replays = 0
         started = time.monotonic()
         for index, item in enumerate(corpus):
+            if inject_429_every and index % inject_429_every == inject_429_every // 2:
+                fake.rate_limit("POST /channels/{channel_id}/messages", times=1, retry_after=0.2)
             data = await fake.post_message(rooms[index % len(rooms)], members[rng.randrange(authors)], item.text)
             posted.append((data["id"], time.monotonic()))
             if rng.random() < replay_rate:  # Discord may deliver an event twice (e.g. after a resume)

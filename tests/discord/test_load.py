@@ -7,9 +7,10 @@ from tests.discord.load import run_load
 
 async def test_a_thousand_messages_lose_and_double_nothing(tmp_path, shared_scanner) -> None:
     report = await run_load(tmp_path / "load.db", messages=1_000, breach_rate=0.08, authors=60,
-                            replay_rate=0.02, scanner=shared_scanner, timeout=240)
+                            replay_rate=0.02, inject_429_every=250, scanner=shared_scanner, timeout=240)
     assert report.breaching_expected >= 50  # at least 5% breaching, by the scanner's own count
     assert report.replays > 0
+    assert report.rate_limited == 4  # one injected 429 every 250 messages, each retried by discord.py
     assert report.lost == [] and report.unexpected == [] and report.duplicated == []
     assert report.incidents == report.breaching_expected
     assert report.nudged_twice == [] and report.undelivered == []

@@ -176,7 +176,7 @@ class FakeDiscord:
     """The fake: start it, describe guilds and members, push gateway events, inspect the REST calls made."""
 
     def __init__(self, *, bot_name: str = "nudgebot", heartbeat_interval_ms: int = 41250,
-                 bucket_limit: int = 50, bucket_window: float = 1.0) -> None:
+                 bucket_limit: int = 50, bucket_window: float = 1.0, shards: int = 1) -> None:
         self.ids = P.Snowflakes()
         self.application_id = self.ids.next()
         self.bot_user = P.user(self.application_id, bot_name, bot=True)
@@ -184,6 +184,7 @@ class FakeDiscord:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.bucket_limit = bucket_limit
         self.bucket_window = bucket_window
+        self.shards = shards
         self.guilds: dict[int, FakeGuild] = {}
         self.users: dict[int, dict[str, Any]] = {self.application_id: self.bot_user}
         self.channel_guild: dict[int, int | None] = {}
@@ -630,7 +631,7 @@ class FakeDiscord:
         return _json({"url": self.gateway_url.rstrip("/")})
 
     async def _get_gateway_bot(self, request: web.Request) -> web.Response:
-        return _json({"url": self.gateway_url.rstrip("/"), "shards": 1,
+        return _json({"url": self.gateway_url.rstrip("/"), "shards": self.shards,
                       "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000,
                                               "max_concurrency": 1}})
 
