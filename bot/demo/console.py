@@ -204,7 +204,7 @@ class ConsoleView:
         """Open escalations: repeated hostility from one member toward another."""
         if not escalations:
             return
-        table = Table(title="Escalations (4.3: deliberate, repeated and hostile)", box=box.SIMPLE_HEAVY,
+        table = Table(title="Escalations (clause 4.3)", box=box.SIMPLE_HEAVY,
                       title_style="bold")
         for column in ("#", "from", "toward", "incidents", "status"):
             table.add_column(column)
