@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NUDGE_COLOUR = discord.Colour.blurple()
+_MISTAKE_LABEL = "I think this is a mistake"
 _SEVERITY_COLOURS = {Severity.LOW: discord.Colour.light_grey(), Severity.MEDIUM: discord.Colour.gold(),
                      Severity.HIGH: discord.Colour.orange(), Severity.CRITICAL: discord.Colour.red()}
 
@@ -48,7 +49,9 @@ def nudge_embed(nudge: Nudge) -> discord.Embed:
     if nudge.permalink:
         embed.add_field(name="Your message", value=f"[Jump to it]({nudge.permalink})", inline=False)
     embed.add_field(name="Read the clause", value=_cut(nudge.lookup_hint, 1024), inline=False)
-    embed.set_footer(text=_cut(f"Only you can see this. {nudge.mistake_hint}", 2048))
+    # The core's hint names a generic button; on Discord the button reads "I think this is a mistake".
+    embed.set_footer(text=f"Only you can see this. Think we got this wrong? Press \u201c{_MISTAKE_LABEL}\u201d "
+                          "and the committee will take a look; it also helps nudgebot learn.")
     return embed
 
 
@@ -96,7 +99,7 @@ def alert_view(alert: CommitteeAlert) -> discord.ui.View | None:
 
 
 _FEEDBACK_LABELS = {"fixed": ("I've fixed it", discord.ButtonStyle.success),
-                    "mistake": ("I think this is a mistake", discord.ButtonStyle.secondary)}
+                    "mistake": (_MISTAKE_LABEL, discord.ButtonStyle.secondary)}
 _FEEDBACK_THANKS = {
     "fixed": "Thank you for sorting it. If you edited or deleted the message, there is nothing more to do.",
     "mistake": "Thanks for telling us. The committee will look at it; nudgebot makes mistakes and your answer "

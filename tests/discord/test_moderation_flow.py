@@ -29,6 +29,9 @@ async def test_breaching_message_gives_an_incident_and_a_dm_naming_the_clause(ru
     assert "900123" not in text  # the excerpt is masked
     assert f"/channels/{world.guild.id}/{world.general}/{posted['id']}" in text  # jump link
     assert custom_ids(dms[0]) == [f"nudgebot:nudge:fixed:{row['id']}", f"nudgebot:nudge:mistake:{row['id']}"]
+    labels = [c["label"] for r in dms[0]["components"] for c in r["components"]]
+    assert labels == ["I've fixed it", "I think this is a mistake"]
+    assert "I think this is a mistake" in text  # the footer names the button the member sees
     # Never in the open channel: the only message there is alice's own.
     assert fake.bot_messages(world.general) == []
 

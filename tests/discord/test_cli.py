@@ -1,0 +1,84 @@
+"""The real `nudgebot discord` command as a subprocess: the invite URL, and a run against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from urllib.parse import parse_qs, urlparse
+
+from tests.discord.support import incident_rows
+from tests.fakes.discord_server import FakeDiscord, bot_token_for
+
+# View Channel, Send Messages, Manage Messages, Embed Links: bits 10, 11, 13 and 14 of Discord's permission set.
+EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 13) | (1 << 14)
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_invite_url_has_exactly_the_needed_permissions(nudgebot_cmd, clean_env) -> None:
+    done = _run([*nudgebot_cmd, "discord", "invite-url", "--client-id", "123456789012345678"], clean_env)
+    assert done.returncode == 0, done.stderr
+    url = urlparse(done.stdout.splitlines()[0])
+    query = parse_qs(url.query)
+    assert url.netloc == "discord.com"
+    assert query["client_id"] == ["123456789012345678"]
+    assert int(query["permissions"][0]) == EXPECTED_PERMISSIONS
+    assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
+
+
+def test_invite_url_reads_the_client_id_from_the_token_without_printing_it(nudgebot_cmd, clean_env) -> None:
+    token = bot_token_for(987654321098765432)
+    done = _run([*nudgebot_cmd, "discord", "invite-url"], clean_env | {"DISCORD_TOKEN": token})
+    assert done.returncode == 0, done.stderr
+    assert "client_id=987654321098765432" in done.stdout
+    assert token not in done.stdout + done.stderr
+
+
+def test_missing_token_is_a_clear_error(nudgebot_cmd, clean_env) -> None:
+    for args in (["discord", "invite-url"], ["discord"]):
+        done = _run([*nudgebot_cmd, *args], clean_env)
+        assert done.returncode == 2
+        assert "DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_mangled_token_is_refused_without_being_echoed(nudgebot_cmd, clean_env) -> None:
+    done = _run([*nudgebot_cmd, "discord", "invite-url"], clean_env | {"DISCORD_TOKEN": "not-a-token.x.y"})
+    assert done.returncode == 2
+    assert "not-a-token" not in done.stderr and "DISCORD_TOKEN" in done.stderr
+
+
+async def test_nudgebot_discord_runs_against_the_fake_and_stops_cleanly(nudgebot_cmd, clean_env, tmp_path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        guild = fake.add_guild("CLI Society")
+        alice = fake.add_member(guild, "alice")
+        env = clean_env | {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base}
+        log_path = tmp_path / "bot.log"
+        with log_path.open("w") as log_file:
+            process = await asyncio.create_subprocess_exec(*nudgebot_cmd, "-vv", "discord", env=env, cwd=tmp_path,
+                                                           stdout=log_file, stderr=subprocess.STDOUT)
+            try:
+                published = "PUT /applications/{application_id}/commands"
+                await fake.wait_for(lambda: fake.sessions() and fake.calls(published), 60,
+                                    "the bot to connect and publish its commands")
+                await fake.post_message(fake.channel(guild, "general"), alice,
+                                        "text Priya on 07700 900123, that's her number")
+                dms = await fake.wait_for(lambda: fake.dms_to(alice), 30, "the nudge DM")
+                assert "5.5.5" in str(dms[0]["embeds"])
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGINT)
+                rc = await asyncio.wait_for(process.wait(), 30)
+        output = log_path.read_text()
+        assert rc == 0, output
+        assert fake.token not in output  # not even at DEBUG
+        assert all(r.authorized for r in fake.requests if not r.route.startswith("POST /interactions"))
+        rows = incident_rows(tmp_path / "nudgebot.db")
+        assert [r["delivery_status"] for r in rows] == ["delivered"]
+    finally:
+        await fake.stop()
+
