@@ -35,7 +35,8 @@ CREATE TABLE incidents (
     severity            TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
     excerpt             TEXT NOT NULL,                 -- offending words masked
     content             TEXT,                          -- full text, only where the community chose to keep it
-    created_at          TEXT NOT NULL,
+    created_at          TEXT NOT NULL,                 -- when the message was posted
+    recorded_at         TEXT NOT NULL,                 -- when nudgebot recorded it (the audit trail's first line)
     status              TEXT NOT NULL DEFAULT 'open'
                         CHECK (status IN ('open', 'confirmed', 'dismissed', 'escalated', 'resolved', 'corrected')),
     delivery_status     TEXT NOT NULL DEFAULT 'pending'

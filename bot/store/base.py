@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -67,6 +67,11 @@ def migration_status(path: Path, migrations: list[Migration] | None = None) -> M
         return status(connection, available() if migrations is None else migrations)
     finally:
         connection.close()
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry `attempt` (0-based) on a locked database: exponential, jittered, capped."""
+    return min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
 
 
 def ts(moment: datetime) -> str:
@@ -135,6 +140,8 @@ class StoreBase:
         self.default_retention_days = default_retention_days
         self.default_keep_full_content = default_keep_full_content
         self._write_lock = asyncio.Lock()  # one writer at a time on the one connection: short transactions
+        self._record_queue: list[Any] = []  # incidents waiting for the next group commit (IncidentStore)
+        self._record_flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, *, migrate: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
@@ -163,16 +170,26 @@ class StoreBase:
                    default_keep_full_content=default_keep_full_content)
 
     async def close(self) -> None:
-        """Close the connection (after letting SQLite refresh its planner statistics)."""
+        """Finish recording queued incidents, then close the connection (after refreshing planner statistics)."""
+        if self._record_flusher is not None and not self._record_flusher.done():
+            with contextlib.suppress(Exception):  # each caller already received its own error
+                await self._record_flusher
         with contextlib.suppress(sqlite3.Error):  # best effort: a locked or read-only database still closes
             await self._db.execute("PRAGMA optimize")
         await self._db.close()
 
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked."""
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]], *, statement: bool = False) -> T:
+        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked.
+
+        `statement=True` is for work that is a single SQL statement: SQLite makes it its own transaction, which
+        saves two round trips to the connection's thread. The lock still matters: it keeps the statement out of
+        another task's open transaction on this shared connection.
+        """
         for attempt in range(LOCK_RETRIES):
             try:
                 async with self._write_lock:
+                    if statement:
+                        return await work(self._db)
                     await self._db.execute("BEGIN IMMEDIATE")
                     try:
                         result = await work(self._db)
@@ -185,7 +202,7 @@ class StoreBase:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
-                delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
+                delay = backoff(attempt)
                 log.warning("database locked; retrying", extra={"attempt": attempt + 1, "delay": round(delay, 3)})
                 await asyncio.sleep(delay)
         raise StoreError(f"the database {self.path} stayed locked through {LOCK_RETRIES} retries")

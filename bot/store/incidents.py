@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +21,29 @@ from bot.models import (
     NewIncident,
     Platform,
 )
-from bot.store.base import SYSTEM_ACTOR, StoreBase, now_ts, to_event, to_incident, ts
+from bot.store.base import (
+    LOCK_RETRIES,
+    SYSTEM_ACTOR,
+    StoreBase,
+    StoreError,
+    backoff,
+    now_ts,
+    parse_ts,
+    to_event,
+    to_incident,
+    ts,
+)
 
+log = logging.getLogger(__name__)
 FEEDBACK_KINDS = ("fixed", "mistake")
 _NOTE_MAX = 2_000
+_INSERT_INCIDENT = """INSERT INTO incidents (platform, community_id, channel_id, message_id, revision, permalink,
+        author_id, author_name, targets, clauses, primary_clause, rules, severity, excerpt, content, created_at,
+        delivery_status, recorded_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (platform, community_id, message_id, revision) DO NOTHING RETURNING id"""
+_INSERT_INCIDENT_MANY = _INSERT_INCIDENT.removesuffix(" RETURNING id")
+_BATCH_MAX = 500  # keys are bound 4 parameters each in the id lookup; SQLite allows 32,766
 
 
 def query_filter(query: IncidentQuery) -> tuple[str, list[Any]]:
@@ -43,37 +65,110 @@ def query_filter(query: IncidentQuery) -> tuple[str, list[Any]]:
     return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
+@dataclass(slots=True)
+class _Pending:
+    """An incident waiting for the next group commit, and the future its caller awaits."""
+
+    values: tuple[Any, ...]
+    key: tuple[str, str, str, int]
+    future: asyncio.Future[tuple[int, bool]]
+
+
 class IncidentStore(StoreBase):
     """Recording incidents, delivery marks, status changes and the committee's list."""
 
     async def record_incident(self, new: NewIncident) -> tuple[int, bool]:
-        """Commit an incident; (id, True) when new, (existing id, False) when this message revision exists."""
+        """Commit an incident; (id, True) when new, (existing id, False) when this message revision exists.
+
+        Returns only once the incident is committed. Callers arriving together share one transaction (group
+        commit): the commit, not the insert, is what costs, and the moderator records before every nudge.
+        """
         if not new.clauses:
             raise InputError("an incident needs at least one clause")
+        values = (new.platform.value, new.community_id, new.channel_id, new.message_id, new.revision,
+                  new.permalink, new.author_id, new.author_name, json.dumps(list(new.targets)),
+                  json.dumps(list(new.clauses)), new.clauses[0], json.dumps(list(new.rules)), new.severity.value,
+                  new.excerpt, new.content, ts(new.created_at), new.delivery_status.value, now_ts())
+        key = (new.platform.value, new.community_id, new.message_id, new.revision)
+        pending = _Pending(values, key, asyncio.get_running_loop().create_future())
+        self._record_queue.append(pending)
+        if self._record_flusher is None or self._record_flusher.done():
+            self._record_flusher = asyncio.create_task(self._flush_records(), name="nudgebot-store-records")
+        return await pending.future
 
-        async def work(db: Any) -> tuple[int, bool]:
-            rows = await db.execute_fetchall(
-                """INSERT INTO incidents (platform, community_id, channel_id, message_id, revision, permalink,
-                       author_id, author_name, targets, clauses, primary_clause, rules, severity, excerpt,
-                       content, created_at, delivery_status)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (platform, community_id, message_id, revision) DO NOTHING RETURNING id""",
-                (new.platform.value, new.community_id, new.channel_id, new.message_id, new.revision,
-                 new.permalink, new.author_id, new.author_name, json.dumps(list(new.targets)),
-                 json.dumps(list(new.clauses)), new.clauses[0], json.dumps(list(new.rules)),
-                 new.severity.value, new.excerpt, new.content, ts(new.created_at), new.delivery_status.value))
-            if rows:
-                incident_id = int(rows[0]["id"])
-                await db.execute(
-                    "INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) "
-                    "VALUES (?, ?, 'recorded', ?, ?)", (incident_id, SYSTEM_ACTOR, ", ".join(new.rules), now_ts()))
-                return incident_id, True
-            existing = await db.execute_fetchall(
-                "SELECT id FROM incidents WHERE platform = ? AND community_id = ? AND message_id = ? "
-                "AND revision = ?", (new.platform.value, new.community_id, new.message_id, new.revision))
-            return int(existing[0]["id"]), False
+    async def _flush_records(self) -> None:
+        """Write queued incidents, everything queued so far in one transaction, until the queue is empty."""
+        while self._record_queue:
+            batch, self._record_queue = self._record_queue[:_BATCH_MAX], self._record_queue[_BATCH_MAX:]
+            try:
+                await self._write_batch(batch)
+            except BaseException as exc:  # never leave a caller waiting for ever, even on cancellation
+                for item in batch + self._record_queue:
+                    if not item.future.done():
+                        item.future.set_exception(exc if isinstance(exc, Exception) else
+                                                  StoreError("the store closed before the incident was recorded"))
+                self._record_queue = []
+                if not isinstance(exc, Exception):
+                    raise
 
-        return await self._write(work)
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        """One transaction for the batch, retried with backoff while another process holds the lock."""
+        for attempt in range(LOCK_RETRIES + 1):
+            batch = [item for item in batch if not item.future.done()]  # a cancelled caller is not written
+            if not batch:
+                return
+            try:
+                async with self._write_lock:
+                    results = await self._insert_batch(batch)
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == LOCK_RETRIES:
+                    raise StoreError(f"cannot record incidents in {self.path}: {exc}") from None
+                delay = backoff(attempt)
+                log.warning("database locked; retrying", extra={"attempt": attempt + 1, "queued": len(batch),
+                                                                "delay": round(delay, 3)})
+                await asyncio.sleep(delay)
+                continue
+            for item, result in zip(batch, results, strict=True):
+                if not item.future.done():
+                    item.future.set_result(result)
+            return
+
+    async def _insert_batch(self, batch: list[_Pending]) -> list[tuple[int, bool]]:
+        db = self._db
+        if len(batch) == 1:  # one statement is its own transaction: one round trip instead of five
+            return [await self._insert_one(db, batch[0])]
+        # A few round trips whatever the batch size: which keys exist, insert all, read every id back.
+        keys = list(dict.fromkeys(item.key for item in batch))
+        lookup = ("SELECT id, platform, community_id, message_id, revision FROM incidents "
+                  "WHERE (platform, community_id, message_id, revision) IN "  # the subquery form uses the index
+                  "(SELECT column1, column2, column3, column4 FROM "
+                  f"(VALUES {', '.join(['(?, ?, ?, ?)'] * len(keys))}))")
+        flat = [value for key in keys for value in key]
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            existed = {tuple(row)[1:] for row in await db.execute_fetchall(lookup, flat)}
+            await db.executemany(_INSERT_INCIDENT_MANY, [item.values for item in batch])
+            ids = {tuple(row)[1:]: int(row["id"]) for row in await db.execute_fetchall(lookup, flat)}
+            await db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            raise
+        results = []
+        for item in batch:  # the same message twice in one batch: the first one made it
+            results.append((ids[item.key], item.key not in existed))
+            existed.add(item.key)
+        return results
+
+    @staticmethod
+    async def _insert_one(db: Any, item: _Pending) -> tuple[int, bool]:
+        rows = await db.execute_fetchall(_INSERT_INCIDENT, item.values)
+        if rows:
+            return int(rows[0]["id"]), True
+        existing = await db.execute_fetchall(
+            "SELECT id FROM incidents WHERE platform = ? AND community_id = ? AND message_id = ? AND revision = ?",
+            item.key)
+        return int(existing[0]["id"]), False
 
     async def get_incident(self, incident_id: int) -> Incident | None:
         """One incident by id, or None."""
@@ -159,10 +254,16 @@ class IncidentStore(StoreBase):
             raise UnknownIncident(incident_id) from None
 
     async def events(self, incident_id: int) -> list[IncidentEvent]:
-        """An incident's audit trail in the order it was written."""
-        rows = await self._rows("SELECT * FROM incident_events WHERE incident_id = ? ORDER BY id",
-                                (incident_id,))
-        return [to_event(r) for r in rows]
+        """An incident's audit trail in the order it was written, starting with its recording."""
+        recorded = await self._one("SELECT rules, recorded_at FROM incidents WHERE id = ?", (incident_id,))
+        if recorded is None:
+            return []
+        # The first line comes from the incident row itself: one row written per incident keeps recording fast.
+        first = IncidentEvent(incident_id=incident_id, actor_id=SYSTEM_ACTOR, action="recorded",
+                              note=", ".join(json.loads(recorded["rules"])),
+                              created_at=parse_ts(recorded["recorded_at"]))
+        rows = await self._rows("SELECT * FROM incident_events WHERE incident_id = ? ORDER BY id", (incident_id,))
+        return [first, *(to_event(r) for r in rows)]
 
     async def hostile_incidents(self, platform: Platform, community_id: str, author_id: str, target_id: str,
                                 since: datetime) -> list[Incident]:
