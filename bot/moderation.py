@@ -260,7 +260,7 @@ class Moderator:
             log.error("pending queue full: oldest unrecorded incident dropped",
                       extra={"message_id": dropped.message_id, "community_id": dropped.community_id})
         self._pending.append(new)
-        log.error("could not record an incident; kept in memory for a retry",
+        log.error("could not record an incident (%s); kept in memory for a retry", exc,
                   extra={"platform": new.platform.value, "community_id": new.community_id,
                          "message_id": new.message_id, "error": type(exc).__name__, "pending": len(self._pending)})
         community = (new.platform.value, new.community_id)
