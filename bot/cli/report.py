@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bot.errors import InputError
 from bot.models import Platform
-from bot.report import gather_report, write_report
+from bot.report import ReportData, gather_report, write_report
 from bot.settings import load_settings
 from bot.store import Store
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _write(args: argparse.Namespace, path: Path):  # noqa: ANN202 - (Path, ReportData)
+async def _write(args: argparse.Namespace, path: Path) -> tuple[Path, ReportData]:
     # The report only reads: an out-of-date database is an error ("run nudgebot db upgrade"), never migrated here.
     store = await Store.open(path, migrate=False)
     try:

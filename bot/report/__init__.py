@@ -18,12 +18,16 @@ def write_report(data: ReportData, path: Path) -> Path:
     """Render the report and write it atomically (a half-written report never replaces a good one)."""
     page = render_report(data)
     path = Path(path)
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp makes the file readable by its owner only: the report is for the committee.
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             stream.write(page)
         os.replace(temporary, path)
     except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise InputError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     return path.resolve()
