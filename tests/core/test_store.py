@@ -123,7 +123,7 @@ async def test_100_concurrent_writers_lose_nothing_and_duplicate_nothing(tmp_pat
         await store.close()
 
 
-class _RetrySeen(logging.Handler):
+class RetrySeen(logging.Handler):
     """Sets an event when the store logs that it is retrying a locked database."""
 
     def __init__(self) -> None:
@@ -140,7 +140,7 @@ async def test_a_locked_database_is_retried_not_lost(tmp_path: Path) -> None:
     store = await Store.open(db, busy_timeout_ms=50)
     holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
-    retries = _RetrySeen()
+    retries = RetrySeen()
     logging.getLogger("bot.store").addHandler(retries)
 
     async def release_after_a_retry() -> None:

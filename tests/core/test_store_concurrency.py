@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 
 from bot.store import Store
-from tests.core.test_store import incident
+from tests.core.test_store import RetrySeen, incident
 
 
 async def test_100_tasks_over_four_connections_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
@@ -34,3 +35,53 @@ async def test_100_tasks_over_four_connections_lose_nothing_and_duplicate_nothin
     assert len(rows) == 100 * 100 and {count for _, count in rows} == {1}
     replays = sqlite3.connect(db).execute("SELECT COUNT(*) FROM incident_events").fetchone()[0]
     assert replays == 0  # a replayed message writes nothing at all
+
+
+async def test_the_same_message_twice_in_one_group_commit_is_one_incident(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "n.db")
+    try:
+        results = await asyncio.gather(*(store.record_incident(incident(f"m{i % 5}")) for i in range(20)))
+        ids_by_message: dict[int, set[int]] = {}
+        for i, (incident_id, _) in enumerate(results):
+            ids_by_message.setdefault(i % 5, set()).add(incident_id)
+        assert all(len(ids) == 1 for ids in ids_by_message.values())
+        assert sum(created for _, created in results) == 5
+        assert await store.count_incidents() == 5
+    finally:
+        await store.close()
+
+
+async def test_a_cancelled_caller_does_not_hold_up_or_break_the_others(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "n.db")
+    try:
+        tasks = [asyncio.create_task(store.record_incident(incident(f"m{i}"))) for i in range(30)]
+        tasks[7].cancel()
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(done[7], asyncio.CancelledError)
+        assert all(isinstance(r, tuple) and r[1] for i, r in enumerate(done) if i != 7)
+        assert await store.count_incidents() in (29, 30)  # m7 may already have been in a transaction
+        again = await store.record_incident(incident("m7"))
+        assert (await store.get_incident(again[0])) is not None
+    finally:
+        await store.close()
+
+
+async def test_callers_queued_behind_a_locked_database_are_all_written(tmp_path: Path) -> None:
+    db = tmp_path / "n.db"
+    store = await Store.open(db, busy_timeout_ms=20)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    retries = RetrySeen()
+    logging.getLogger("bot.store").addHandler(retries)
+    try:
+        writes = [asyncio.create_task(store.record_incident(incident(f"m{i}"))) for i in range(40)]
+        await asyncio.wait_for(retries.seen.wait(), timeout=30)  # the batch hit the lock and is backing off
+        assert not any(w.done() for w in writes)
+        holder.execute("COMMIT")
+        results = await asyncio.wait_for(asyncio.gather(*writes), timeout=30)
+        assert sum(created for _, created in results) == 40
+        assert await store.count_incidents() == 40
+    finally:
+        logging.getLogger("bot.store").removeHandler(retries)
+        holder.close()
+        await store.close()
