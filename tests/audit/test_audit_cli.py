@@ -173,3 +173,20 @@ def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
     assert escalations == [("U04CAL", "U02TOM")]
     assert linked == 3
     assert _summary_count(result.stdout, "Escalations opened") == 1
+
+
+def test_a_database_that_stops_accepting_incidents_stops_the_audit(
+        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    export = write_slack_export(tmp_path / "export", society_slack_channels(DAY1))
+    db = tmp_path / "full.db"
+    upgrade = subprocess.run([*nudgebot_cmd, "db", "upgrade", "--db", str(db)], env=clean_env, capture_output=True,
+                             text=True, timeout=60, check=False)
+    assert upgrade.returncode == 0, upgrade.stderr
+    with sqlite3.connect(db) as connection:  # a real SQLite failure on every insert, as a full disk gives
+        connection.execute("CREATE TRIGGER disk_full BEFORE INSERT ON incidents "
+                           "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    result = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    assert result.returncode == 2
+    assert "the database could not record an incident" in result.stderr
+    assert "the audit stopped after" in result.stderr
+    assert _incidents(db) == []
