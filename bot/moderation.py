@@ -50,6 +50,7 @@ PENDING_QUEUE_LIMIT = 1_000  # incidents held in memory while the database canno
 FLUSH_RETRY_SECONDS = 30.0  # while the database fails, handle() retries the queue at most this often
 DEGRADED_ALERT_SECONDS = 900.0  # and the committee hears about it once per outage, then every 15 minutes
 SYSTEM_ACTOR = "nudgebot"
+REPORT_ACTOR = "a member"  # who reported a message, as the audit trail records it: never the reporter's id
 # What counts as "the database is failing" (as opposed to a bug): these keep the incident for a retry.
 _STORE_FAILURES = (StoreError, sqlite3.Error, OSError)
 
@@ -358,8 +359,9 @@ class Moderator:
     async def report_message(self, reporter_id: str, event: MessageEvent, note: str = "") -> CommitteeAlert:
         """A member's "Report to committee": an alert for the committee.
 
-        The reporter's identity goes only into the incident's audit trail (committee-only) and the log, never
-        into the alert text, so a reported member who can see the alert channel cannot learn who reported them.
+        The reporter's identity goes only into the operator's log, never into the alert or the database: the
+        incident's audit trail reaches the reported member through a subject access request, so it records only
+        that "a member" reported the message.
         """
         community = await self._community(event.platform, event.community_id)
         audience = Audience.UNDER18 if event.channel_id in community.under18_channels else Audience.GENERAL
@@ -370,7 +372,7 @@ class Moderator:
         incident_ids: tuple[int, ...] = ()
         if incident is not None:
             incident_ids = (incident.id,)
-            await self.store.add_event(incident.id, reporter_id, "reported by a member", note)
+            await self.store.add_event(incident.id, REPORT_ACTOR, "reported by a member")
         log.info("member report", extra={**_ids(event), "reporter_id": reporter_id,
                                          "incident_id": incident.id if incident else None})
         found = (f" nudgebot's scan found: clause {', '.join(verdict.clauses)}." if verdict.matches
