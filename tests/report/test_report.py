@@ -221,3 +221,15 @@ def test_the_charts_render_in_headless_chromium(report):
     assert problems == []
     assert requests == [path.resolve().as_uri()], "the report tried to fetch something"
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+
+
+def test_chart_scales_and_empty_charts():
+    from bot.report.charts import Segment, horizontal_bars, nice_ceiling, proportion_bar, stacked_columns
+
+    assert [nice_ceiling(v) for v in (0, 1, 3, 7, 10, 11, 180)] == [1, 1, 5, 10, 10, 20, 200]
+    assert "No incidents in this period" in stacked_columns("c", "t", "d", [])
+    assert "Nothing to show" in horizontal_bars("c", "t", "d", [])
+    assert "No nudges" in proportion_bar("c", "t", "d", [Segment("delivered", 0, "#000")])
+    # A label from the database is escaped inside the SVG too.
+    svg = stacked_columns("c", "t", "d", [("<w>", [Segment("5.5.1 & co", 2, "#000")])])
+    assert "&lt;w&gt;" in svg and "5.5.1 &amp; co" in svg and "<w>" not in svg
