@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.literals import required_literals
 from bot.models import Audience, Match, RuleEffect, ScanContext, Verdict
 from bot.normalize import Normalized, normalize
 from bot.resources import rules_dir
@@ -31,8 +32,9 @@ from bot.rules import (
     RuleSet,
     load_rule_set,
     pattern_words,
+    word_alternation,
 )
-from bot.validators import VALIDATORS, Validator, longest_digit_run
+from bot.validators import VALIDATORS, Validator
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +187,10 @@ class Scanner:
         self._counter_index: dict[str, list[tuple[str, Rule]]] = {}
         self._phrase_index: dict[str, list[tuple[str, Rule]]] = {}  # phrases of three words or more
         self._untriggered: list[Rule] = []
-        self._validator_rules: list[tuple[Rule, Validator, int]] = []
+        self._validator_rules: list[tuple[Rule, Validator, int, Mapping[str, Any], re.Pattern[str] | None]] = []
         self._required_context: dict[str, frozenset[str]] = {}
         self._required_phrases: dict[str, tuple[str, ...]] = {}
+        self._required_firsts: dict[str, frozenset[str]] = {}  # first words of the phrases: a cheap first test
         self._exceptions: dict[str, tuple[str, ...]] = {}
         vocabulary: set[str] = set()
         fuzzy_vocabulary: set[str] = set()
@@ -230,11 +233,15 @@ class Scanner:
                     raise ValueError(f"rule {rule.id} names unknown validator {rule.validator!r}")
                 validator = self._validators[rule.validator]
                 needs = getattr(validator, "min_digits", 1 if validator.needs_digit else 0)
-                self._validator_rules.append((rule, validator, needs))
+                options = {**self.settings.validator_options.get(rule.validator, {}), **rule.options}
+                hint = getattr(validator, "hint", None)
+                self._validator_rules.append((rule, validator, needs, options, re.compile(hint) if hint else None))
                 single = {w for w in rule.context.raise_words if len(_WORD.findall(w)) == 1}
                 self._required_context[rule.id] = frozenset(_WORD.findall(w)[0] for w in single)
                 self._required_phrases[rule.id] = tuple(
                     f" {' '.join(_WORD.findall(p))} " for p in rule.context.raise_words - single)
+                self._required_firsts[rule.id] = frozenset(
+                    _WORD.findall(p)[0] for p in rule.context.raise_words - single if _WORD.findall(p))
         # Typos are corrected toward lexicon and pattern words (and opted-in terms), never toward anything else.
         fuzzy_vocabulary = {w for w in fuzzy_vocabulary if len(w) >= 4 and _ALPHA.match(w)} - self._allowlist
         vocabulary -= self._allowlist
@@ -251,8 +258,15 @@ class Scanner:
         self._phrase_keys = frozenset(self._phrase_index)
         self._counter_keys = frozenset(self._counter_index)
         self._trigger_keys = self._gate_words(rule_set.rules)
+        # Per pattern, the literal strings one of which every match holds: one quick search rules most out.
+        self._literal_gates: dict[str, re.Pattern[str]] = {}
+        for rule in rule_set.rules:
+            literals = required_literals(rule.compiled.pattern) if rule.compiled is not None else None
+            if literals:
+                self._literal_gates[rule.id] = re.compile(word_alternation(sorted(literals)))
         # Validators run only on messages with a digit, or holding a character one of them needs ("@").
-        self._validator_chars = frozenset(getattr(v, "needs_char", "") for _, v, n in self._validator_rules if n == 0)
+        self._validator_chars = frozenset(getattr(validator, "needs_char", "")
+                                          for _, validator, needs, _, _ in self._validator_rules if needs == 0)
         self._validator_always = "" in self._validator_chars
         self._plain: set[str] = set()  # words known to need no re-spelling: most messages are only these
         self._respelled: dict[str, str | None] = {}
@@ -354,20 +368,26 @@ class Scanner:
         return self._decide(raws, text, layer, offset, context, findings)
 
     def _match_validators(self, text: str, words: list[str], tokens: set[str], raws: list[_Raw]) -> None:
-        """Validators whose cheap needs (digits close together, an @, a context word) the message meets."""
+        """Validators whose cheap needs (enough digits, a hint such as an @, a context word) the message meets."""
         visible, kept = _without_invisible(text)
-        digits = longest_digit_run(visible)
+        digits = len(_DIGIT.findall(visible))  # at least as many as the longest run: a cheap first cut
         joined: str | None = None
-        for rule, validator, min_digits in self._validator_rules:
-            if digits < min_digits:
+        for rule, validator, min_digits, options, hint in self._validator_rules:
+            if digits < min_digits or (hint is not None and hint.search(visible) is None):
                 continue
-            # A rule that needs a context word ("born", "student number") cannot fire if none is in the message.
+            # A rule that needs a context word ("born", "student number") cannot fire if none is present.
             if rule.context.require and tokens.isdisjoint(self._required_context[rule.id]):
+                if tokens.isdisjoint(self._required_firsts[rule.id]):
+                    continue
                 if joined is None:
                     joined = f" {' '.join(words)} "
                 if not any(phrase in joined for phrase in self._required_phrases[rule.id]):
                     continue
-            self._match_validator(rule, validator, visible, kept, raws)
+            try:
+                if validator.prefilter(visible):
+                    self._match_validator(rule, validator, options, visible, kept, raws)
+            except Exception:
+                log.exception("validator failed; the rest of the scan goes on", extra={"rule": rule.id})
 
     def _match_terms(self, layer: _Layer, norm: Normalized, tokens: set[str], joined: _Joined,
                      raws: list[_Raw]) -> None:
@@ -405,8 +425,12 @@ class Scanner:
             for phrase, rule in self._phrase_index[token]:
                 if rule.id not in selected and phrase in joined.text:
                     selected[rule.id] = rule
+        gates = self._literal_gates
         for rule in selected.values():
-            if not (rule.requires and tokens.isdisjoint(rule.requires)):
+            if rule.requires and tokens.isdisjoint(rule.requires):
+                continue
+            gate = gates.get(rule.id)
+            if gate is None or gate.search(layer.text) is not None:
                 self._run_pattern(rule, layer, norm, raws)
         if raws and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES for r in raws):
             self._match_counters(layer, norm, tokens, joined, raws)
@@ -432,22 +456,17 @@ class Scanner:
         except TimeoutError:
             log.warning("pattern timed out and was skipped for this message", extra={"rule": rule.id})
 
-    def _match_validator(self, rule: Rule, validator: Validator, text: str, kept: list[int] | None,
-                         raws: list[_Raw]) -> None:
+    @staticmethod
+    def _match_validator(rule: Rule, validator: Validator, options: Mapping[str, Any], text: str,
+                         kept: list[int] | None, raws: list[_Raw]) -> None:
         """Run one validator on the text without invisible characters; spans go back to the original."""
-        try:
-            if not validator.prefilter(text):
-                return
-            options = {**self.settings.validator_options.get(rule.validator, {}), **rule.options}
-            for candidate in validator.find(text, options):
-                if 0 <= candidate.start < candidate.end <= len(text):
-                    confidence = min(rule.confidence, candidate.confidence) if candidate.confidence else rule.confidence
-                    start, end = candidate.start, candidate.end
-                    if kept is not None:
-                        start, end = kept[start], kept[end - 1] + 1
-                    raws.append(_Raw(rule, -1, -1, start, end, confidence))
-        except Exception:
-            log.exception("validator failed; the rest of the scan goes on", extra={"rule": rule.id})
+        for candidate in validator.find(text, options):
+            if 0 <= candidate.start < candidate.end <= len(text):
+                confidence = min(rule.confidence, candidate.confidence) if candidate.confidence else rule.confidence
+                start, end = candidate.start, candidate.end
+                if kept is not None:
+                    start, end = kept[start], kept[end - 1] + 1
+                raws.append(_Raw(rule, -1, -1, start, end, confidence))
 
     @staticmethod
     def _raw(rule: Rule, start: int, end: int, layer: _Layer, norm: Normalized, confidence: float) -> _Raw:

@@ -24,6 +24,10 @@ _DIGIT = re.compile(r"\d")
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-().\u00a0/]{0,3}\d)*")
 _LETTER_DIGIT = re.compile(r"[A-Za-z]\d")
 _NOT_DIGIT = re.compile(r"\D")
+_NUMBER_STARTING_0 = re.compile(r"(?<!\d)0")
+# Hints (see Validator): six or seven digits close together, as _DIGIT_RUN counts them.
+_RUN_OF_6 = r"\d(?:[\s\-().\u00a0/]{0,3}\d){5}"
+_RUN_OF_7 = r"\d(?:[\s\-().\u00a0/]{0,3}\d){6}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +46,10 @@ class Validator(Protocol):
     name: str
     needs_digit: bool  # the scanner skips the validator for a message with no digit at all
     # Optional, read with getattr: `min_digits`, the fewest digits close together a candidate has (the scanner
-    # counts them once per message and skips the validator below it), and `needs_char`, a character every
-    # candidate holds ("@" for email), so a message without it and without digits never reaches `prefilter`.
+    # counts them once per message and skips the validator below it); `needs_char`, a character every
+    # candidate holds ("@" for email), so a message without it and without digits never reaches `prefilter`;
+    # and `hint`, a simple regex that matches somewhere in every text holding a candidate, searched by the scanner
+    # before `prefilter` is called (most messages with digits, such as times, prices and rooms, fail them all).
 
     def prefilter(self, text: str) -> bool:
         """Cheap: can this text hold a candidate at all?"""
@@ -68,10 +74,24 @@ class PhoneValidator:
     name = "phone"
     needs_digit = True
     min_digits = 7
+    hint = _RUN_OF_7
 
     def prefilter(self, text: str) -> bool:
-        """At least seven digits close together."""
-        return longest_digit_run(text) >= 7
+        """Seven digits close together (not an ISBN-13), and a + or a number starting with 0 somewhere.
+
+        `find` keeps only numbers written with a leading + or 0, so a message with neither cannot hold one.
+        """
+        if longest_digit_run(text) < 7 or ("+" not in text and _NUMBER_STARTING_0.search(text) is None):
+            return False
+        for run in _DIGIT_RUN.finditer(text):
+            digits = _NOT_DIGIT.sub("", run.group())
+            if len(digits) < 7:
+                continue
+            if (len(digits) == 13 and digits.startswith(("978", "979"))
+                    and "+" not in text[max(0, run.start() - 2): run.start()]):
+                continue  # an ISBN-13 ("978-0-14-..."), never a phone number without a +
+            return True
+        return False
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Numbers libphonenumber calls valid, or possible and written like a phone number."""
@@ -97,6 +117,7 @@ class EmailValidator:
     name = "email"
     needs_digit = False
     min_digits = 0
+    hint = "@"
     needs_char = "@"
     _pattern = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
                           r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])")
@@ -120,6 +141,7 @@ class PostcodeValidator:
     name = "postcode"
     needs_digit = True
     min_digits = 1
+    hint = r"[A-Za-z]\d"
     _pattern = re.compile(rf"(?<![A-Za-z0-9]){_POSTCODE}(?![A-Za-z0-9])", re.IGNORECASE)
 
     def prefilter(self, text: str) -> bool:
@@ -142,6 +164,7 @@ class StreetAddressValidator:
     name = "street_address"
     needs_digit = True
     min_digits = 1
+    hint = r"\d[A-Za-z]?,?\s+[A-Z]"
     _pattern = re.compile(
         rf"(?<![\w.,:£$])(?:(?:Flat|Apartment|Apt)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
         rf"(?:(?!Minute|Min|Mins|Minutes|Hour|Hours|Second|Mile|Miles)[A-Z][a-z'\-]+\s+){{1,3}}"
@@ -167,6 +190,7 @@ class NationalInsuranceValidator:
     name = "ni_number"
     needs_digit = True
     min_digits = 6
+    hint = _RUN_OF_6
     _pattern = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
                           r"([A-D])(?![A-Za-z0-9])", re.IGNORECASE)
     _invalid_prefixes = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
@@ -187,6 +211,7 @@ class SortCodeAccountValidator:
     name = "sort_code_account"
     needs_digit = True
     min_digits = 8
+    hint = _RUN_OF_6
     _sort_code = re.compile(r"(?<![\d-])\d{2}[-\s]\d{2}[-\s]\d{2}(?![\d-])")
     _account = re.compile(r"(?<!\d)\d{8}(?!\d)")
 
@@ -212,6 +237,7 @@ class PaymentCardValidator:
     name = "payment_card"
     needs_digit = True
     min_digits = 13
+    hint = _RUN_OF_6
     _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
     _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
                          r"|35|5[06-9]|6\d)")
@@ -236,6 +262,7 @@ class IbanValidator:
     name = "iban"
     needs_digit = True
     min_digits = 2
+    hint = r"[A-Z]{2}\d{2}"
     _pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
     _hint = re.compile(r"[A-Z]{2}\d{2}")
@@ -290,6 +317,7 @@ class DateOfBirthValidator:
     name = "date_of_birth"
     needs_digit = True
     min_digits = 4  # every accepted form has a two- or four-digit year after a day and month
+    hint = r"\d"
     _pattern = re.compile(
         rf"(?<![\d/.-])(?:[0-3]?\d[/.-][01]?\d[/.-](?:19|20)?\d\d"
         rf"|[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+(?:19|20)\d\d"
