@@ -137,7 +137,10 @@ class Moderator:
                                                                 event.message_id)
         if previous is None or previous.revision >= event.revision or verdict.matches:
             return None
+        if previous.status is IncidentStatus.CORRECTED:
+            return Outcome(Decision.IGNORE, incident_id=previous.id, verdict=verdict)
         if previous.status is not IncidentStatus.OPEN:
+            # Under review already: the committee decides, but should see that the poster fixed it.
             await self.store.add_event(previous.id, event.author_id, "edited by poster",
                                        f"revision {event.revision} no longer breaches")
             return Outcome(Decision.IGNORE, incident_id=previous.id, verdict=verdict)

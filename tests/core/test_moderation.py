@@ -305,3 +305,16 @@ async def test_the_next_message_records_what_was_held_once_the_database_recovers
     after = await core.moderator.handle(message(clock, "see you at the social"))
     assert after.decision is Decision.IGNORE and core.moderator.pending_count == 0
     assert await _count(core) == 1
+
+
+async def test_a_clean_edit_of_an_incident_under_review_leaves_the_decision_to_the_committee(
+        core: Core, clock: SimClock) -> None:
+    original = message(clock, SLUR)
+    first = await core.moderator.handle(original)
+    assert first.incident_id is not None
+    await core.store.set_status(first.incident_id, IncidentStatus.CONFIRMED, "committee-1", "confirm", "")
+    outcome = await core.moderator.handle(edit(original, clock, "you are such a legend mate"))
+    assert outcome.decision is Decision.IGNORE
+    incident = await core.store.get_incident(first.incident_id)
+    assert incident is not None and incident.status is IncidentStatus.CONFIRMED
+    assert [e.action for e in await core.store.events(first.incident_id)][-1] == "edited by poster"
