@@ -190,7 +190,7 @@ class DemoRunner:
             self.result.corrected += 1
             self.view.event(f"✓ {member.name} edited the message: incident #{outcome.incident_id} marked corrected "
                             "by the poster (5.6.6); nothing is left to nudge about.")
-        if outcome.decision is Decision.RECORD:
+        if outcome.nudge is None and outcome.decision in (Decision.RECORD, Decision.ESCALATE):
             self.view.suppressed(member, outcome.incident_id)
         if outcome.welfare is not None:
             self.result.welfare += 1

@@ -87,6 +87,9 @@ def test_the_cyberbullying_run_escalates(demo_run):
     assert (author, target) == ("u-marcus", "u-sam")
     assert linked >= 3
     assert "Repeated hostility" in result.stdout
+    # One nudge per clause per window: a later breach inside it is recorded without a second nudge.
+    deliveries = [i["delivery_status"] for i in _incidents(tmp / "demo.db") if i["author_id"] == "u-marcus"]
+    assert "suppressed" in deliveries and deliveries.count("delivered") >= 3
 
 
 def test_the_phone_number_is_corrected_by_the_poster(demo_run):
