@@ -407,6 +407,7 @@ class Moderator:
 
 def _ids(event: MessageEvent) -> dict[str, object]:
     """The ids that identify a message in a log line (never its text)."""
-    return {"platform": event.platform.value, "community_id": event.community_id, "channel_id": event.channel_id,
-            "message_id": event.message_id, "revision": event.revision}
+    # getattr: this also runs in the error handler, where the event itself may be what is malformed.
+    return {name: str(getattr(event, name, "?")) for name in ("platform", "community_id", "channel_id", "message_id",
+                                                               "revision")}
 

@@ -318,3 +318,9 @@ async def test_a_clean_edit_of_an_incident_under_review_leaves_the_decision_to_t
     incident = await core.store.get_incident(first.incident_id)
     assert incident is not None and incident.status is IncidentStatus.CONFIRMED
     assert [e.action for e in await core.store.events(first.incident_id)][-1] == "edited by poster"
+
+
+async def test_a_malformed_event_is_ignored_not_fatal(core: Core, clock: SimClock) -> None:
+    broken = replace(message(clock, "x"), text=None, targets=None)  # type: ignore[arg-type]
+    assert (await core.moderator.handle(broken)).decision is Decision.IGNORE
+    assert (await core.moderator.handle(message(clock, SLUR))).decision is Decision.NUDGE
