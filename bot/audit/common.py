@@ -71,6 +71,7 @@ class ExportReader(Protocol):
 
     kind: str
     problems: list[ExportProblem]  # found while opening and listing; reported before the units are read
+    excluded: set[str]  # direct-message conversations left out, as the live bots leave them out
 
     def units(self) -> list[ExportUnit]:
         """The files to read, in the order they are read."""

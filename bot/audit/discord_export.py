@@ -59,6 +59,7 @@ class DiscordExport:
         else:
             self.files = [path]
         self._positions: dict[Path, int] = {}
+        self.excluded: set[str] = set()  # direct-message channel files left out
 
     def close(self) -> None:
         """Nothing is held open between units."""
@@ -104,6 +105,10 @@ class DiscordExport:
         try:
             with file.open("rb") as stream:
                 guild, channel = _header(stream, label)
+                if guild["id"] == _DM_GUILD_ID or str(channel.get("type", "")).startswith("Direct"):
+                    # The live bot moderates server channels, not DMs; an audit reads no more than it would.
+                    self.excluded.add(label)
+                    return
                 community_id = self.community_override or guild["id"]
                 stream.seek(0)
                 # Reply targets: the author of each message seen so far in this channel (ids only).
@@ -133,7 +138,8 @@ class DiscordExport:
         where = f"message {index + 1} (id {message_id})"
         if not isinstance(author, dict) or not isinstance(author.get("id"), str):
             return ExportProblem(file, f"{where} has no 'author' with an 'id'", whole_file=False)
-        authors[message_id] = author["id"]
+        if not author.get("isBot"):
+            authors[message_id] = author["id"]  # replies to bots target no one, as live
         created_at = _parse_time(message.get("timestamp"))
         if created_at is None:
             return ExportProblem(file, f"{where} has no valid 'timestamp' (got {message.get('timestamp')!r})",
@@ -148,16 +154,16 @@ class DiscordExport:
         if not content.strip():
             return Ignored("no text")
         mentions = message.get("mentions")
-        targets = [m["id"] for m in mentions if isinstance(m, dict) and isinstance(m.get("id"), str)] \
+        targets = [m["id"] for m in mentions
+                   if isinstance(m, dict) and isinstance(m.get("id"), str) and not m.get("isBot")] \
             if isinstance(mentions, list) else []
         reference = message.get("reference")
         if isinstance(reference, dict) and isinstance(reference.get("messageId"), str):
             replied_to = authors.get(reference["messageId"])
             if replied_to:
                 targets.append(replied_to)
-        edited = _parse_time(message.get("timestampEdited")) is not None
+        edited_at = _parse_time(message.get("timestampEdited"))
         channel_id = str(channel["id"])
-        server = "@me" if guild_id == _DM_GUILD_ID else guild_id
         return MessageEvent(
             # DISCORD, not AUDIT: the store's idempotency key is (platform, community, message id, revision), so the
             # guild id and snowflake the live bot would use make one incident per message whichever sees it first,
@@ -170,12 +176,13 @@ class DiscordExport:
             author_name=_author_name(author),
             text=content,
             created_at=created_at,
-            # The export holds only the last version of an edited message; the live bot numbers edits 1, 2, ...
-            revision=1 if edited else 0,
-            is_edit=edited,
+            # The export holds only the last version of an edited message, with its edit time: numbered as the live
+            # bot numbers edits (cogs/moderation.py), so an edit it already handled is not recorded twice.
+            revision=revision_of(created_at, edited_at),
+            is_edit=edited_at is not None,
             targets=tuple(dict.fromkeys(t for t in targets if t != author["id"])),
             channel_name=str(channel.get("name") or channel_id),
-            permalink=f"https://discord.com/channels/{server}/{channel_id}/{message_id}",
+            permalink=f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}",
         )
 
 
@@ -193,6 +200,13 @@ def _header(stream: IO[bytes], label: str) -> tuple[dict[str, Any], dict[str, An
                                          "'id' at the top level (export with --format Json)")
         found[key] = value
     return found["guild"], found["channel"]
+
+
+def revision_of(created_at: datetime, edited_at: datetime | None) -> int:
+    """0 for an unedited message; for an edit, microseconds from posting to the edit (the live bot's numbering)."""
+    if edited_at is None:
+        return 0
+    return max(1, round((edited_at - created_at).total_seconds() * 1_000_000))
 
 
 def _one_line(exc: Exception) -> str:

@@ -62,6 +62,7 @@ class AuditSummary:
     welfare: int = 0
     escalations: int = 0
     ignored: int = 0
+    direct_conversations: int = 0
     before_since: int = 0
     malformed_messages: int = 0
     errors: int = 0
@@ -146,6 +147,7 @@ async def run_audit(reader: ExportReader, moderator: AuditModerator, *,
         done_bytes += unit.size
         if progress is not None and task is not None:
             progress.update(task, completed=done_bytes, scanned=summary.scanned)
+    summary.direct_conversations = len(reader.excluded)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -202,6 +204,7 @@ def summary_table(summary: AuditSummary, db_path: Path | None = None) -> Table:
         ("Welfare signals (no incident)", f"{summary.welfare:,}"),
         ("Escalations opened", f"{summary.escalations:,}"),
         ("Not members' posts (bots, notices, no text)", f"{summary.ignored:,}"),
+        ("Direct-message conversations left out", f"{summary.direct_conversations:,}"),
         ("Before --since", f"{summary.before_since:,}"),
         ("Malformed messages skipped", _warn(summary.malformed_messages)),
         ("Errors while moderating", _warn(summary.errors)),

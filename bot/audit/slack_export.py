@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 
 KIND = "Slack export"
 MARKER = "channels.json"
-_CONVERSATION_FILES = (("channels.json", "name"), ("groups.json", "name"), ("mpims.json", "name"),
-                       ("dms.json", "id"))
+_CONVERSATION_FILES = (("channels.json", "name", False), ("groups.json", "name", False),
+                       ("mpims.json", "name", True), ("dms.json", "id", True))
+# Direct and group-DM folders when the metadata file naming them is missing: a DM id, or Slack's mpdm- name.
+_DM_FOLDER = re.compile(r"^(?:D[A-Z0-9]{6,}|mpdm-.+)$")
 _DAY_FILE = re.compile(r"^(?P<folder>[^/]+)/(?P<day>\d{4}-\d{2}-\d{2})\.json$")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # Subtypes that are still a member's own words; the rest are joins, topic changes, bot posts and the like.
@@ -49,6 +51,7 @@ class Conversation:
 
     id: str
     name: str
+    direct: bool = False
 
 
 def looks_like_slack_export(tree: ExportTree) -> bool:
@@ -65,6 +68,7 @@ class SlackExport:
         self.tree = tree
         self.since = since
         self.problems: list[ExportProblem] = []
+        self.excluded: set[str] = set()  # direct and group-DM conversations left out
         self.conversations = self._conversations()
         self.user_names, teams = self._users()
         self.community_id = community_id or (teams.most_common(1)[0][0] if teams else self._team_from_messages())
@@ -104,13 +108,17 @@ class SlackExport:
 
     def _conversations(self) -> dict[str, Conversation]:
         folders: dict[str, Conversation] = {}
-        for file, folder_key in _CONVERSATION_FILES:
+        for file, folder_key, direct in _CONVERSATION_FILES:
             for entry in self._metadata_list(file):
                 folder, conversation_id = entry.get(folder_key), entry.get("id")
                 if isinstance(folder, str) and isinstance(conversation_id, str):
                     name = entry.get("name") if isinstance(entry.get("name"), str) else conversation_id
-                    folders[folder] = Conversation(conversation_id, name)
+                    folders[folder] = Conversation(conversation_id, name, direct)
         return folders
+
+    def _is_direct(self, folder: str) -> bool:
+        known = self.conversations.get(folder)
+        return known.direct if known is not None else bool(_DM_FOLDER.match(folder))
 
     def _users(self) -> tuple[dict[str, str], Counter[str]]:
         names: dict[str, str] = {}
@@ -156,6 +164,10 @@ class SlackExport:
                 self.problems.append(ExportProblem(name, "is named like a day file but is not a real date"))
                 continue
             if day < first_day:
+                continue
+            if self._is_direct(match["folder"]):
+                # The live bots moderate channels, not private conversations; an audit reads no more than they would.
+                self.excluded.add(match["folder"])
                 continue
             units.append(ExportUnit(name, self.tree.size(name), lambda name=name: self.read_day(name)))
         return units

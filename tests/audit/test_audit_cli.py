@@ -119,7 +119,7 @@ def test_discord_export_records_the_breaches_and_a_rerun_adds_nothing(
         ("discord", GUILD["id"], "suppressed")}
     by_id = {row["message_id"]: row for row in rows}
     assert json.loads(str(by_id["1100000000000000004"]["targets"])) == ["900000000000000001"]
-    assert by_id["1100000000000000008"]["revision"] == 1
+    assert by_id["1100000000000000008"]["revision"] == 60_000_000  # edited a minute after posting
     assert str(by_id["1100000000000000006"]["permalink"]).endswith("/880000000000000100/1100000000000000006")
 
     again = _audit(nudgebot_cmd, clean_env, export, "--db", db)

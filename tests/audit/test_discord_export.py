@@ -50,7 +50,7 @@ def test_channel_file_yields_member_messages_with_targets_edits_and_permalinks(t
     assert reply.permalink == f"https://discord.com/channels/{GUILD['id']}/880000000000000100/1100000000000000004"
     assert by_id["1100000000000000006"].targets == ("900000000000000001",)  # a mention
     edited = by_id["1100000000000000008"]
-    assert (edited.revision, edited.is_edit) == (1, True)
+    assert (edited.revision, edited.is_edit) == (60_000_000, True)  # microseconds from post to edit, as live
     assert (by_id["1100000000000000002"].revision, by_id["1100000000000000002"].is_edit) == (0, False)
 
 
@@ -136,3 +136,19 @@ def test_a_folder_is_read_in_time_order_across_channels(tmp_path: Path) -> None:
     events, _, problems = _read_all(reader)
     assert [e.text for e in events] == ["general 0", "random 0", "general 1", "random 1", "general 2", "random 2"]
     assert [p.file for p in problems] == ["c-broken.json"]
+
+
+def test_direct_message_exports_are_left_out(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    write_dce_file(folder / "general.json", society_discord_messages(DAY1))
+    dm = write_dce_file(folder / "Direct Messages - aisha.json", society_discord_messages(DAY1),
+                        channel_id="880000000000000999", channel_name="aisha")
+    document = json.loads(dm.read_text(encoding="utf-8"))
+    document["guild"] = {"id": "0", "name": "Direct Messages", "iconUrl": None}
+    document["channel"]["type"] = "DirectTextChat"
+    dm.write_text(json.dumps(document), encoding="utf-8")
+    reader = open_export(folder)
+    events, _, problems = _read_all(reader)
+    assert problems == []
+    assert {e.channel_id for e in events} == {"880000000000000100"}
+    assert reader.excluded == {"Direct Messages - aisha.json"}

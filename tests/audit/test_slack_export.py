@@ -204,3 +204,20 @@ def test_day_files_are_read_day_by_day_across_channels(export_dir: Path) -> None
     days = [name.rsplit("/", 1)[1] for name in names]
     assert days == sorted(days)
     assert names[1:3] == sorted(names[1:3]) and {n.split("/")[0] for n in names[1:3]} == {"general", "committee"}
+
+
+def test_direct_messages_are_left_out(tmp_path: Path) -> None:
+    general = SlackChannel("C01GENERAL", "general")
+    general.days[DAY1.date().isoformat()] = [slack_message("U01PRIYA", "hello all", DAY1, 1)]
+    export = write_slack_export(tmp_path / "e", [general])
+    (export / "dms.json").write_text(json.dumps([{"id": "D0AB12CD34", "created": 1693526400,
+                                                  "members": ["U01PRIYA", "U02TOM"]}]), encoding="utf-8")
+    for folder in ("D0AB12CD34", "mpdm-priya--tom--aisha-1"):  # the second one is not even in mpims.json
+        (export / folder).mkdir()
+        (export / folder / f"{DAY1.date().isoformat()}.json").write_text(
+            json.dumps([slack_message("U02TOM", BREACH_PHONE, DAY1, 2)]), encoding="utf-8")
+    reader = open_export(export)
+    events, _, problems = _read_all(reader)
+    assert problems == []
+    assert [e.text for e in events] == ["hello all"]
+    assert reader.excluded == {"D0AB12CD34", "mpdm-priya--tom--aisha-1"}
