@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from bot.escalation import Clock, EscalationTracker, utc_now
 from bot.moderation import Moderator
 from bot.policy import PolicyBook, load_policy
+from bot.review import CommitteeReview
 from bot.scanner import Scanner, ScannerSettings
 from bot.settings import Settings
 from bot.store import Store
@@ -29,7 +28,7 @@ class Core:
     scanner: Scanner
     moderator: Moderator
     escalation: EscalationTracker
-    review: Any = None  # bot.review.CommitteeReview once that module is present
+    review: CommitteeReview
     clock: Clock = utc_now
 
     async def close(self) -> None:
@@ -67,21 +66,10 @@ async def open_core(settings: Settings, *, clock: Clock = utc_now, scanner: Scan
         escalation = EscalationTracker(store, settings.escalation_threshold,
                                        timedelta(days=settings.escalation_window_days), clock)
         moderator = Moderator(store, scanner, policy, settings, clock, escalation=escalation)
-        review = _committee_review(store, policy, clock)
+        review = CommitteeReview(store, policy, clock=clock)
     except BaseException:
         await store.close()
         raise
     return Core(settings=settings, store=store, policy=policy, scanner=scanner, moderator=moderator,
                 escalation=escalation, review=review, clock=clock)
 
-
-def _committee_review(store: Store, policy: PolicyBook, clock: Clock) -> Any:
-    """bot.review.CommitteeReview over the same store, policy and clock; None while that module is absent."""
-    try:
-        module = importlib.import_module("bot.review")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.review":
-            raise
-        log.warning("committee review is not available (bot.review missing)")
-        return None
-    return module.CommitteeReview(store, policy, clock=clock)
