@@ -133,8 +133,12 @@ class Moderator:
                              retention_days=self.settings.retention_days)
 
     async def _correct_if_clean(self, event: MessageEvent, verdict: Verdict) -> Outcome | None:
-        previous = await self.store.latest_incident_for_message(event.platform, event.community_id,
-                                                                event.message_id)
+        try:
+            previous = await self.store.latest_incident_for_message(event.platform, event.community_id,
+                                                                    event.message_id)
+        except _STORE_FAILURES:
+            log.warning("earlier revision unreadable; the edit is judged on its own", extra=_ids(event))
+            return None
         if previous is None or previous.revision >= event.revision or verdict.matches:
             return None
         if previous.status is IncidentStatus.CORRECTED:
@@ -191,7 +195,12 @@ class Moderator:
             lock = self._author_locks[key] = asyncio.Lock()
         async with lock:
             # One author at a time, so two quick messages cannot both pass the rate check and both nudge.
-            delivery, reason = await self._delivery_for(new, community, deliver)
+            try:
+                delivery, reason = await self._delivery_for(new, community, deliver)
+            except _STORE_FAILURES:
+                # Cannot check the rate window: nudge rather than lose the incident (recording will tell).
+                log.warning("nudge window unreadable", extra=_ids(event))
+                delivery, reason = DeliveryStatus.PENDING, ""
             new = replace(new, delivery_status=delivery)
             try:
                 incident_id, created = await self.store.record_incident(new)

@@ -324,3 +324,15 @@ async def test_a_malformed_event_is_ignored_not_fatal(core: Core, clock: SimCloc
     broken = replace(message(clock, "x"), text=None, targets=None)  # type: ignore[arg-type]
     assert (await core.moderator.handle(broken)).decision is Decision.IGNORE
     assert (await core.moderator.handle(message(clock, SLUR))).decision is Decision.NUDGE
+
+
+async def test_an_unreadable_table_loses_no_incident(core: Core, clock: SimClock) -> None:
+    # The incidents table vanishes under the bot (reads and writes both fail), then comes back.
+    with sqlite3.connect(core.settings.db_path) as db:
+        db.execute("ALTER TABLE incidents RENAME TO incidents_away")
+    outcome = await core.moderator.handle(message(clock, SLUR, author="u8", targets=("u9",)))
+    assert [a.kind for a in outcome.alerts] == [AlertKind.STORE_DEGRADED] and core.moderator.pending_count == 1
+    with sqlite3.connect(core.settings.db_path) as db:
+        db.execute("ALTER TABLE incidents_away RENAME TO incidents")
+    assert await core.moderator.flush() == 1
+    assert [n.recipient_id for n in await core.moderator.pending_nudges()] == ["u8"]
