@@ -214,7 +214,7 @@ def summary_table(summary: AuditSummary, db_path: Path | None = None) -> Table:
         rows.append(("Database", str(db_path)))
     for what, count in rows:
         table.add_row(what, count)
-    table.caption = "Nothing was sent to anyone: incidents are recorded with their nudge suppressed."
+    table.caption = "Nothing was sent to anyone (nudges suppressed)."
     return table
 
 
