@@ -82,7 +82,7 @@ async def start_bot(fake: FakeDiscord, core: Core, settings: Settings, **options
     bot = build_bot(core, settings, guild_ready_timeout=0.05, **options)
     assert settings.discord_token is not None
     await bot.login(settings.discord_token.reveal())
-    task = asyncio.create_task(bot.connect(reconnect=False))
+    task = asyncio.create_task(bot.connect())
     ready = asyncio.create_task(bot.wait_until_ready())
     done, _ = await asyncio.wait({ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:

@@ -150,22 +150,29 @@ class _GatewaySession:
         self.intents = 0
         self.shard = (0, 1)
         self.identified = False
+        self.dropped = False  # closed by the server (resumable), not by the client
         self.sent: list[dict[str, Any]] = []
 
-    async def send(self, payload: dict[str, Any]) -> None:
+    async def send(self, *payloads: dict[str, Any]) -> None:
+        """Send payloads in order; op 0 events get the next sequence number and are kept for a RESUME, and
+        are only buffered while the connection is gone (as Discord does for a resumable session)."""
         async with self.lock:
-            if payload.get("op") == 0:
-                self.seq += 1
-                payload = {**payload, "s": self.seq}
-                self.sent.append(payload)
-            data = json.dumps(payload, separators=(",", ":")).encode()
-            if self.ws.closed:
-                return
-            if self.compressor is not None:
-                frame = self.compressor.compress(data) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
-                await self.ws.send_bytes(frame)
-            else:
-                await self.ws.send_str(data.decode())
+            for payload in payloads:
+                if payload.get("op") == 0:
+                    self.seq += 1
+                    payload = {**payload, "s": self.seq}
+                    self.sent.append(payload)
+                if self.ws.closed:
+                    continue
+                data = json.dumps(payload, separators=(",", ":")).encode()
+                try:
+                    if self.compressor is not None:
+                        await self.ws.send_bytes(self.compressor.compress(data)
+                                                 + self.compressor.flush(zlib.Z_SYNC_FLUSH))
+                    else:
+                        await self.ws.send_str(data.decode())
+                except (ConnectionError, RuntimeError):
+                    continue  # the client went away mid-send: the event stays buffered for a RESUME
 
     def covers(self, guild_id: int | None) -> bool:
         shard_id, count = self.shard
@@ -196,6 +203,7 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> registered commands
         self.requests: list[RecordedRequest] = []
         self.identifies: list[dict[str, Any]] = []
+        self.resumes: list[str] = []
         self.errors: list[str] = []
         self._faults: dict[str, list[tuple[int, float, bool]]] = defaultdict(list)  # route -> [(left, retry, global)]
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -361,7 +369,7 @@ class FakeDiscord:
                        intent: int = 0) -> int:
         """Send an op 0 event to every identified session whose shard and intents cover it; returns how many."""
         sent = 0
-        for session in list(self._sessions):
+        for session in list(self._all_sessions.values()):  # live, or disconnected but resumable
             if not session.identified or not session.covers(guild_id):
                 continue
             if intent and not session.intents & intent:
@@ -862,6 +870,9 @@ class FakeDiscord:
         finally:
             if session in self._sessions:
                 self._sessions.remove(session)
+            clean = ws.close_code in (1000, 1001) and not session.dropped
+            if clean and self._all_sessions.get(session.session_id) is session:
+                del self._all_sessions[session.session_id]  # a clean close ends the session: no RESUME
             await self._notify()
         return ws
 
@@ -887,33 +898,35 @@ class FakeDiscord:
         session.session_id = secrets.token_hex(16)
         self._all_sessions[session.session_id] = session
         guilds = [g for g in self.guilds.values() if session.covers(g.id)]
-        await session.send({"op": 0, "t": "READY", "d": {
+        ready = {"op": 0, "t": "READY", "d": {
             "v": 10, "user": self.bot_user | {"verified": True, "mfa_enabled": True}, "user_settings": {},
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.session_id, "session_type": "normal",
             "resume_gateway_url": self.gateway_url, "shard": list(session.shard),
             "application": {"id": str(self.application_id), "flags": 1 << 19},
             "private_channels": [], "relationships": [], "presences": [], "guild_join_requests": [],
-            "geo_ordered_rtc_regions": ["rotterdam"], "auth_session_id_hash": "", "_trace": ["fake-discord"]}})
+            "geo_ordered_rtc_regions": ["rotterdam"], "auth_session_id_hash": "", "_trace": ["fake-discord"]}}
+        creates = [{"op": 0, "t": "GUILD_CREATE", "d": g.payload()} for g in guilds
+                   ] if session.intents & GUILDS_INTENT else []
+        # Identified first, then READY and the guilds under one lock: events dispatched meanwhile queue behind.
         session.identified = True
-        if session.intents & GUILDS_INTENT:
-            for guild in guilds:
-                await session.send({"op": 0, "t": "GUILD_CREATE", "d": guild.payload()})
+        await session.send(ready, *creates)
 
     async def _resume(self, session: _GatewaySession, data: dict[str, Any]) -> None:
         previous = self._all_sessions.get(str(data.get("session_id")))
-        if previous is None or data.get("token") != self.token:
+        if previous is None or data.get("token") not in (self.token, f"Bot {self.token}"):
             await session.send({"op": 9, "d": False, "s": None, "t": None})
             return
-        session.session_id, session.intents, session.shard = previous.session_id, previous.intents, previous.shard
-        session.seq, session.sent = 0, []
-        self._all_sessions[session.session_id] = session
-        session.identified = True
-        missed = [p for p in previous.sent if p["s"] > int(data.get("seq") or 0)]
-        session.seq = previous.seq if not missed else missed[0]["s"] - 1
-        for payload in missed:
-            await session.send({k: v for k, v in payload.items() if k != "s"})
-        await session.send({"op": 0, "t": "RESUMED", "d": {"_trace": ["fake-discord"]}})
+        async with previous.lock:  # no event may slip in between taking the buffer and adopting it
+            missed = [{k: v for k, v in p.items() if k != "s"} for p in previous.sent
+                      if p["s"] > int(data.get("seq") or 0)]
+            session.session_id, session.intents, session.shard = (previous.session_id, previous.intents,
+                                                                   previous.shard)
+            session.seq = previous.seq - len(missed)
+            session.identified = True
+            self._all_sessions[session.session_id] = session
+        self.resumes.append(session.session_id)
+        await session.send(*missed, {"op": 0, "t": "RESUMED", "d": {"_trace": ["fake-discord"]}})
 
     def sessions(self) -> list[_GatewaySession]:
         """Live, identified gateway sessions."""
@@ -922,6 +935,7 @@ class FakeDiscord:
     async def drop_connections(self, code: int = 4000) -> None:
         """Close every gateway connection with a resumable close code (the client resumes)."""
         for session in list(self._sessions):
+            session.dropped = True
             await session.ws.close(code=code, message=b"Unknown error.")
 
 
