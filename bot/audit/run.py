@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from bot.models import AlertKind, Decision, MessageEvent, Outcome
 
 log = logging.getLogger(__name__)
 
+_SLACK_DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 _NEW_INCIDENT = {Decision.RECORD, Decision.NUDGE, Decision.ESCALATE}
 _PROGRESS_EVERY = 200
 
@@ -104,6 +106,9 @@ def open_export(path: Path, *, community_id: str | None = None, since: datetime 
         tree.close()
         if is_slack:
             return open_slack_export(path, community_id=community_id, since=since)
+        if any(_SLACK_DAY_NAME.match(file.name) for file in path.glob("*.json")):
+            raise ExportFormatError(f"{path}: this looks like one channel's folder from a Slack export; give the "
+                                    "export's top folder (the one with channels.json and users.json) or its zip")
         return open_discord_export(path, community_id=community_id, since=since)
     return open_slack_export(path, community_id=community_id, since=since)
 

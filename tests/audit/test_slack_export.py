@@ -221,3 +221,8 @@ def test_direct_messages_are_left_out(tmp_path: Path) -> None:
     assert problems == []
     assert [e.text for e in events] == ["hello all"]
     assert reader.excluded == {"D0AB12CD34", "mpdm-priya--tom--aisha-1"}
+
+
+def test_a_channel_folder_on_its_own_is_refused_with_the_fix(export_dir: Path) -> None:
+    with pytest.raises(ExportFormatError, match="one channel's folder from a Slack export"):
+        open_export(export_dir / "general")
