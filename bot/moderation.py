@@ -76,6 +76,7 @@ class Moderator:
         self.escalation = escalation or EscalationTracker.from_settings(store, settings, clock)
         self._categories = {rule.id: rule.category for rule in scanner.rule_set.rules}
         self._pending: deque[NewIncident] = deque()
+        self._held_deliveries: dict[int, DeliveryResult] = {}  # delivery results the database could not take
         # Held only while a message of that author is in hand, so the map does not grow with every author seen.
         self._author_locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary())
@@ -94,7 +95,7 @@ class Moderator:
         outcome is IGNORE.
         """
         try:
-            if self._pending and time.monotonic() >= self._next_flush:
+            if self.pending_count and time.monotonic() >= self._next_flush:
                 await self.flush()
             return await self._handle(event, deliver)
         except Exception:
@@ -289,31 +290,35 @@ class Moderator:
 
     @property
     def pending_count(self) -> int:
-        """How many incidents are waiting in memory for the database to come back."""
-        return len(self._pending)
+        """How many incidents and delivery results are waiting in memory for the database to come back."""
+        return len(self._pending) + len(self._held_deliveries)
 
     async def flush(self) -> int:
-        """Record the incidents held in memory while the database was failing; return how many were recorded.
+        """Record what was held in memory while the database was failing; return how many incidents were recorded.
 
-        Stops at the first failure (the rest stay queued). Their nudges then reach the outbox (`pending_nudges`).
-        `handle()` calls this itself, at most every FLUSH_RETRY_SECONDS while the database keeps failing.
+        Incidents first (their nudges then reach the outbox, `pending_nudges`), then delivery results. Stops at
+        the first failure; the rest stay held. `handle()` calls this itself, at most every FLUSH_RETRY_SECONDS
+        while the database keeps failing.
         """
         recorded = 0
         async with self._flush_lock:
-            while self._pending:
-                new = self._pending[0]
-                try:
+            try:
+                while self._pending:
+                    new = self._pending[0]
                     incident_id, created = await self.store.record_incident(new)
-                except _STORE_FAILURES as exc:
-                    self._next_flush = time.monotonic() + FLUSH_RETRY_SECONDS
-                    log.warning("database still failing; incidents stay queued",
-                                extra={"pending": len(self._pending), "error": type(exc).__name__})
-                    break
-                self._pending.popleft()
-                recorded += int(created)
-                if not self._pending:
-                    self._next_degraded_alert.clear()  # recovered: a new outage is news again
-                log.info("queued incident recorded", extra={"incident_id": incident_id, "message_id": new.message_id})
+                    self._pending.popleft()
+                    recorded += int(created)
+                    log.info("held incident recorded", extra={"incident_id": incident_id,
+                                                              "message_id": new.message_id})
+                for incident_id, result in list(self._held_deliveries.items()):
+                    await self.store.set_delivery(incident_id, result.status, result.reason)
+                    del self._held_deliveries[incident_id]
+            except _STORE_FAILURES as exc:
+                self._next_flush = time.monotonic() + FLUSH_RETRY_SECONDS
+                log.warning("database still failing; held records stay in memory",
+                            extra={"pending": self.pending_count, "error": type(exc).__name__})
+            else:
+                self._next_degraded_alert.clear()  # recovered: a new outage is news again
         return recorded
 
     async def _quietly(self, work: Awaitable[T]) -> T | None:
@@ -327,8 +332,20 @@ class Moderator:
     # -- after the message ------------------------------------------------------------------------------
 
     async def report_delivery(self, incident_id: int, result: DeliveryResult) -> tuple[CommitteeAlert, ...]:
-        """Record what happened to a nudge; a refused or failed one becomes an alert for the committee."""
-        await self.store.set_delivery(incident_id, result.status, result.reason)
+        """Record what happened to a nudge; a refused or failed one becomes an alert for the committee.
+
+        While the database is failing the result is held in memory (so the nudge is not sent twice) and
+        recorded by `flush`.
+        """
+        try:
+            await self.store.set_delivery(incident_id, result.status, result.reason)
+        except _STORE_FAILURES as exc:
+            if len(self._held_deliveries) >= PENDING_QUEUE_LIMIT:
+                self._held_deliveries.pop(next(iter(self._held_deliveries)))
+            self._held_deliveries[incident_id] = result
+            log.error("could not record a nudge delivery (%s); held in memory", exc,
+                      extra={"incident_id": incident_id, "delivery": result.status.value})
+            return ()
         if result.status not in (DeliveryStatus.REFUSED, DeliveryStatus.FAILED):
             return ()
         incident = await self.store.get_incident(incident_id)
@@ -349,10 +366,12 @@ class Moderator:
         Called on start (and after the database recovers). Delivered nudges are never given again; an incident
         the poster corrected or the committee dismissed meanwhile is marked as needing no nudge instead.
         """
-        if self._pending:
+        if self.pending_count:
             await self.flush()
         nudges = []
         for incident in await self.store.pending_deliveries(platform):
+            if incident.id in self._held_deliveries:
+                continue  # delivered (or refused) while the database was failing: never again
             if incident.status in (IncidentStatus.CORRECTED, IncidentStatus.DISMISSED):
                 await self.store.set_delivery(incident.id, DeliveryStatus.NOT_NEEDED,
                                               f"incident {incident.status.value} before delivery")

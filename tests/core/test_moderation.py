@@ -336,3 +336,24 @@ async def test_an_unreadable_table_loses_no_incident(core: Core, clock: SimClock
         db.execute("ALTER TABLE incidents_away RENAME TO incidents")
     assert await core.moderator.flush() == 1
     assert [n.recipient_id for n in await core.moderator.pending_nudges()] == ["u8"]
+
+
+async def test_a_delivery_reported_while_the_database_is_locked_is_not_resent(
+        core: Core, clock: SimClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    outcome = await core.moderator.handle(message(clock, SLUR))
+    assert outcome.incident_id is not None
+    await fail_fast_when_locked(core, monkeypatch)
+    blocker = sqlite3.connect(core.settings.db_path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert await core.moderator.report_delivery(outcome.incident_id,
+                                                    DeliveryResult(DeliveryStatus.DELIVERED)) == ()
+        assert core.moderator.pending_count == 1
+        assert await core.moderator.pending_nudges() == []  # held as delivered: not given again
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    await core.moderator.flush()
+    assert core.moderator.pending_count == 0 and await core.moderator.pending_nudges() == []
+    incident = await core.store.get_incident(outcome.incident_id)
+    assert incident is not None and incident.delivery_status is DeliveryStatus.DELIVERED
