@@ -60,7 +60,7 @@ def looks_like_slack_export(tree: ExportTree) -> bool:
 
 
 class SlackExport:
-    """A Slack workspace export; `units()` lists one unit per channel-day file, oldest first within a channel."""
+    """A Slack workspace export; `units()` lists one unit per channel-day file, day by day across channels."""
 
     kind = KIND
 
