@@ -7,7 +7,7 @@ lost, nothing doubled, every nudge delivered once. The fake shares the process a
 so the figures are a lower bound on what the bot alone would do.
 
     .venv/bin/python benchmarks/bench_discord.py                # 10,000 messages
-    .venv/bin/python benchmarks/bench_discord.py --messages 2000 --nudge-window-hours 24
+    .venv/bin/python benchmarks/bench_discord.py --rate 300           # paced: latency at a steady rate
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def main() -> int:
                         help="0 (default) nudges every breach, so every incident needs a DM")
     parser.add_argument("--inject-429-every", type=int, default=1_000,
                         help="answer one message POST with HTTP 429 every N messages (0: never)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="messages per second to send (default 0: one burst, as fast as the gateway takes)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -47,7 +49,7 @@ def main() -> int:
                                       breach_rate=args.breach_rate, authors=args.authors,
                                       replay_rate=args.replay_rate, seed=args.seed,
                                       nudge_window_hours=args.nudge_window_hours,
-                                      inject_429_every=args.inject_429_every))
+                                      inject_429_every=args.inject_429_every, rate=args.rate))
     table = Table("measure", "value", title="nudgebot on Discord, end to end (fake gateway + REST on 127.0.0.1)")
     for name, value in summary(report):
         table.add_row(name, value)

@@ -7,6 +7,7 @@ then reads the SQLite file and the DMs the fake received.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import time
@@ -65,12 +66,12 @@ class LoadReport:
 
 async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float = 0.06, authors: int = 300,
                    channels: int = 6, replay_rate: float = 0.01, seed: int = 2026, nudge_window_hours: int = 0,
-                   inject_429_every: int = 1_000, scanner: Scanner | None = None,
+                   inject_429_every: int = 1_000, rate: float = 0.0, scanner: Scanner | None = None,
                    timeout: float = 600.0) -> LoadReport:
     """Post `messages` through the fake gateway to the real bot and check every incident and nudge.
 
     Every `inject_429_every` messages the fake answers the next message POST with a 429 (retry_after 0.2 s),
-    so rate limits are met under load too.
+    so rate limits are met under load too. `rate` paces the messages (per second); 0 sends them as one burst.
     """
     fake = FakeDiscord()
     await fake.start()
@@ -102,6 +103,8 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         for index, item in enumerate(corpus):
             if inject_429_every and index % inject_429_every == inject_429_every // 2:
                 fake.rate_limit("POST /channels/{channel_id}/messages", times=1, retry_after=0.2)
+            if rate and (ahead := started + index / rate - time.monotonic()) > 0:
+                await asyncio.sleep(ahead)  # pacing the sender, not synchronising with the bot
             data = await fake.post_message(rooms[index % len(rooms)], members[rng.randrange(authors)], item.text)
             posted.append((data["id"], time.monotonic()))
             if rng.random() < replay_rate:  # Discord may deliver an event twice (e.g. after a resume)
