@@ -136,7 +136,9 @@ class IncidentStore(StoreBase):
     async def _insert_batch(self, batch: list[_Pending]) -> list[tuple[int, bool]]:
         db = self._db
         if len(batch) == 1:  # one statement is its own transaction: one round trip instead of five
-            return [await self._insert_one(db, batch[0])]
+            result = await self._insert_one(db, batch[0])
+            self._committed()
+            return [result]
         # A few round trips whatever the batch size: which keys exist, insert all, read every id back.
         keys = list(dict.fromkeys(item.key for item in batch))
         lookup = ("SELECT id, platform, community_id, message_id, revision FROM incidents "
@@ -150,6 +152,7 @@ class IncidentStore(StoreBase):
             await db.executemany(_INSERT_INCIDENT_MANY, [item.values for item in batch])
             ids = {tuple(row)[1:]: int(row["id"]) for row in await db.execute_fetchall(lookup, flat)}
             await db.execute("COMMIT")
+            self._committed()
         except BaseException:
             if db.in_transaction:
                 await db.execute("ROLLBACK")
