@@ -107,6 +107,8 @@ class SlackBot:
                             process_before_response=process_before_response, name="nudgebot",
                             logger=logging.getLogger("bot.slack_app.bolt"))
         self._workspace_url: str | None = None
+        self._auth_lock = asyncio.Lock()
+        self._own_session: aiohttp.ClientSession | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._in_flight: set[str] = set()
         self.handled_events = 0  # message events finished (moderated, skipped or dropped), for tests and benchmarks
@@ -124,14 +126,31 @@ class SlackBot:
         app.action(re.compile("^" + re.escape(blocks.REVIEW_PREFIX)))(self._on_review_button)
         app.shortcut(blocks.REPORT_CALLBACK)(self._on_report)
 
+    async def start(self) -> None:
+        """Before serving: one pooled HTTP session for every Web API call, and the token checked with auth.test."""
+        if self.client.session is None:
+            # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
+            self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+            self.client.session = self._own_session
+        await self.workspace_url()
+
+    async def close(self) -> None:
+        """Close the HTTP session `start()` opened."""
+        if self._own_session is not None:
+            self.client.session = None
+            await self._own_session.close()
+            self._own_session = None
+
     async def workspace_url(self) -> str:
         """The workspace's https URL (for permalinks), asked of auth.test once."""
         if self._workspace_url is None:
-            try:
-                self._workspace_url = str((await self.client.auth_test()).get("url") or "")
-            except SlackApiError as exc:
-                log.warning("auth.test failed: %s", _error_code(exc))
-                return ""
+            async with self._auth_lock:
+                if self._workspace_url is None:
+                    try:
+                        self._workspace_url = str((await self.client.auth_test()).get("url") or "")
+                    except SlackApiError as exc:
+                        log.warning("auth.test failed: %s", _error_code(exc))
+                        return ""
         return self._workspace_url
 
     # ------------------------------------------------------------------ messages
@@ -450,18 +469,21 @@ def _status_of(incident: Any) -> str:
 
 async def run_socket_mode(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
     """Connect over Socket Mode (no public URL needed), deliver the outbox, and serve until `stop` is set."""
+    await bot.start()
     handler = AsyncSocketModeHandler(bot.app, app_token)
-    await handler.connect_async()
-    log.info("connected to Slack over Socket Mode")
     try:
+        await handler.connect_async()
+        log.info("connected to Slack over Socket Mode")
         await bot.deliver_outbox()
         await stop.wait()
     finally:
         await handler.close_async()
+        await bot.close()
 
 
 async def run_http(bot: SlackBot, host: str, port: int, path: str, stop: asyncio.Event) -> None:
     """Serve Slack's signed requests on host:port/path (HTTP mode), deliver the outbox, serve until `stop`."""
+    await bot.start()
     runner = web.AppRunner(bot.app.web_app(path=path, port=port), handle_signals=False)
     await runner.setup()
     try:
@@ -471,3 +493,4 @@ async def run_http(bot: SlackBot, host: str, port: int, path: str, stop: asyncio
         await stop.wait()
     finally:
         await runner.cleanup()
+        await bot.close()

@@ -193,6 +193,8 @@ class RunningApp:
         self._cleanup.append(core.close)
         client = AsyncWebClient(token=BOT_TOKEN, base_url=self.fake.api_url)
         bot = SlackBot(core, settings, client, process_before_response=self.mode == "http")
+        await bot.start()
+        self._cleanup.append(bot.close)
         harness = Harness(self.mode, self.fake, bot, settings)
         if self.mode == "http":
             runner = web.AppRunner(bot.app.web_app(path="/slack/events"), handle_signals=False)

@@ -1,0 +1,22 @@
+"""A small load run through the real Bolt app and the fake Slack: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.scanner import Scanner
+from tests.slack.load import run_load
+
+
+@pytest.mark.parametrize("mode", ["socket", "http"])
+async def test_load_loses_and_duplicates_nothing(tmp_path: Path, shared_scanner: Scanner, mode: str) -> None:
+    report = await run_load(tmp_path / "load.db", events=400, breach_rate=0.1, retry_rate=0.05, authors=40,
+                            rate_limited=3, mode=mode, scanner=shared_scanner, timeout=120)
+    assert report.breaching_expected >= 0.05 * report.events
+    assert report.retries == 20 and report.rate_limited == 3
+    assert report.lost == [] and report.unexpected == [] and report.duplicated == []
+    assert report.incidents == report.breaching_expected
+    assert report.nudged_twice == [] and report.undelivered == []
+    assert report.ephemerals == report.incidents
