@@ -38,11 +38,13 @@ _LEET_SHAPE = re.compile(
     rf"[A-Za-z][0-9{_LEET_CHARS}]+[A-Za-z]|(?<![A-Za-z0-9])[$@][A-Za-z]|(?<![A-Za-z0-9.,:])[0-9][A-Za-z]{{3,}}"
     rf"|(?<![A-Za-z0-9])[A-Za-z]{{3,}}[0-9$](?![A-Za-z0-9.,:])"
 )
-# Cheap tests for ASCII text that needs none of the work above (most chat). A character-class search is fast,
-# so the slower leetspeak test runs only when a digit or leet symbol is present at all.
+# One cheap test that most chat fails: a leet character next to a letter (every leetspeak shape has one), or a
+# single letter between separators followed by another single letter (every spaced-out run has one). It starts
+# with a character class, so the regex engine skips through the text quickly.
+_WORK_HINT = re.compile(rf"[a-z][0-9{_LEET_CHARS}]|[0-9{_LEET_CHARS}][a-z]"
+                        r"|[\s._\-*~,/\\][a-z][\s._\-*~,/\\]{1,2}[a-z](?![a-z0-9'])")
+_STRETCHED_HINT = re.compile(r"([a-z])\1\1")
 _ANY_LEET = re.compile(rf"[0-9{_LEET_CHARS}]")
-_SPACED_ASCII = re.compile(r"\b[A-Za-z][\s._\-*~,/\\]{1,2}[A-Za-z][\s._\-*~,/\\]{1,2}[A-Za-z]\b")
-_STRETCHED_ASCII = re.compile(r"([A-Za-z])\1\1")
 # Look-alikes people use that the confusables table maps elsewhere or not at all (Greek epsilon, kappa, nu...).
 _EXTRA_LOOKALIKES = {"\u03b5": "e", "\u0454": "e", "\u03b9": "i", "\u03ba": "k", "\u03bd": "v", "\u03c4": "t",
                      "\u03c7": "x", "\u03b7": "n", "\u03c9": "w", "\u2202": "d", "\u0491": "r", "\u0431": "b",
@@ -133,7 +135,7 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
         folded = text.translate(_FOLD_TABLE)
         if not _IRREGULAR.isdisjoint(text):  # some character folded to none or to several
             starts, ends = _irregular_map(text)
-        if not _needs_work_any(folded):
+        if not _needs_work(folded, True):
             if starts is None or ends is None:
                 return Normalized(text, folded)
             return Normalized(text, folded, tuple(starts), tuple(ends))
@@ -146,20 +148,11 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
     return Normalized(text, folded, tuple(starts), tuple(ends))
 
 
-def _needs_work(text: str, squeeze_stretched: bool) -> bool:
-    """True when ASCII text has leetspeak, spaced-out letters or (if asked) stretched letters to fold."""
-    if _ANY_LEET.search(text) and _LEET_SHAPE.search(text):
+def _needs_work(folded: str, squeeze_stretched: bool) -> bool:
+    """True when folded text has leetspeak, spaced-out letters or (if asked) stretched letters to fold."""
+    if _WORK_HINT.search(folded) and (_LEET_SHAPE.search(folded) or _SPACED.search(folded)):
         return True
-    if _SPACED_ASCII.search(text):
-        return True
-    return squeeze_stretched and _STRETCHED_ASCII.search(text) is not None
-
-
-def _needs_work_any(folded: str) -> bool:
-    """The same test for folded text that is not plain ASCII (emoji, letters with no look-alike)."""
-    if _ANY_LEET.search(folded) and _LEET_SHAPE.search(folded):
-        return True
-    return _SPACED.search(folded) is not None or _STRETCHED.search(folded) is not None
+    return squeeze_stretched and _STRETCHED_HINT.search(folded) is not None
 
 
 def _irregular_map(text: str) -> tuple[list[int], list[int]]:

@@ -39,9 +39,6 @@ from bot.validators import VALIDATORS, Validator
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-# Tokenising ASCII text: every character but letters, digits and the apostrophe becomes a space.
-_SPLIT_TABLE = str.maketrans({chr(c): " " for c in range(128)
-                              if not (chr(c).isalnum() or chr(c) == "'")})
 _ALPHA = re.compile(r"^[a-z]+$")
 _DIGIT = re.compile(r"\d")
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
@@ -712,14 +709,8 @@ def _without_invisible(text: str) -> tuple[str, list[int] | None]:
 
 
 def _tokens(text: str) -> list[str]:
-    """The words of folded text, as `_WORD` finds them (a faster route for ASCII text)."""
-    if not text.isascii():
-        return _WORD.findall(text)
-    words = text.translate(_SPLIT_TABLE).split()
-    if "'" in text:
-        words = [w for w in (w.strip("'") for w in words) if w]
-        return [part for w in words for part in (_WORD.findall(w) if "''" in w else (w,))]
-    return words
+    """The words of folded text, as `_WORD` finds them (one regex pass beats splitting and stripping)."""
+    return _WORD.findall(text)
 
 
 def _deletions(word: str) -> set[str]:
