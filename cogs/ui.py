@@ -169,8 +169,7 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         note = f"from the alert in Discord by {principal.display_name or principal.user_id}"
         try:
             if self.action == "delete":
-                detail = await bot.core.review.show(principal, self.incident_id)
-                incident = getattr(detail, "incident", detail)
+                incident = (await bot.core.review.show(principal, self.incident_id)).incident
                 problem = await _delete_message(bot, incident.channel_id, incident.message_id)
                 if problem:
                     await interaction.response.send_message(problem, ephemeral=True)

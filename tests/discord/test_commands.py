@@ -105,18 +105,20 @@ async def test_review_show_and_export(running: RunningBot, world: World, setting
 async def test_setup_saves_the_community_settings(running: RunningBot, world: World, core) -> None:
     fake = world.fake
     role = fake.add_role(world.guild, "Exec")
+    exec_alerts = fake.add_text_channel(world.guild, "exec-alerts")
     refused = await fake.slash(world.guild, world.general, world.alice, "nudgebot", "setup", {"nudge_mode": "off"})
     assert "only for the committee" in (await fake.wait_answer(refused))["data"]["content"]
 
     asked = await fake.slash(world.guild, world.alerts, world.chair, "nudgebot", "setup",
                              {"committee_role": Ref("role", role), "under18_channels": f"<#{world.freshers}>",
-                              "retention_days": 90})
+                              "alert_channel": Ref("channel", exec_alerts), "retention_days": 90})
     answer = await fake.wait_answer(asked)
     assert answer["data"]["content"] == "Saved."
     saved = await core.store.get_community(Platform.DISCORD, world.guild_id)
     assert saved.committee_role == str(role)
     assert saved.under18_channels == (str(world.freshers),)
-    assert saved.retention_days == 90 and saved.alert_channel == str(world.alerts)
+    assert saved.retention_days == 90 and saved.alert_channel == str(exec_alerts)
+    assert saved.nudge_mode.value == "nudge"  # not given: unchanged
 
     # The committee is now the Exec role: the chair (old Committee role, no Manage Server) is refused.
     again = await fake.slash(world.guild, world.alerts, world.chair, "incidents", "list")

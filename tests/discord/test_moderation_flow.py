@@ -133,3 +133,14 @@ async def test_rate_limit_is_honoured_and_nothing_is_lost(running: RunningBot, w
     rows = incident_rows(settings.db_path)
     assert [r["delivery_status"] for r in rows] == ["delivered", "delivered"]
     assert len(fake.dms_to(world.alice)) == len(fake.dms_to(world.bob)) == 1
+
+
+async def test_a_member_who_may_be_struggling_gets_support_privately_and_no_incident(running: RunningBot,
+                                                                                     world: World, settings) -> None:
+    fake = world.fake
+    await fake.post_message(world.general, world.alice, "honestly I can't go on anymore, I want to end it all")
+    dms = await fake.wait_for(lambda: fake.dms_to(world.alice), what="the welfare note")
+    await running.idle(fake, received=1)
+    assert "Samaritans" in dms[0]["content"] and not dms[0]["components"]
+    assert incident_rows(settings.db_path) == []
+    assert fake.bot_messages(world.general) == []

@@ -204,6 +204,7 @@ class FakeDiscord:
         self.requests: list[RecordedRequest] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[str] = []
+        self._world_events: list[tuple[str, dict[str, Any], int]] = []
         self.errors: list[str] = []
         self._faults: dict[str, list[tuple[int, float, bool]]] = defaultdict(list)  # route -> [(left, retry, global)]
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -279,6 +280,7 @@ class FakeDiscord:
         """A role; returns its id."""
         role_id = self.ids.next()
         guild.roles[role_id] = P.role(role_id, name, permissions, len(guild.roles), managed=managed)
+        self._world_changed("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": guild.roles[role_id]}, guild)
         return role_id
 
     def add_text_channel(self, guild: FakeGuild, name: str) -> int:
@@ -286,6 +288,7 @@ class FakeDiscord:
         channel_id = self.ids.next()
         guild.channels[channel_id] = P.text_channel(channel_id, guild.id, name, len(guild.channels))
         self.channel_guild[channel_id] = guild.id
+        self._world_changed("CHANNEL_CREATE", guild.channels[channel_id], guild)
         return channel_id
 
     def add_thread(self, guild: FakeGuild, parent_id: int, name: str) -> int:
@@ -293,7 +296,13 @@ class FakeDiscord:
         thread_id = self.ids.next()
         guild.threads[thread_id] = P.thread_channel(thread_id, guild.id, parent_id, guild.owner_id, name)
         self.channel_guild[thread_id] = guild.id
+        self._world_changed("THREAD_CREATE", guild.threads[thread_id] | {"newly_created": True}, guild)
         return thread_id
+
+    def _world_changed(self, event: str, data: dict[str, Any], guild: FakeGuild) -> None:
+        """A change after the bot connected: queue the gateway event; it goes out before the next event."""
+        if any(s.identified for s in self._all_sessions.values()):
+            self._world_events.append((event, data, guild.id))
 
     def add_member(self, guild: FakeGuild, username: str, roles: Iterable[int] = (), *, bot: bool = False) -> int:
         """A member of the guild; returns the user id."""
@@ -367,7 +376,13 @@ class FakeDiscord:
     # ----- gateway events pushed by tests -----
     async def dispatch(self, event: str, data: dict[str, Any], guild_id: int | None = None,
                        intent: int = 0) -> int:
-        """Send an op 0 event to every identified session whose shard and intents cover it; returns how many."""
+        """Send an op 0 event to every identified session whose shard and intents cover it; returns how many.
+
+        Guild changes made since the last event (a channel or role added) go out first, in order.
+        """
+        while self._world_events:
+            change, change_data, change_guild = self._world_events.pop(0)
+            await self.dispatch(change, change_data, change_guild, GUILDS_INTENT)
         sent = 0
         for session in list(self._all_sessions.values()):  # live, or disconnected but resumable
             if not session.identified or not session.covers(guild_id):
