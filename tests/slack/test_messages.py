@@ -205,3 +205,19 @@ async def test_tampered_and_stale_signatures_are_rejected(http_harness: Harness)
 
     assert (await sender.post(body, "application/json", timestamp=now, signature=good))[0] == 200
     assert len(http_harness.incidents()) == 1
+
+
+async def test_a_member_who_may_be_struggling_gets_support_not_an_incident(harness: Harness) -> None:
+    await harness.event(payloads.message(ALICE, GENERAL, "honestly I want to kill myself"))
+    await harness.settled(1)
+    await eventually(lambda: len(harness.fake.ephemerals(ALICE)) == 1, what="a private pointer to support")
+    assert "Samaritans" in harness.fake.ephemerals(ALICE)[0].text
+    assert harness.incidents() == []
+
+
+async def test_http_mode_answers_slacks_url_verification(http_harness: Harness) -> None:
+    sender = http_harness.sender
+    assert sender is not None
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    status, body = await sender.event({"token": "t", "challenge": challenge, "type": "url_verification"})
+    assert status == 200 and challenge in body
