@@ -10,6 +10,7 @@ from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 _MAX_LITERALS = 400  # beyond this a prefilter search costs about as much as the pattern
+_MAX_PRODUCT = 200  # spellings multiplied out from adjacent items
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT))
 
 
@@ -37,24 +38,73 @@ def _score(literals: frozenset[str]) -> tuple[int, int]:
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
-    """Every item of a sequence must match, so the best-scoring requirement among them will do."""
+    """Every item of a sequence must match, so the best-scoring requirement among them will do.
+
+    Adjacent items with a small, finite set of spellings ("ha" then "te|ve|s") are multiplied out into whole
+    strings ("hate", "have", "has"), which are far more selective than their pieces.
+    """
     options: list[frozenset[str]] = []
-    run: list[str] = []
+    product: set[str] = {""}
+
+    def flush() -> None:
+        if "" not in product:
+            options.append(frozenset(product))
+
     for op, av in items:
-        if op is sre.LITERAL:
-            run.append(chr(av))
+        spellings = _exact(op, av)
+        if spellings is not None and len(product) * len(spellings) <= _MAX_PRODUCT:
+            product = {head + tail for head in product for tail in spellings}
             continue
-        if run:
-            options.append(frozenset({"".join(run)}))
-            run = []
-        found = _item(op, av)
-        if found:
-            options.append(found)
-    if run:
-        options.append(frozenset({"".join(run)}))
+        flush()
+        product = set(spellings) if spellings is not None else {""}
+        if spellings is None:
+            found = _item(op, av)
+            if found:
+                options.append(found)
+    flush()
     if not options:
         return None
     return max(options, key=_score)
+
+
+def _exact(op: Any, av: Any) -> frozenset[str] | None:
+    """Every string an item can match, when that is a small finite set (zero-width items match "")."""
+    if op is sre.LITERAL:
+        return frozenset({chr(av)})
+    if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        return frozenset({""})
+    if op is sre.IN and len(av) <= 4 and all(kind is sre.LITERAL for kind, _ in av):
+        return frozenset(chr(code) for _, code in av)
+    if op is sre.SUBPATTERN:
+        _group, add_flags, _del_flags, body = av
+        return None if add_flags & re.IGNORECASE else _exact_sequence(list(body))
+    if op is sre.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            spellings = _exact_sequence(list(branch))
+            if spellings is None:
+                return None
+            union.update(spellings)
+            if len(union) > _MAX_PRODUCT:
+                return None
+        return frozenset(union)
+    if op in _REPEATS:
+        low, high, body = av
+        spellings = _exact_sequence(list(body))
+        if spellings is None or (low, high) not in ((0, 1), (1, 1)):
+            return None
+        return spellings | {""} if low == 0 else spellings
+    return None
+
+
+def _exact_sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    product: set[str] = {""}
+    for op, av in items:
+        spellings = _exact(op, av)
+        if spellings is None or len(product) * len(spellings) > _MAX_PRODUCT:
+            return None
+        product = {head + tail for head in product for tail in spellings}
+    return frozenset(product)
 
 
 def _item(op: Any, av: Any) -> frozenset[str] | None:
