@@ -1,7 +1,8 @@
 """Incident store speed: incidents recorded per second through Store.record_incident, and the committee's list
 query latency (p50/p99) at 1,000,000 incidents, with peak memory.
 
-    python benchmarks/bench_store.py [--incidents 1000000] [--record 20000] [--queries 2000] [--db PATH]
+    python benchmarks/bench_store.py [--incidents 1000000] [--record 5000] [--repeats 3] [--callers 50]
+                                     [--queries 2000] [--db PATH]
 
 Goals (issue 3): >= 5,000 incidents/s recorded; list p99 <= 20 ms at 1,000,000 incidents. The bulk of the
 million rows is seeded with executemany through a plain sqlite3 connection on the migrated file (that is set-up,
@@ -13,9 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -151,27 +154,38 @@ async def list_latencies(store: Store, queries: list[IncidentQuery]) -> list[flo
     return sorted(latencies)
 
 
+def _rates(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{statistics.median(ordered):,.0f}  ({ordered[0]:,.0f}-{ordered[-1]:,.0f})"
+
+
+async def _repeat(store: Store, args: argparse.Namespace, first: int, tasks: int) -> list[float]:
+    """`--repeats` runs of `--record` incidents each; the machine is shared, so the spread is shown too."""
+    return [await record_rate(store, args.record, first + r * args.record, tasks) for r in range(args.repeats)]
+
+
 async def run(args: argparse.Namespace, path: Path, console: Console) -> Table:
     """Measure and return the figures table."""
-    table = Table("measure", "value", "goal", title=f"bench_store ({path.name})")
+    table = Table("measure", f"value: median (min-max) of {args.repeats}", "goal", title=f"bench_store ({path})")
+    recorded = 3 * args.repeats * args.record
     store = await Store.open(path)
     try:
-        fresh = await record_rate(store, args.record, 0, 1)
-        table.add_row("recorded/s, empty database, 1 caller", f"{fresh:,.0f}", ">= 5,000")
+        table.add_row("recorded/s, empty database, 1 caller", _rates(await _repeat(store, args, 0, 1)), ">= 5,000")
     finally:
         await store.close()
 
-    seconds = seed(path, args.incidents - 2 * args.record, console)
-    table.add_row("bulk seed (sqlite3 executemany, set-up only)", f"{args.incidents - 2 * args.record:,} rows "
-                  f"in {seconds:.1f} s", "")
+    seeded = args.incidents - recorded
+    seconds = seed(path, seeded, console)
+    table.add_row("bulk seed (sqlite3 executemany, set-up only)", f"{seeded:,} rows in {seconds:.1f} s", "")
 
     store = await Store.open(path)
     try:
-        at_scale = await record_rate(store, args.record // 2, 10_000_000, 1)
-        concurrent = await record_rate(store, args.record // 2, 20_000_000, 50)
+        single = await _repeat(store, args, 10_000_000, 1)
+        concurrent = await _repeat(store, args, 20_000_000, args.callers)
         total = await store.count_incidents()
-        table.add_row(f"recorded/s at {total:,} incidents, 1 caller", f"{at_scale:,.0f}", ">= 5,000")
-        table.add_row("recorded/s at scale, 50 concurrent callers", f"{concurrent:,.0f}", ">= 5,000")
+        table.add_row(f"recorded/s at ~{total:,} incidents, 1 caller", _rates(single), ">= 5,000")
+        table.add_row(f"recorded/s at ~{total:,} incidents, {args.callers} concurrent callers", _rates(concurrent),
+                      ">= 5,000")
         latencies = await list_latencies(store, _queries(args.queries, random.Random(11)))
         table.add_row(f"list p50 ({args.queries:,} queries, limit 25)", f"{_percentile(latencies, 0.50):.2f} ms", "")
         table.add_row("list p99", f"{_percentile(latencies, 0.99):.2f} ms", "<= 20 ms")
@@ -181,6 +195,7 @@ async def run(args: argparse.Namespace, path: Path, console: Console) -> Table:
     table.add_row("incidents in the database", f"{total:,}", ">= 1,000,000")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     table.add_row("peak RSS", f"{peak_mb:,.0f} MB", "")
+    table.add_row("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", "")
     return table
 
 
@@ -188,11 +203,13 @@ def main() -> None:
     """Run the benchmark and print its table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=1_000_000, help="incidents in the database at the end")
-    parser.add_argument("--record", type=int, default=20_000, help="incidents recorded through the Store")
+    parser.add_argument("--record", type=int, default=5_000, help="incidents recorded through the Store per run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each recording measure")
+    parser.add_argument("--callers", type=int, default=50, help="concurrent callers in the concurrent measure")
     parser.add_argument("--queries", type=int, default=2_000, help="committee list queries timed")
     parser.add_argument("--db", type=Path, default=None, help="database file (default: a new temporary one)")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 120)
     if args.db is not None:
         if args.db.exists():
             parser.error(f"{args.db} exists: the benchmark needs a new file")
