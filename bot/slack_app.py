@@ -5,6 +5,7 @@ what the core returns (ephemeral nudges, committee alerts, command answers). It 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections import OrderedDict
@@ -30,6 +31,7 @@ from bot.models import (
     DeliveryResult,
     DeliveryStatus,
     Incident,
+    MessageEvent,
     Nudge,
     Outcome,
     Platform,
@@ -40,7 +42,7 @@ from bot.models import (
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
-from bot.slack.events import from_message_event, from_shortcut
+from bot.slack.events import from_message_event, from_shortcut, split_message_id
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -51,6 +53,7 @@ REFUSAL = ("Sorry, `/incidents` is only for the committee. If you are worried ab
            "\u201cReport to committee\u201d shortcut on it, or `/policy` to read the policy.")
 _SEEN_EVENTS = 20_000  # event ids remembered so Slack's retries are dropped before they reach the core
 _RATE_LIMIT_RETRIES = 6
+_REPORTED_TEXT = 2_000  # of the reported text carried in the modal (Slack keeps 3,000 characters of metadata)
 _TRANSIENT_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 _PAST = {ReviewAction.CONFIRM: "Confirmed", ReviewAction.DISMISS: "Dismissed", ReviewAction.ESCALATE: "Escalated",
          ReviewAction.RESOLVE: "Resolved", ReviewAction.REOPEN: "Reopened"}
@@ -125,6 +128,7 @@ class SlackBot:
         app.action(blocks.NUDGE_MISTAKE)(self._on_feedback)
         app.action(re.compile("^" + re.escape(blocks.REVIEW_PREFIX)))(self._on_review_button)
         app.shortcut(blocks.REPORT_CALLBACK)(self._on_report)
+        app.view(blocks.REPORT_MODAL)(self._on_report_note)
 
     async def start(self) -> None:
         """Before serving: one pooled HTTP session for every Web API call, and the token checked with auth.test."""
@@ -442,14 +446,50 @@ class SlackBot:
             await respond(text="That message cannot be reported (it was posted by an app or has no author).",
                           response_type="ephemeral")
             return
+        reported = {"channel": {"id": event.channel_id},
+                    "message": {"user": event.author_id, "ts": split_message_id(event.message_id)[1],
+                                "text": event.text[:_REPORTED_TEXT]}}
         try:
-            alert = await self.core.moderator.report_message(reporter, event, "")
-        except NudgebotError as exc:
-            await respond(text=f"Sorry, that did not work: {exc}", response_type="ephemeral")
+            await self.client.views_open(trigger_id=str(shortcut.get("trigger_id") or ""),
+                                         view=blocks.report_modal(json.dumps(reported)))
+            return  # the report is made when the member submits the modal
+        except SlackApiError as exc:
+            log.info("report modal not opened (%s): reporting without a note", _error_code(exc))
+        if await self._report(reporter, event, ""):
+            await respond(text="Thank you: the committee has been told about this message.",
+                          response_type="ephemeral")
+        else:
+            await respond(text="Sorry, the report could not be made; please tell a committee member.",
+                          response_type="ephemeral")
+
+    async def _on_report_note(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
+                              view: dict[str, Any], context: dict[str, Any]) -> None:
+        team_id = str(context.get("team_id") or (body.get("team") or {}).get("id") or "")
+        reporter = str((body.get("user") or {}).get("id") or "")
+        values = ((view.get("state") or {}).get("values") or {}).get(blocks.REPORT_NOTE) or {}
+        note = str((values.get(blocks.REPORT_NOTE) or {}).get("value") or "")
+        try:
+            reported = json.loads(str(view.get("private_metadata") or "{}"))
+        except ValueError:
+            reported = {}
+        event = from_shortcut(team_id, reported, await self.workspace_url())
+        if event is None or not await self._report(reporter, event, note):
+            await ack(response_action="errors",
+                      errors={blocks.REPORT_NOTE: "Sorry, the report could not be made; please tell a committee "
+                                                  "member."})
             return
+        await ack(response_action="update", view=blocks.report_thanks_view())
+
+    async def _report(self, reporter: str, event: MessageEvent, note: str) -> bool:
+        """Hand a member's report to the core and post its alert; False when that failed."""
+        try:
+            alert = await self.core.moderator.report_message(reporter, event, note)
+        except Exception:
+            log.exception("member report failed", extra={"message_id": event.message_id})
+            return False
         if alert is not None:
             await self.post_alert(alert)
-        await respond(text="Thank you: the committee has been told about this message.", response_type="ephemeral")
+        return True
 
 
 def _split_detail(detail: Any) -> tuple[Incident, list[Any]]:

@@ -18,6 +18,8 @@ NUDGE_MISTAKE = "nudgebot_nudge_mistake"
 REVIEW_PREFIX = "nudgebot_review_"
 REVIEW_BUTTONS = (("confirm", "Confirm", "primary"), ("dismiss", "Dismiss", None), ("escalate", "Escalate", "danger"))
 REPORT_CALLBACK = "nudgebot_report"
+REPORT_MODAL = "nudgebot_report_note"
+REPORT_NOTE = "note"
 _SECTION_LIMIT = 2900  # Slack's section text limit is 3000 characters
 _MAX_BLOCKS = 50
 
@@ -226,6 +228,30 @@ def stats_blocks(stats: IncidentStats, description: str) -> tuple[str, list[Bloc
         f"*Escalations:* {counts(stats.escalations)}",
     ]
     return "Incident statistics", [section("\n".join(lines))]
+
+
+def report_modal(private_metadata: str) -> dict[str, Any]:
+    """The "Report to committee" modal: an optional note for the committee."""
+    return {
+        "type": "modal", "callback_id": REPORT_MODAL, "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "Report to committee"},
+        "submit": {"type": "plain_text", "text": "Report"}, "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section("The committee will see the message and your note. They will not tell the member who "
+                    "reported it."),
+            {"type": "input", "block_id": REPORT_NOTE, "optional": True,
+             "label": {"type": "plain_text", "text": "Anything the committee should know? (optional)"},
+             "element": {"type": "plain_text_input", "action_id": REPORT_NOTE, "multiline": True,
+                         "max_length": 300}},
+        ],
+    }
+
+
+def report_thanks_view() -> dict[str, Any]:
+    """What the modal turns into once the report is sent."""
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Report to committee"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [section("Thank you: the committee has been told about this message.")]}
 
 
 def notice(text: str) -> tuple[str, list[Block]]:

@@ -93,6 +93,16 @@ def message_shortcut(team_id: str, user: str, channel: str, callback_id: str, re
             "token": "legacy-verification-token", "action_ts": next_ts()}
 
 
+def view_submission(team_id: str, user: str, view: dict[str, Any], values: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A `view_submission` payload: someone submitted a modal; `values` is {block_id: {action_id: text}}."""
+    state = {block: {action: {"type": "plain_text_input", "value": text} for action, text in actions.items()}
+             for block, actions in values.items()}
+    return {"type": "view_submission", "team": {"id": team_id, "domain": "leicester-su"},
+            "user": {"id": user, "username": user.lower(), "team_id": team_id}, "api_app_id": "A0NUDGEBOT",
+            "token": "legacy-verification-token", "trigger_id": f"{next(_event_ids)}.t",
+            "view": {**view, "state": {"values": state}, "hash": "1700000000.abc"}, "response_urls": []}
+
+
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     """Slack's v0 signature of the exact request body."""
     base = b"v0:" + str(timestamp).encode() + b":" + body

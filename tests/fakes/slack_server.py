@@ -84,6 +84,7 @@ class FakeSlack:
         self.posted: list[Posted] = []
         self.files: dict[str, UploadedFile] = {}
         self.acks: list[dict[str, Any]] = []
+        self.views: list[dict[str, Any]] = []  # modals opened with views.open
         self._scripted: dict[str, list[tuple[int, str, int]]] = defaultdict(list)  # method -> [(status, error, retry)]
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -302,6 +303,18 @@ class FakeSlack:
         if group not in self.usergroups:
             raise _SlackError("no_such_subteam")
         return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not args.get("trigger_id"):
+            raise _SlackError("invalid_trigger_id")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise _SlackError("invalid_arguments")
+        opened = {**view, "id": f"V{next(self._ids):08d}", "team_id": self.team_id, "app_id": self.app_id}
+        self.views.append(opened)
+        return {"ok": True, "view": opened}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))

@@ -122,14 +122,15 @@ class Harness:
         assert ack is not None
         return ack.get("payload") or {}
 
-    async def interaction(self, payload: dict[str, Any]) -> None:
-        """Deliver a button press or shortcut."""
+    async def interaction(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Deliver a button press, shortcut or modal submission; return what the app acknowledged with."""
         if self.mode == "http":
             assert self.sender is not None
-            status, _ = await self.sender.interaction(payload)
+            status, body = await self.sender.interaction(payload)
             assert status == 200
-        else:
-            await self.fake.send_envelope("interactive", payload)
+            return json.loads(body) if body.startswith("{") else {}
+        ack = await self.fake.send_envelope("interactive", payload)
+        return (ack or {}).get("payload") or {}
 
     async def settled(self, events: int, timeout: float = 15) -> None:
         """Wait until the app has finished with `events` message events in total."""

@@ -167,13 +167,29 @@ async def test_nudge_buttons_record_the_posters_feedback(harness: Harness) -> No
         assert db.execute("SELECT count(*) FROM feedback").fetchone()[0] == 1
 
 
-async def test_report_to_committee_shortcut_alerts_the_committee(harness: Harness) -> None:
+async def test_report_to_committee_opens_a_modal_and_alerts_the_committee(harness: Harness) -> None:
     fake = harness.fake
+    reported = payloads.message(ALICE, GENERAL, "you lot are useless, honestly")
+    await harness.interaction(payloads.message_shortcut(TEAM, BOB, GENERAL, "nudgebot_report", reported,
+                                                        fake.response_url("report")))
+    await eventually(lambda: bool(fake.views), what="the report modal")
+    assert fake.messages_in(ALERTS) == []  # nothing is reported until the member submits
+
+    answer = await harness.interaction(payloads.view_submission(
+        TEAM, BOB, fake.views[0], {"note": {"note": "third time this week"}}))
+    assert answer.get("response_action") == "update" and "Thank you" in json.dumps(answer["view"])
+    await eventually(lambda: bool(fake.messages_in(ALERTS)), what="the report in the alert channel")
+    alert = json.dumps(fake.messages_in(ALERTS)[0].blocks)
+    assert "reported a message" in alert and f"<@{ALICE}>" in alert and "third time this week" in alert
+    assert BOB not in alert  # the reporter is never named in the alert
+
+
+async def test_report_without_a_modal_still_reaches_the_committee(harness: Harness) -> None:
+    fake = harness.fake
+    fake.fail_next("views.open", "expired_trigger_id")
     reported = payloads.message(ALICE, GENERAL, "you lot are useless, honestly")
     await harness.interaction(payloads.message_shortcut(TEAM, BOB, GENERAL, "nudgebot_report", reported,
                                                         fake.response_url("report")))
     assert "committee has been told" in await _answer(harness, "report")
     await eventually(lambda: bool(fake.messages_in(ALERTS)), what="the report in the alert channel")
-    alert = json.dumps(fake.messages_in(ALERTS)[0].blocks)
-    assert "reported a message" in alert and f"<@{ALICE}>" in alert
-    assert BOB not in alert  # the reporter is never named in the alert
+    assert BOB not in json.dumps(fake.messages_in(ALERTS)[0].blocks)
