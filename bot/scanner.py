@@ -188,6 +188,7 @@ class Scanner:
         self._required_context: dict[str, frozenset[str]] = {}
         self._required_phrases: dict[str, tuple[str, ...]] = {}
         self._required_firsts: dict[str, frozenset[str]] = {}  # first words of the phrases: a cheap first test
+        hints: dict[str, re.Pattern[str]] = {}
         self._exceptions: dict[str, tuple[str, ...]] = {}
         vocabulary: set[str] = set()
         fuzzy_vocabulary: set[str] = set()
@@ -232,7 +233,8 @@ class Scanner:
                 needs = getattr(validator, "min_digits", 1 if validator.needs_digit else 0)
                 options = {**self.settings.validator_options.get(rule.validator, {}), **rule.options}
                 hint = getattr(validator, "hint", None)
-                self._validator_rules.append((rule, validator, needs, options, re.compile(hint) if hint else None))
+                compiled_hint = hints.setdefault(hint, re.compile(hint)) if hint else None  # shared when equal
+                self._validator_rules.append((rule, validator, needs, options, compiled_hint))
                 single = {w for w in rule.context.raise_words if len(_WORD.findall(w)) == 1}
                 self._required_context[rule.id] = frozenset(_WORD.findall(w)[0] for w in single)
                 self._required_phrases[rule.id] = tuple(
@@ -366,12 +368,19 @@ class Scanner:
 
     def _match_validators(self, text: str, words: list[str], tokens: set[str], raws: list[_Raw]) -> None:
         """Validators whose cheap needs (enough digits, a hint such as an @, a context word) the message meets."""
-        visible, kept = _without_invisible(text)
+        visible, kept = (text, None) if text.isascii() else _without_invisible(text)
         digits = len(_DIGIT.findall(visible))  # at least as many as the longest run: a cheap first cut
+        hinted: dict[re.Pattern[str], bool] = {}  # several validators share a hint: search once
         joined: str | None = None
         for rule, validator, min_digits, options, hint in self._validator_rules:
-            if digits < min_digits or (hint is not None and hint.search(visible) is None):
+            if digits < min_digits:
                 continue
+            if hint is not None:
+                found = hinted.get(hint)
+                if found is None:
+                    found = hinted[hint] = hint.search(visible) is not None
+                if not found:
+                    continue
             # A rule that needs a context word ("born", "student number") cannot fire if none is present.
             if rule.context.require and tokens.isdisjoint(self._required_context[rule.id]):
                 if tokens.isdisjoint(self._required_firsts[rule.id]):
@@ -583,13 +592,13 @@ class Scanner:
             cache.clear()
             plain.clear()
         changed = False
-        for word in words:
+        for word in set(words).difference(plain):  # only the words not yet known to be plain
             spelled = cache.get(word, "")
             if spelled == "":
                 spelled = cache[word] = self._respell(word)
-                if spelled is None:
-                    plain.add(word)
-            if spelled is not None:
+            if spelled is None:
+                plain.add(word)
+            else:
                 changed = True
         if not changed:
             return _Layer(text), words
