@@ -193,3 +193,20 @@ async def test_report_without_a_modal_still_reaches_the_committee(harness: Harne
     assert "committee has been told" in await _answer(harness, "report")
     await eventually(lambda: bool(fake.messages_in(ALERTS)), what="the report in the alert channel")
     assert BOB not in json.dumps(fake.messages_in(ALERTS)[0].blocks)
+
+
+async def test_committee_check_survives_rate_limiting(harness: Harness) -> None:
+    await _incident(harness)
+    harness.fake.rate_limit_next("usergroups.users.list", times=1, retry_after=0)
+    assert "#1" in await _answer(harness, await harness.command("/incidents", "list", CAROL))
+    assert [c.status for c in harness.fake.calls_to("usergroups.users.list")] == [429, 200]
+
+
+async def test_json_export_holds_only_the_filtered_incidents(harness: Harness) -> None:
+    await _incident(harness)
+    await _incident(harness, user=BOB)
+    await _answer(harness, await harness.command("/incidents", f"export json <@{BOB}|bob>", DAVE))
+    (uploaded,) = harness.fake.files.values()
+    document = json.loads(uploaded.content)
+    assert document["count"] == 1 and document["incidents"][0]["author_id"] == BOB
+    assert uploaded.channel == harness.fake.dm_channel(DAVE)
