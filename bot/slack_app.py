@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -106,7 +107,10 @@ class SlackBot:
         if settings.slack_mode == "http" and secret is None:
             raise SettingsError("SLACK_SIGNING_SECRET", "is needed in HTTP mode (SLACK_MODE=http)",
                                 "Copy the Signing Secret from the app's Basic Information page, or use Socket Mode")
-        self.app = AsyncApp(client=self.client, signing_secret=secret.reveal() if secret else "",
+        # Socket Mode needs no signing secret; a random one (never an empty one) makes any HTTP request fail
+        # verification instead of passing it with an HMAC anyone can compute.
+        signing_secret = secret.reveal() if secret else secrets.token_hex(32)
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=process_before_response, name="nudgebot",
                             logger=logging.getLogger("bot.slack_app.bolt"))
         self._workspace_url: str | None = None
