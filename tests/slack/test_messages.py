@@ -225,3 +225,32 @@ async def test_http_mode_answers_slacks_url_verification(http_harness: Harness) 
     challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
     status, body = await sender.event({"token": "t", "challenge": challenge, "type": "url_verification"})
     assert status == 200 and challenge in body
+
+
+async def test_without_a_signing_secret_no_http_request_is_trusted(fake, tmp_path, shared_scanner) -> None:
+    from dataclasses import replace
+
+    import aiohttp
+    from aiohttp import web
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack_app import SlackBot
+    from tests.fakes.slack_server import BOT_TOKEN
+    from tests.slack.conftest import make_settings, open_test_core
+
+    settings = replace(make_settings(tmp_path), slack_signing_secret=None)
+    core = await open_test_core(settings, shared_scanner)
+    bot = SlackBot(core, settings, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url))
+    runner = web.AppRunner(bot.app.web_app(path="/slack/events"), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            sender = payloads.SignedSender(f"http://127.0.0.1:{port}/slack/events", "", session)
+            status, _ = await sender.event(payloads.event_callback(TEAM, payloads.message(ALICE, GENERAL, BREACH)))
+        assert status == 401
+    finally:
+        await runner.cleanup()
+        await core.close()
