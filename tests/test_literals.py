@@ -1,0 +1,67 @@
+"""Literal prefilters: the strings `required_literals` derives must appear in every match of the pattern, so a
+prefilter built from them can never hide a real match; and every built-in rule's own examples pass its gate."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.literals import required_literals
+from bot.normalize import normalize
+from bot.rules import word_alternation
+from bot.scanner import load_default_scanner
+
+PATTERNS = [
+    r"\b(?:i|we)\s+(?:ha(?:te|ve))\s+(?:all\s+)?(?:cats|dogs)\b",
+    r"\bkill\s+(?:him|her)\b|\bwatch\s+your\s+back\b",
+    r"(?:go\s+)?away(?:\s+now)?",
+    r"\b(?:sick|tired)\s+of\s+[a-z]+",
+    r"no(?:t|ne)?\s+(?:one|body)",
+    r"[a-z]+ists?\b",  # nothing literal is required: no prefilter
+]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_match_holds_one_of_the_literals(pattern: str, data: st.DataObject) -> None:
+    literals = required_literals(pattern)
+    text = data.draw(st.from_regex(re.compile(pattern), fullmatch=False))
+    match = re.search(pattern, text)
+    assert match is not None
+    if literals is not None:
+        assert any(literal in match.group() for literal in literals), (literals, match.group())
+
+
+def test_spellings_are_multiplied_out_into_whole_words() -> None:
+    assert required_literals(r"\bha(?:te|ve|s)\s+[a-z]+") == frozenset({"hate", "have", "has"})
+
+
+def test_a_pattern_with_an_optional_or_open_part_only_gives_what_is_certain() -> None:
+    assert required_literals(r"(?:very\s+)?bad") == frozenset({"bad"})
+    assert required_literals(r"[a-z]+ists?") == frozenset({"ist", "ists"})
+    assert required_literals(r"\b[a-z]+\b") is None
+    assert required_literals(r"(?i)bad") is None  # case-insensitive: literals would not be exact
+
+
+def test_a_trie_shaped_word_list_gives_its_words() -> None:
+    pattern = rf"\b{word_alternation(['women', 'woman', 'wolves'])}\s+are\b"
+    literals = required_literals(pattern)
+    assert literals is not None
+    for word in ("women are", "woman are", "wolves are"):
+        assert any(literal in word for literal in literals)
+
+
+def test_every_built_in_rule_example_passes_its_own_gate() -> None:
+    scanner = load_default_scanner()
+    for rule in scanner.rule_set.rules:
+        gate = scanner._literal_gates.get(rule.id)
+        if gate is None:
+            continue
+        for example in rule.examples_match:
+            layer, _ = scanner._respell_layer(normalize(example, squeeze_stretched=False))
+            if rule.compiled is not None and rule.compiled.search(layer.text):
+                assert gate.search(layer.text), (rule.id, example)
