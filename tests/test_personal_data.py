@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.scanner import load_default_scanner
+from tests.test_validators import HARD_NEGATIVES
 
 
 def personal(text: str) -> list[tuple[str, str]]:
@@ -41,3 +42,20 @@ def test_personal_data_is_flagged_under_5_5_5(text: str, rule: str, span: str) -
 )
 def test_numbers_without_personal_context_are_not_flagged(text: str) -> None:
     assert personal(text) == []
+
+
+@pytest.mark.parametrize("text", HARD_NEGATIVES)
+def test_everyday_numbers_pass_the_whole_scanner_unflagged(text: str) -> None:
+    assert personal(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("book club: ISBN 978-0-14-310123-7, or ring me... no, ring Sam on 07700 900321", "07700 900321"),
+        ("+44 7700 900654 is his", "+44 7700 900654"),
+        ("(0116) 252 2522 is her landline", "(0116) 252 2522"),
+    ],
+)
+def test_phone_numbers_are_found_beside_other_numbers(text: str, span: str) -> None:
+    assert ("pii.phone", span) in personal(text)
