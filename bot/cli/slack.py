@@ -7,14 +7,16 @@ import asyncio
 import dataclasses
 import logging
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.models import Platform
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from bot.slack_app import SlackBot
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Slack Web API base URL (default https://slack.com/api/; GovSlack: "
                              "https://slack-gov.com/api/)")
     parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default .env)")
+    parser.add_argument("--check", action="store_true",
+                        help="check the tokens and the committee setup with Slack, print what was found, and exit "
+                             "(1 when something needs fixing)")
     parser.set_defaults(func=run)
 
 
@@ -48,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if args.mode:
         settings = dataclasses.replace(settings, slack_mode=args.mode)
     _check(settings)
+    if args.check:
+        return asyncio.run(_check_with_slack(settings, args))
     asyncio.run(_serve(settings, args))
     return 0
 
@@ -88,14 +95,98 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         await core.close()
 
 
+async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int:
+    """Ask Slack about the tokens, the committee and the alert channel; print a table of findings."""
+    from rich.console import Console
+    from rich.table import Table
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack_app import build_client
+    from bot.store import Store
+
+    client = build_client(settings, args.api_url)
+    findings: list[tuple[str, bool, str]] = []
+
+    async def ask(what: str, call: Any) -> dict[str, Any] | None:
+        try:
+            return dict((await call).data)
+        except SlackApiError as exc:
+            findings.append((what, False, str(exc.response.get("error", "error"))))
+            return None
+
+    auth = await ask("bot token (SLACK_BOT_TOKEN)", client.auth_test())
+    if auth is None:
+        findings[-1] = (findings[-1][0], False, findings[-1][2] + ": copy the Bot User OAuth Token again")
+    else:
+        findings.append(("bot token (SLACK_BOT_TOKEN)", True, f"{auth.get('team')} ({auth.get('team_id')}), bot "
+                                                              f"user {auth.get('user_id')}"))
+        if settings.slack_mode == "socket" and settings.slack_app_token is not None:
+            opened = await ask("app token (SLACK_APP_TOKEN)",
+                               client.apps_connections_open(app_token=settings.slack_app_token.reveal()))
+            if opened is not None:
+                findings.append(("app token (SLACK_APP_TOKEN)", True, "Socket Mode connection allowed"))
+        store = await Store.open(settings.db_path)
+        try:
+            team_id = str(auth.get("team_id") or "")
+            await _save_changes(store, team_id, args)
+            community = await store.get_community(Platform.SLACK, team_id)
+        finally:
+            await store.close()
+        await _check_committee(client, community, str(auth.get("user_id") or ""), ask, findings)
+    table = Table("check", "ok", "found", title=f"nudgebot on Slack ({settings.slack_mode} mode)")
+    for what, ok, found in findings:
+        table.add_row(what, "[green]yes[/]" if ok else "[red]no[/]", found)
+    Console(highlight=False).print(table)
+    return 0 if all(ok for _, ok, _ in findings) else 1
+
+
+async def _check_committee(client: Any, community: Any, bot_user: str, ask: Any,
+                           findings: list[tuple[str, bool, str]]) -> None:
+    if not (community.committee_role or community.committee_channel):
+        findings.append(("committee", False, "not set: nudgebot slack --committee-group S... or "
+                                             "--committee-channel C..."))
+    if community.committee_role:
+        group = await ask(f"committee user group {community.committee_role}",
+                          client.usergroups_users_list(usergroup=community.committee_role))
+        if group is not None:
+            findings.append((f"committee user group {community.committee_role}", bool(group.get("users")),
+                             f"{len(group.get('users') or [])} member(s)"))
+    if community.committee_channel:
+        members = await ask(f"committee channel {community.committee_channel}",
+                            client.conversations_members(channel=community.committee_channel, limit=1000))
+        if members is not None:
+            people = [m for m in members.get("members") or [] if m != bot_user]
+            findings.append((f"committee channel {community.committee_channel}", bool(people),
+                             f"{len(people)} member(s)"))
+    alert_channel = community.alert_channel or community.committee_channel
+    if not alert_channel:
+        findings.append(("alert channel", False, "not set: nudgebot slack --alert-channel C..."))
+        return
+    members = await ask(f"alert channel {alert_channel}", client.conversations_members(channel=alert_channel,
+                                                                                        limit=1000))
+    if members is not None:
+        inside = bot_user in (members.get("members") or [])
+        findings.append((f"alert channel {alert_channel}", inside,
+                         "nudgebot is a member" if inside else "invite nudgebot: /invite @nudgebot"))
+
+
 async def _save_setup(bot: SlackBot, args: argparse.Namespace) -> None:
     """Store the committee group/channel and alert channel given on the command line for this workspace."""
-    changes = {name: value for name, value in (("committee_role", args.committee_group),
-                                                ("committee_channel", args.committee_channel),
-                                                ("alert_channel", args.alert_channel)) if value}
+    if _changes(args):
+        team_id = str((await bot.client.auth_test()).get("team_id") or "")
+        await _save_changes(bot.core.store, team_id, args)
+
+
+def _changes(args: argparse.Namespace) -> dict[str, str]:
+    return {name: value for name, value in (("committee_role", args.committee_group),
+                                            ("committee_channel", args.committee_channel),
+                                            ("alert_channel", args.alert_channel)) if value}
+
+
+async def _save_changes(store: Store, team_id: str, args: argparse.Namespace) -> None:
+    changes = _changes(args)
     if not changes:
         return
-    team_id = str((await bot.client.auth_test()).get("team_id") or "")
-    community = await bot.core.store.get_community(Platform.SLACK, team_id)
-    await bot.core.store.save_community(dataclasses.replace(community, **changes), bot.core.clock())
+    community = await store.get_community(Platform.SLACK, team_id)
+    await store.save_community(dataclasses.replace(community, **changes), datetime.now(UTC))
     log.info("workspace setup saved", extra={"team_id": team_id, **changes})

@@ -97,3 +97,36 @@ def test_manifest_matches_the_app() -> None:
               "files:write", "channels:history", "groups:history"}
     assert needed <= set(manifest["oauth_config"]["scopes"]["bot"])
     json.dumps(manifest)  # plain data, pasteable as JSON too
+
+
+async def _check(cmd: list[str], env: dict[str, str], tmp_path: Path, fake: FakeSlack, *extra: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *cmd, "slack", "--check", "--env-file", str(tmp_path / "none.env"), "--api-url", fake.api_url, *extra,
+        env={**env, "COLUMNS": "200"}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
+
+
+async def test_check_reports_the_setup_found_in_slack(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_usergroup(COMMITTEE_GROUP, [ALICE])
+    fake.add_channel(ALERTS, "alerts", [ALICE], bot_member=False)
+    await fake.start()
+    env = {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    try:
+        code, output = await _check(nudgebot_cmd, env, tmp_path, fake, "--committee-group", COMMITTEE_GROUP,
+                                    "--alert-channel", ALERTS)
+        assert code == 1, output  # the bot is not in the alert channel yet
+        assert TEAM in output and "1 member(s)" in output and "/invite @nudgebot" in output
+        assert fake.calls_to("apps.connections.open")[0].status == 200
+        fake.channels[ALERTS]["members"].add(fake.bot_user_id)
+        code, output = await _check(nudgebot_cmd, env, tmp_path, fake)  # the setup was saved by the first run
+        assert code == 0, output
+        assert "nudgebot is a member" in output
+        code, output = await _check(nudgebot_cmd, {**env, "SLACK_BOT_TOKEN": "xoxb-revoked"}, tmp_path, fake)
+        assert code == 1 and "invalid_auth" in output and "xoxb-revoked" not in output
+    finally:
+        await fake.close()
