@@ -39,6 +39,8 @@ def main() -> int:
                         help="answer one message POST with HTTP 429 every N messages (0: never)")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="messages per second to send (default 0: one burst, as fast as the gateway takes)")
+    parser.add_argument("--discord-limits", action="store_true",
+                        help="the fake applies Discord's per-channel message limit (5 per 5 s) to every channel")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -49,7 +51,8 @@ def main() -> int:
                                       breach_rate=args.breach_rate, authors=args.authors,
                                       replay_rate=args.replay_rate, seed=args.seed,
                                       nudge_window_hours=args.nudge_window_hours,
-                                      inject_429_every=args.inject_429_every, rate=args.rate))
+                                      inject_429_every=args.inject_429_every, rate=args.rate,
+                                      discord_limits=args.discord_limits))
     table = Table("measure", "value", title="nudgebot on Discord, end to end (fake gateway + REST on 127.0.0.1)")
     for name, value in summary(report):
         table.add_row(name, value)

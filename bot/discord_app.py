@@ -85,12 +85,24 @@ class NudgeBot(commands.AutoShardedBot):
         self.tree.on_error = self._on_tree_error
 
     async def setup_hook(self) -> None:
-        """Load the cogs (which register their persistent buttons) and publish the slash commands."""
+        """Start the alert poster, load the cogs (which register their persistent buttons) and publish the
+        slash commands."""
+        self.courier.start()
         for name in COGS:
             await self.load_extension(name)
         if self.sync_commands:
             synced = await self.tree.sync()
             log.info("slash commands published", extra={"commands": [c.name for c in synced]})
+
+    async def close(self) -> None:
+        """Stop in order: the cogs finish the messages received, the alerts queued are posted, then disconnect."""
+        for name in tuple(self.extensions):
+            try:
+                await self.unload_extension(name)
+            except commands.ExtensionError:
+                log.exception("could not unload an extension", extra={"extension": name})
+        await self.courier.stop()
+        await super().close()
 
     async def on_ready(self) -> None:
         """Log where the bot is connected (ids only)."""

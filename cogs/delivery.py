@@ -8,6 +8,7 @@ delivery status is the one record of what reached whom.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -26,6 +27,24 @@ log = logging.getLogger(__name__)
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
 
 
+MAX_ALERTS_PER_MESSAGE = 5  # one row of four buttons each, and Discord allows five rows per message
+MAX_EMBED_CHARACTERS = 6000  # Discord's limit for all embeds of one message together
+
+
+def _groups(alerts: list[CommitteeAlert]) -> list[list[CommitteeAlert]]:
+    """Split alerts into messages Discord accepts: at most five, and 6,000 embed characters, per message."""
+    groups: list[list[CommitteeAlert]] = []
+    size = 0
+    for alert in alerts:
+        length = len(alert_embed(alert))
+        if not groups or len(groups[-1]) >= MAX_ALERTS_PER_MESSAGE or size + length > MAX_EMBED_CHARACTERS:
+            groups.append([])
+            size = 0
+        groups[-1].append(alert)
+        size += length
+    return groups
+
+
 class Courier:
     """Sends the core's nudges, welfare notes and alerts through Discord and reports each delivery."""
 
@@ -33,6 +52,9 @@ class Courier:
         self.bot = bot
         self._attempted: set[int] = set()
         self._outbox_lock = asyncio.Lock()
+        self._alerts: asyncio.Queue[CommitteeAlert] = asyncio.Queue()
+        self._poster: asyncio.Task[None] | None = None
+        self._alerts_pending = 0
 
     async def deliver(self, outcome: Outcome) -> None:
         """Everything one outcome asks for; never raises for a Discord failure."""
@@ -40,7 +62,7 @@ class Courier:
             await self.deliver_nudge(outcome.nudge)
         if outcome.welfare is not None:
             await self.send_welfare(outcome.welfare)
-        await self.post_alerts(outcome.alerts)
+        self.post_alerts(outcome.alerts)
 
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryStatus | None:
         """DM the nudge and report the result; None when not attempted (already tried, or Discord unreachable)."""
@@ -64,7 +86,7 @@ class Courier:
             return None
         log.info("nudge delivery", extra={**ids, "status": result.status.value, "reason": result.reason})
         alerts = await self.bot.core.moderator.report_delivery(nudge.incident_id, result)
-        await self.post_alerts(alerts)
+        self.post_alerts(alerts)
         return result.status
 
     async def send_welfare(self, note: WelfareNote) -> None:
@@ -76,24 +98,75 @@ class Courier:
             log.info("welfare note not delivered", extra={"user_id": note.recipient_id,
                                                           "error": type(exc).__name__})
 
-    async def post_alerts(self, alerts: Iterable[CommitteeAlert]) -> None:
-        """Post alerts to each community's alert channel (set with /nudgebot setup); never to an open channel."""
+    def post_alerts(self, alerts: Iterable[CommitteeAlert]) -> None:
+        """Queue alerts for the committee's alert channel; a poster task sends them in order.
+
+        Queued, not awaited: the alert channel has its own rate limit, and moderation and nudges must not wait
+        behind a burst of alerts (a raid, say).
+        """
         for alert in alerts:
-            community = await self.bot.communities.get(alert.community_id)
-            ids = {"community_id": alert.community_id, "kind": alert.kind.value,
-                   "incident_ids": list(alert.incident_ids)}
-            if not community.alert_channel:
-                log.warning("alert not posted: no alert channel set (use /nudgebot setup)", extra=ids)
-                continue
-            channel = self.bot.get_partial_messageable(int(community.alert_channel), guild_id=int(alert.community_id))
-            view = alert_view(alert)
+            self._alerts_pending += 1
+            self._alerts.put_nowait(alert)
+
+    @property
+    def alert_backlog(self) -> int:
+        """Alerts queued or being posted."""
+        return self._alerts_pending
+
+    def start(self) -> None:
+        """Start the alert poster (the bot's setup hook does this)."""
+        if self._poster is None:
+            self._poster = asyncio.create_task(self._post_alerts(), name="nudgebot-alerts")
+
+    async def stop(self, drain_seconds: float = 15.0) -> None:
+        """Post the alerts still queued (bounded), then stop the poster."""
+        if self._poster is None:
+            return
+        try:
+            await asyncio.wait_for(self._alerts.join(), drain_seconds)
+        except TimeoutError:
+            log.warning("stopping with alerts not posted", extra={"queued": self._alerts.qsize()})
+        self._poster.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._poster
+        self._poster = None
+
+    async def _post_alerts(self) -> None:
+        while True:
+            batch = [await self._alerts.get()]
+            # Whatever queued up meanwhile (the channel's rate limit makes a burst queue up) goes out together.
+            while not self._alerts.empty():
+                batch.append(self._alerts.get_nowait())
             try:
-                if view is None:
-                    await channel.send(embed=alert_embed(alert))
-                else:
-                    await channel.send(embed=alert_embed(alert), view=view)
-            except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
-                log.error("alert not posted", extra={**ids, "error": type(exc).__name__})
+                for community_id in dict.fromkeys(a.community_id for a in batch):
+                    for group in _groups([a for a in batch if a.community_id == community_id]):
+                        await self._post(community_id, group)
+            except Exception:
+                log.exception("alerts not posted", extra={"alerts": len(batch)})
+            finally:
+                self._alerts_pending -= len(batch)
+                for _ in batch:
+                    self._alerts.task_done()
+
+    async def _post(self, community_id: str, alerts: list[CommitteeAlert]) -> None:
+        """Post alerts of one community in one message to its alert channel (set with /nudgebot setup); never
+        to an open channel."""
+        community = await self.bot.communities.get(community_id)
+        ids = {"community_id": community_id, "kinds": [a.kind.value for a in alerts],
+               "incident_ids": [i for a in alerts for i in a.incident_ids]}
+        if not community.alert_channel:
+            log.warning("alert not posted: no alert channel set (use /nudgebot setup)", extra=ids)
+            return
+        channel = self.bot.get_partial_messageable(int(community.alert_channel), guild_id=int(community_id))
+        view = alert_view(alerts)
+        embeds = [alert_embed(a) for a in alerts]
+        try:
+            if view is None:
+                await channel.send(embeds=embeds)
+            else:
+                await channel.send(embeds=embeds, view=view)
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            log.error("alert not posted", extra={**ids, "error": type(exc).__name__})
 
     async def deliver_outbox(self) -> int:
         """Deliver every nudge recorded but not yet delivered (after a restart or an outage); returns how many

@@ -319,7 +319,7 @@ class Incidents(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             alert = await self.bot.core.moderator.report_message(str(interaction.user.id), message_event(message))
-            await self.bot.courier.post_alerts([alert])
+            self.bot.courier.post_alerts([alert])
         except Exception:
             log.exception("report not passed on", extra={"message_id": message.id, "guild_id": message.guild.id})
             await interaction.followup.send("Sorry, I could not pass that on. Please message a committee member.",

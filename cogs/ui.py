@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -66,7 +67,8 @@ def nudge_view(incident_id: int) -> discord.ui.View:
 def alert_embed(alert: CommitteeAlert) -> discord.Embed:
     """A committee alert: ids, severity, masked excerpt and a jump link; never the reporter of a message."""
     colour = _SEVERITY_COLOURS.get(alert.severity, discord.Colour.gold()) if alert.severity else discord.Colour.gold()
-    embed = discord.Embed(title=_cut(alert_title(alert.kind), 256), description=_cut(alert.summary, 4096),
+    # Kept well under 6,000 characters in all, so several alerts fit in one message (Discord's total limit).
+    embed = discord.Embed(title=_cut(alert_title(alert.kind), 256), description=_cut(alert.summary, 2500),
                           colour=colour, url=alert.permalink or None)
     if alert.incident_ids:
         embed.add_field(name="Incident" + ("s" if len(alert.incident_ids) > 1 else ""),
@@ -84,18 +86,23 @@ def alert_embed(alert: CommitteeAlert) -> discord.Embed:
     if alert.permalink:
         embed.add_field(name="Message", value=f"[Jump to it]({alert.permalink})", inline=False)
     if alert.incident_ids:
-        embed.set_footer(text=f"/incidents show {alert.incident_ids[-1]} for the full record")
+        embed.set_footer(text=alert_footer(alert.incident_ids[-1]))
     return embed
 
 
-def alert_view(alert: CommitteeAlert) -> discord.ui.View | None:
-    """Confirm, Dismiss, Delete message and Escalate for the alert's newest incident (None without one)."""
-    if not alert.incident_ids:
-        return None
+def alert_view(alerts: Sequence[CommitteeAlert]) -> discord.ui.View | None:
+    """Confirm, Dismiss, Delete message and Escalate for each alert's newest incident, one row per alert (None
+    when no alert has an incident)."""
     view = discord.ui.View(timeout=None)
-    for action in ALERT_ACTIONS:
-        view.add_item(AlertActionButton(alert.incident_ids[-1], action))
-    return view
+    for row, alert in enumerate(a for a in alerts if a.incident_ids):
+        for action in ALERT_ACTIONS:
+            view.add_item(AlertActionButton(alert.incident_ids[-1], action, row=row))
+    return view if view.children else None
+
+
+def alert_footer(incident_id: int) -> str:
+    """The footer that ties an alert embed to the incident its buttons act on."""
+    return f"/incidents show {incident_id} for the full record"
 
 
 _FEEDBACK_LABELS = {"fixed": ("I've fixed it", discord.ButtonStyle.success),
@@ -146,9 +153,9 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                         template=r"nudgebot:alert:(?P<action>confirm|dismiss|delete|escalate):(?P<incident>[0-9]+)"):
     """A committee button on an alert; who pressed it is checked on every press."""
 
-    def __init__(self, incident_id: int, action: str) -> None:
+    def __init__(self, incident_id: int, action: str, row: int | None = None) -> None:
         label, style = _ALERT_BUTTONS[action]
-        super().__init__(discord.ui.Button(label=label, style=style,
+        super().__init__(discord.ui.Button(label=label, style=style, row=row,
                                            custom_id=f"nudgebot:alert:{action}:{incident_id}"))
         self.incident_id = incident_id
         self.action = action
@@ -181,9 +188,9 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         except NudgebotError as exc:
             await interaction.response.send_message(f"That did not work: {exc}", ephemeral=True)
             return
-        embed = _with_action(interaction.message, self.action, interaction.user)
-        if embed is not None:
-            await interaction.response.edit_message(embed=embed)
+        embeds = _with_action(interaction.message, self.incident_id, self.action, interaction.user)
+        if embeds is not None:
+            await interaction.response.edit_message(embeds=embeds)
         else:
             await interaction.response.send_message(f"{_ALERT_DONE[self.action]}: incident #{self.incident_id}.",
                                                     ephemeral=True)
@@ -205,11 +212,14 @@ async def _delete_message(bot: NudgeBot, channel_id: str, message_id: str) -> st
     return ""
 
 
-def _with_action(message: discord.Message | None, action: str, user: discord.abc.User) -> discord.Embed | None:
-    """The alert's embed with a line saying who did what."""
+def _with_action(message: discord.Message | None, incident_id: int, action: str,
+                 user: discord.abc.User) -> list[discord.Embed] | None:
+    """The alert message's embeds, with a line on the one for this incident saying who did what."""
     if message is None or not message.embeds:
         return None
-    embed = message.embeds[0].copy()
+    embeds = [embed.copy() for embed in message.embeds]
+    footer = alert_footer(incident_id)
+    target = next((e for e in embeds if e.footer.text == footer), embeds[0])
     when = discord.utils.format_dt(discord.utils.utcnow(), "f")
-    embed.add_field(name=_ALERT_DONE[action], value=f"by {user.mention} ({when})", inline=False)
-    return embed
+    target.add_field(name=_ALERT_DONE[action], value=f"by {user.mention} ({when})", inline=False)
+    return embeds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.discord.support import RunningBot, World, custom_ids, embed_text, incident_rows
+from tests.fakes.discord_server import DISCORD_LIKE_LIMITS
 
 BREACH = "text Priya on 07700 900123, that's her number"  # personal data: clause 5.5.5
 CLEAN = "Is anyone going to the social on Friday?"
@@ -144,3 +145,29 @@ async def test_a_member_who_may_be_struggling_gets_support_privately_and_no_inci
     assert "Samaritans" in dms[0]["content"] and not dms[0]["components"]
     assert incident_rows(settings.db_path) == []
     assert fake.bot_messages(world.general) == []
+
+
+async def test_a_burst_of_alerts_is_batched_under_the_channel_rate_limit(running: RunningBot, world: World,
+                                                                         settings) -> None:
+    fake = world.fake
+    fake.route_limits = dict(DISCORD_LIKE_LIMITS)  # 5 messages per 5 s per channel, as Discord
+    posters = [fake.add_member(world.guild, f"raider{i}") for i in range(12)]
+    for poster in posters:
+        await fake.post_message(world.general, poster, HATE)
+    await running.idle(fake, timeout=60, received=12)
+    messages = fake.bot_messages(world.alerts)
+    rows = incident_rows(settings.db_path)
+    assert len(rows) == 12
+    embeds = [embed for m in messages for embed in m["embeds"]]
+    assert sorted(e["footer"]["text"] for e in embeds) == sorted(f"/incidents show {r['id']} for the full record"
+                                                                 for r in rows)
+    assert len(messages) < 12 and all(len(m["embeds"]) <= 5 for m in messages)
+    assert fake.calls(status=429) == []  # discord.py waited for the bucket instead of hitting it
+
+    batched = next(m for m in messages if len(m["embeds"]) > 1)
+    last = batched["embeds"][-1]["footer"]["text"].split()[2]
+    assert len(batched["components"]) == len(batched["embeds"])  # one row of buttons per alert
+    pressed = await fake.press_button(batched, f"nudgebot:alert:confirm:{last}", world.chair)
+    answer = (await fake.wait_answer(pressed))["data"]
+    confirmed = [e for e in answer["embeds"] if any(f["name"] == "Confirmed" for f in e.get("fields", []))]
+    assert [e["footer"]["text"] for e in confirmed] == [f"/incidents show {last} for the full record"]

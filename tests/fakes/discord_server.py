@@ -37,6 +37,10 @@ GUILD_MESSAGES_INTENT = 1 << 9
 MESSAGE_CONTENT_INTENT = 1 << 15
 
 
+# The per-channel limit commonly seen on Discord for posting messages: 5 per 5 seconds per channel.
+DISCORD_LIKE_LIMITS = {"POST /channels/{channel_id}/messages": (5, 5.0)}
+
+
 def bot_token_for(user_id: int) -> str:
     """A token shaped like Discord's: base64(user id) . timestamp . hmac, so id-from-token code works."""
     head = base64.b64encode(str(user_id).encode()).decode().rstrip("=")
@@ -183,7 +187,8 @@ class FakeDiscord:
     """The fake: start it, describe guilds and members, push gateway events, inspect the REST calls made."""
 
     def __init__(self, *, bot_name: str = "nudgebot", heartbeat_interval_ms: int = 41250,
-                 bucket_limit: int = 50, bucket_window: float = 1.0, shards: int = 1) -> None:
+                 bucket_limit: int = 50, bucket_window: float = 1.0, shards: int = 1,
+                 route_limits: dict[str, tuple[int, float]] | None = None) -> None:
         self.ids = P.Snowflakes()
         self.application_id = self.ids.next()
         self.bot_user = P.user(self.application_id, bot_name, bot=True)
@@ -191,6 +196,7 @@ class FakeDiscord:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.bucket_limit = bucket_limit
         self.bucket_window = bucket_window
+        self.route_limits = dict(route_limits or {})  # route -> (limit, window seconds), else the default
         self.shards = shards
         self.guilds: dict[int, FakeGuild] = {}
         self.users: dict[int, dict[str, Any]] = {self.application_id: self.bot_user}
@@ -616,8 +622,8 @@ class FakeDiscord:
         key = (route, major)
         bucket = self._buckets.get(key)
         if bucket is None or now >= bucket.reset_at:
-            bucket = _Bucket(self.bucket_limit, self.bucket_window, self.bucket_limit, now + self.bucket_window,
-                             _bucket_hash(route))
+            limit, window = self.route_limits.get(route, (self.bucket_limit, self.bucket_window))
+            bucket = _Bucket(limit, window, limit, now + window, _bucket_hash(route))
             self._buckets[key] = bucket
         bucket.remaining -= 1
         return bucket
