@@ -43,7 +43,7 @@ from bot.models import (
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
-from bot.slack.events import from_message_event, from_shortcut, split_message_id
+from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -117,6 +117,7 @@ class SlackBot:
         self._auth_lock = asyncio.Lock()
         self._own_session: aiohttp.ClientSession | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._threads: OrderedDict[str, str] = OrderedDict()  # message id -> thread it was posted in
         self._in_flight: set[str] = set()
         self.handled_events = 0  # message events finished (moderated, skipped or dropped), for tests and benchmarks
         self._register()
@@ -178,6 +179,11 @@ class SlackBot:
         message = from_message_event(team_id, event, await self.workspace_url())
         if message is None:
             return
+        thread_ts = thread_of(event)
+        if thread_ts:
+            self._threads[message.message_id] = thread_ts
+            while len(self._threads) > _SEEN_EVENTS:
+                self._threads.popitem(last=False)
         if event_id:
             self._in_flight.add(event_id)
         try:
@@ -223,8 +229,9 @@ class SlackBot:
         first = "no channel"
         if nudge.channel_id:
             try:
+                # In a thread, the note appears in that thread, next to the reply it is about.
                 await self.client.chat_postEphemeral(channel=nudge.channel_id, user=nudge.recipient_id, text=text,
-                                                     blocks=body)
+                                                     blocks=body, thread_ts=self._threads.get(nudge.message_id))
                 return DeliveryResult(DeliveryStatus.DELIVERED, "ephemeral")
             except SlackApiError as exc:
                 first = _error_code(exc)

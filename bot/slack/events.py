@@ -53,6 +53,14 @@ def targets_of(text: str, author_id: str, parent_user_id: str = "") -> tuple[str
     return tuple(found)
 
 
+def thread_of(event: Mapping[str, Any]) -> str:
+    """The `thread_ts` of a reply in a thread (a post or an edit of one), or "" for a top-level message."""
+    message = event.get("message") if event.get("subtype") == "message_changed" else event
+    message = message or {}
+    thread_ts = str(message.get("thread_ts") or "")
+    return thread_ts if thread_ts and thread_ts != message.get("ts") else ""
+
+
 def is_from_bot(message: Mapping[str, Any]) -> bool:
     """True for messages posted by any bot or integration, which are never moderated."""
     return bool(message.get("bot_id") or message.get("bot_profile")) or message.get("subtype") == "bot_message"

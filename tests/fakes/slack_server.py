@@ -91,6 +91,7 @@ class FakeSlack:
         self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_ready = asyncio.Event()
+        self.connections = 0  # Socket Mode connections opened so far (hello sent)
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.add_user(bot_user_id, "nudgebot", is_bot=True)
@@ -369,6 +370,7 @@ class FakeSlack:
         await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
                             "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
                             "connection_info": {"app_id": self.app_id}})
+        self.connections += 1
         self._socket_ready.set()
         try:
             async for message in ws:
@@ -388,6 +390,19 @@ class FakeSlack:
     async def wait_for_socket(self, timeout: float = 10) -> None:
         """Wait until the app has connected over Socket Mode."""
         await asyncio.wait_for(self._socket_ready.wait(), timeout)
+
+    async def wait_for_connections(self, count: int, timeout: float = 10) -> None:
+        """Wait until `count` Socket Mode connections have been opened in all (reconnections included)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.connections < count or not self._sockets:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{self.connections} of {count} Socket Mode connections")
+            await asyncio.sleep(0.01)
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Tell the app to reconnect, as Slack does every few hours and before maintenance."""
+        await self._sockets[-1].send_json({"type": "disconnect", "reason": reason,
+                                           "debug_info": {"host": "fake-slack"}})
 
     async def send_envelope(self, kind: str, payload: dict[str, Any], *, retry_attempt: int | None = None,
                             wait_ack: bool = True, timeout: float = 10) -> dict[str, Any] | None:

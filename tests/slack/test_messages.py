@@ -254,3 +254,25 @@ async def test_without_a_signing_secret_no_http_request_is_trusted(fake, tmp_pat
     finally:
         await runner.cleanup()
         await core.close()
+
+
+async def test_a_reply_in_a_thread_is_nudged_in_that_thread(harness: Harness) -> None:
+    parent = payloads.message(BOB, GENERAL, CLEAN)
+    reply = payloads.message(ALICE, GENERAL, BREACH, thread_ts=parent["ts"], parent_user_id=BOB)
+    await harness.event(reply)
+    await harness.settled(1)
+    await eventually(lambda: len(harness.fake.ephemerals(ALICE)) == 1, what="the nudge")
+    assert harness.fake.ephemerals(ALICE)[0].raw.get("thread_ts") == parent["ts"]
+    assert json.loads(harness.incidents()[0]["targets"]) == [BOB]
+
+
+async def test_socket_mode_reconnects_when_slack_asks_and_loses_nothing(socket_harness: Harness) -> None:
+    fake = socket_harness.fake
+    assert fake.connections == 1
+    await fake.send_disconnect()
+    await fake.wait_for_connections(2)
+    assert len(fake.calls_to("apps.connections.open")) == 2
+    await socket_harness.event(payloads.message(ALICE, GENERAL, BREACH))
+    await socket_harness.settled(1)
+    await eventually(lambda: len(fake.ephemerals(ALICE)) == 1, what="the nudge after reconnecting")
+    assert len(socket_harness.incidents()) == 1
