@@ -31,7 +31,6 @@ from bot.models import (
     CommitteeAlert,
     DeliveryResult,
     DeliveryStatus,
-    Incident,
     MessageEvent,
     Nudge,
     Outcome,
@@ -377,12 +376,12 @@ class SlackBot:
             return blocks.incident_list(rows, request.describe())
         if request.verb == "show":
             assert request.incident_id is not None
-            incident, events = _split_detail(await review.show(principal, request.incident_id))
-            return blocks.incident_detail(incident, events)
+            detail = await review.show(principal, request.incident_id)
+            return blocks.incident_detail(detail.incident, detail.events, detail.actions)
         if request.verb == "review":
             assert request.incident_id is not None and request.action is not None
             incident = await review.transition(principal, request.incident_id, request.action, request.note)
-            return blocks.notice(f"Incident #{request.incident_id} is now {_status_of(incident)}.")
+            return blocks.notice(f"Incident #{request.incident_id} is now {incident.status.value}.")
         if request.verb == "export":
             data = await review.export(principal, request.query(principal.community_id, export=True),
                                        fmt=request.fmt)
@@ -501,18 +500,6 @@ class SlackBot:
         if alert is not None:
             await self.post_alert(alert)
         return True
-
-
-def _split_detail(detail: Any) -> tuple[Incident, list[Any]]:
-    """`review.show` gives the incident and its audit trail."""
-    if isinstance(detail, tuple):
-        return detail[0], list(detail[1])
-    return detail.incident, list(detail.events)
-
-
-def _status_of(incident: Any) -> str:
-    status = getattr(incident, "status", None)
-    return str(getattr(status, "value", status) or "updated")
 
 
 # ---------------------------------------------------------------------- runners

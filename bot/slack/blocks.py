@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.models import AlertKind, CommitteeAlert, Incident, IncidentEvent, IncidentStats, Nudge, WelfareNote
+from bot.models import (
+    AlertKind,
+    CommitteeAlert,
+    Incident,
+    IncidentEvent,
+    IncidentStats,
+    Nudge,
+    ReviewAction,
+    WelfareNote,
+)
 
 Block = dict[str, Any]
 
@@ -184,8 +193,9 @@ def incident_list(incidents: Sequence[Incident], description: str) -> tuple[str,
     return f"{len(incidents)} incident(s)", blocks
 
 
-def incident_detail(incident: Incident, events: Sequence[IncidentEvent]) -> tuple[str, list[Block]]:
-    """`/incidents show ID`: the incident and its audit trail."""
+def incident_detail(incident: Incident, events: Sequence[IncidentEvent],
+                    actions: Sequence[ReviewAction] = ()) -> tuple[str, list[Block]]:
+    """`/incidents show ID`: the incident, its audit trail and a button for each review step open to it."""
     facts = [f"*Status:* {incident.status.value}", f"*Clauses:* {', '.join(incident.clauses)}",
              f"*Severity:* {incident.severity.value}", f"*Member:* {user_ref(incident.author_id)}",
              f"*Channel:* {channel_ref(incident.channel_id)}", f"*Nudge:* {incident.delivery_status.value}"
@@ -203,6 +213,10 @@ def incident_detail(incident: Incident, events: Sequence[IncidentEvent]) -> tupl
         trail = [f"{e.created_at.strftime('%d %b %H:%M')} · {_actor(e.actor_id)} · {escape(e.action)}"
                  + (f": {escape(e.note)}" if e.note else "") for e in events]
         blocks.append(section("*Audit trail*\n" + "\n".join(trail[-30:])))
+    if actions:
+        styles = {ReviewAction.CONFIRM: "primary", ReviewAction.ESCALATE: "danger"}
+        blocks.append({"type": "actions", "block_id": "nudgebot_review", "elements": [
+            button(a.value.title(), REVIEW_PREFIX + a.value, str(incident.id), styles.get(a)) for a in actions]})
     return f"Incident #{incident.id}", blocks
 
 

@@ -62,6 +62,7 @@ async def test_incidents_works_for_the_committee_group_and_channel(harness: Harn
 
     shown = await _answer(harness, await harness.command("/incidents", f"show {incident_id}", CAROL))
     assert f"Incident #{incident_id}" in shown and "Audit trail" in shown
+    assert "nudgebot_review_confirm" in shown and "nudgebot_review_reopen" not in shown  # the steps open to it
 
     reviewed = await _answer(harness, await harness.command(
         "/incidents", f"review {incident_id} confirm spoke to them after training", CAROL))
@@ -210,3 +211,17 @@ async def test_json_export_holds_only_the_filtered_incidents(harness: Harness) -
     document = json.loads(uploaded.content)
     assert document["count"] == 1 and document["incidents"][0]["author_id"] == BOB
     assert uploaded.channel == harness.fake.dm_channel(DAVE)
+
+
+async def test_buttons_on_an_incident_shown_to_the_committee(harness: Harness) -> None:
+    first = await _incident(harness)
+    value = str(first["row"]["id"])
+    await _answer(harness, await harness.command("/incidents", f"show {value}", CAROL))
+    await harness.interaction(payloads.block_action(TEAM, CAROL, GENERAL, "nudgebot_review_resolve", value,
+                                                    harness.fake.response_url("resolve"), container_type="ephemeral"))
+    assert f"Resolved by <@{CAROL}>" in await _answer(harness, "resolve")
+    assert harness.incidents()[0]["status"] == "resolved"
+    # A second press of a stale button is refused with what can be done now, not a crash.
+    await harness.interaction(payloads.block_action(TEAM, CAROL, GENERAL, "nudgebot_review_resolve", value,
+                                                    harness.fake.response_url("again"), container_type="ephemeral"))
+    assert "cannot resolve" in await _answer(harness, "again")
