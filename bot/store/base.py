@@ -191,18 +191,11 @@ class StoreBase:
             await self._db.execute("PRAGMA optimize")
         await self._db.close()
 
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]], *, statement: bool = False) -> T:
-        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked.
-
-        `statement=True` is for work that is a single SQL statement: SQLite makes it its own transaction, which
-        saves two round trips to the connection's thread. The lock still matters: it keeps the statement out of
-        another task's open transaction on this shared connection.
-        """
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked."""
         for attempt in range(LOCK_RETRIES):
             try:
                 async with self._write_lock:
-                    if statement:
-                        return await work(self._db)
                     await self._db.execute("BEGIN IMMEDIATE")
                     try:
                         result = await work(self._db)

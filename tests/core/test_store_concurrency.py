@@ -7,6 +7,8 @@ import logging
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.store import Store
 from tests.core.test_store import RetrySeen, incident
 
@@ -85,3 +87,26 @@ async def test_callers_queued_behind_a_locked_database_are_all_written(tmp_path:
         logging.getLogger("bot.store").removeHandler(retries)
         holder.close()
         await store.close()
+
+
+async def test_the_wal_is_checkpointed_off_the_write_path_and_starts_again(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.store.base.CHECKPOINT_EVERY", 10)
+    monkeypatch.setattr("bot.store.base.WAL_RESTART_FRAMES", 1)
+    db = tmp_path / "n.db"
+    store = await Store.open(db)
+    try:
+        for i in range(10):
+            await store.record_incident(incident(f"m{i}"))
+        checkpoint = store._checkpoint  # started in the background by the 10th commit, the only one so far
+        assert checkpoint is not None
+        await asyncio.wait_for(checkpoint, timeout=30)
+        frames_before = sqlite3.connect(db).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        await store.record_incident(incident("after"))  # the WAL was caught up: this write starts it again
+        frames_after = sqlite3.connect(db).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        assert 0 < frames_after < frames_before / 2, (frames_before, frames_after)
+    finally:
+        await store.close()
+    reader = sqlite3.connect(db)
+    assert reader.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] == 11
+    assert reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
