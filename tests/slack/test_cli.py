@@ -130,3 +130,52 @@ async def test_check_reports_the_setup_found_in_slack(nudgebot_cmd: list[str], c
         assert code == 1 and "invalid_auth" in output and "xoxb-revoked" not in output
     finally:
         await fake.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_nudgebot_slack_serves_signed_requests_in_http_mode(nudgebot_cmd: list[str], clean_env: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    import aiohttp
+
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_channel(GENERAL, "general", [ALICE])
+    await fake.start()
+    secret, port = "cli-signing-secret", _free_port()
+    env = {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": secret, "SLACK_MODE": "http"}
+    process = await asyncio.create_subprocess_exec(
+        *nudgebot_cmd, "slack", "--env-file", str(tmp_path / "none.env"), "--api-url", fake.api_url,
+        "--host", "127.0.0.1", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/slack/events"
+    body = payloads.event_callback(TEAM, payloads.message(ALICE, GENERAL, BREACH))
+    try:
+        async with aiohttp.ClientSession() as session:
+            sender = payloads.SignedSender(url, secret, session)
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:  # the server is up once it answers
+                try:
+                    status, _ = await sender.event(body)
+                    break
+                except aiohttp.ClientConnectionError:
+                    assert asyncio.get_running_loop().time() < deadline, "the HTTP server never came up"
+                    await asyncio.sleep(0.1)
+            assert status == 200
+            assert (await payloads.SignedSender(url, "wrong", session).event(body))[0] == 401
+        await eventually(lambda: len(fake.ephemerals(ALICE)) == 1, timeout=30, what="the nudge")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, stderr.decode()
+        assert secret not in stderr.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()
