@@ -82,3 +82,37 @@ async def test_nudgebot_discord_runs_against_the_fake_and_stops_cleanly(nudgebot
     finally:
         await fake.stop()
 
+
+
+async def _run_against(nudgebot_cmd, env: dict[str, str], cwd) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(*nudgebot_cmd, "discord", env=env, cwd=cwd,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(), 90)
+    return process.returncode or 0, output.decode()
+
+
+async def test_a_token_discord_refuses_is_a_clear_error(nudgebot_cmd, clean_env, tmp_path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        wrong = bot_token_for(4242)
+        env = clean_env | {"DISCORD_TOKEN": wrong, "NUDGEBOT_DISCORD_API_BASE": fake.api_base}
+        rc, output = await _run_against(nudgebot_cmd, env, tmp_path)
+        assert rc == 2, output
+        assert "Discord refused the token" in output and wrong not in output and "Traceback" not in output
+    finally:
+        await fake.stop()
+
+
+async def test_message_content_intent_switched_off_is_a_clear_error(nudgebot_cmd, clean_env, tmp_path) -> None:
+    fake = FakeDiscord()
+    fake.message_content_enabled = False
+    await fake.start()
+    try:
+        fake.add_guild("Society")
+        env = clean_env | {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base}
+        rc, output = await _run_against(nudgebot_cmd, env, tmp_path)
+        assert rc == 2, output
+        assert "Message Content Intent" in output and "Traceback" not in output
+    finally:
+        await fake.stop()

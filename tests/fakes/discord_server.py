@@ -210,6 +210,7 @@ class FakeDiscord:
         self.requests: list[RecordedRequest] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[str] = []
+        self.message_content_enabled = True  # the developer portal's "Message Content Intent" switch
         self._world_events: list[tuple[str, dict[str, Any], int]] = []
         self.errors: list[str] = []
         self._faults: dict[str, list[tuple[int, float, bool]]] = defaultdict(list)  # route -> [(left, retry, global)]
@@ -914,6 +915,9 @@ class FakeDiscord:
             await session.ws.close(code=4004, message=b"Authentication failed.")
             return
         session.intents = int(data.get("intents", 0))
+        if session.intents & MESSAGE_CONTENT_INTENT and not self.message_content_enabled:
+            await session.ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
         shard = data.get("shard") or [0, 1]
         session.shard = (int(shard[0]), int(shard[1]))
         session.session_id = secrets.token_hex(16)
