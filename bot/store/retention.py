@@ -64,7 +64,9 @@ class RetentionStore(StoreBase):
         async def work(db: Any) -> int:
             rows = await db.execute_fetchall(
                 "UPDATE incidents SET author_id = ?, author_name = '', content = NULL, excerpt = '', permalink = '', "
-                "content_purged_at = coalesce(content_purged_at, ?) "
+                "content_purged_at = coalesce(content_purged_at, ?), "
+                # A nudge still in the outbox would go to an id that is no longer theirs: it is not sent.
+                "delivery_status = CASE delivery_status WHEN 'pending' THEN 'not_needed' ELSE delivery_status END "
                 "WHERE platform = ? AND community_id = ? AND author_id = ? RETURNING id",
                 (pseudonym, stamp, *scope, author_id))
             await db.executemany(

@@ -91,6 +91,8 @@ async def test_subject_access_and_erasure(store: Store) -> None:
     erased = await store.get_incident(mine)
     assert erased is not None and erased.author_id.startswith("erased-") and erased.author_name == ""
     assert erased.content is None and erased.excerpt == "" and erased.permalink == ""
+    assert erased.delivery_status is DeliveryStatus.NOT_NEEDED and await store.pending_deliveries() != []
+    assert mine not in [i.id for i in await store.pending_deliveries()]
     assert erased.clauses == ("5.5.1",)
     other = await store.get_incident(mine_too)
     assert other is not None and other.author_id == erased.author_id
