@@ -64,9 +64,16 @@ class Normalized:
     text: str
     starts: tuple[int, ...] | None = None
     ends: tuple[int, ...] | None = None
+    # True when only character folding changed positions: the map is then built from `original` on first
+    # use, which most messages (an emoji with a variation selector, and no match) never need.
+    deferred: bool = False
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a span [start, end) of the folded text to the span of the original it came from."""
+        if self.deferred and self.starts is None:
+            starts, ends = _irregular_map(self.original)
+            object.__setattr__(self, "starts", tuple(starts))
+            object.__setattr__(self, "ends", tuple(ends))
         if self.starts is None or self.ends is None:
             return start, end
         if end <= start:
@@ -133,12 +140,11 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
     else:
         squeeze_stretched = True  # only ASCII words are re-spelled by the scanner
         folded = text.translate(_FOLD_TABLE)
-        if not _IRREGULAR.isdisjoint(text):  # some character folded to none or to several
-            starts, ends = _irregular_map(text)
+        irregular = not _IRREGULAR.isdisjoint(text)  # some character folded to none or to several
         if not _needs_work(folded, True):
-            if starts is None or ends is None:
-                return Normalized(text, folded)
-            return Normalized(text, folded, tuple(starts), tuple(ends))
+            return Normalized(text, folded, deferred=irregular)
+        if irregular:
+            starts, ends = _irregular_map(text)
     folded = _fold_leet(folded)
     if squeeze_stretched:
         folded, starts, ends = _squeeze_stretched(folded, starts, ends)
