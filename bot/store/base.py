@@ -146,6 +146,9 @@ class StoreBase:
         self._record_flusher: asyncio.Task[None] | None = None
         self._commits = 0
         self._checkpoint: asyncio.Task[None] | None = None
+        # Community settings are read for every message but change only at setup: a short-lived cache, dropped
+        # on save, spares a query per message; the TTL lets a change made by another process show up soon.
+        self._community_cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     @classmethod
     async def open(cls, path: Path, *, migrate: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.models import Community, Platform
 from bot.store.base import StoreBase, to_community, ts
+
+COMMUNITY_CACHE_SECONDS = 5.0
 
 
 class CommunityStore(StoreBase):
@@ -21,10 +24,17 @@ class CommunityStore(StoreBase):
                        keep_full_content=self.default_keep_full_content)
 
     async def get_community(self, platform: Platform, community_id: str) -> Community:
-        """A community's settings; the defaults when it was never saved."""
-        row = await self._one("SELECT * FROM communities WHERE platform = ? AND community_id = ?",
-                              (platform.value, community_id))
-        return to_community(row) if row else self.default_community(platform, community_id)
+        """A community's settings; the defaults when it was never saved (cached for a few seconds)."""
+        key = (platform.value, community_id)
+        cached = self._community_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < COMMUNITY_CACHE_SECONDS:
+            return cached[1]
+        row = await self._one("SELECT * FROM communities WHERE platform = ? AND community_id = ?", key)
+        community = to_community(row) if row else self.default_community(platform, community_id)
+        if len(self._community_cache) > 10_000:
+            self._community_cache.clear()
+        self._community_cache[key] = (time.monotonic(), community)
+        return community
 
     async def save_community(self, community: Community, now: datetime) -> None:
         """Create or replace a community's settings."""
@@ -47,6 +57,7 @@ class CommunityStore(StoreBase):
                  community.welfare_contact, int(community.welfare_alerts), ts(now)))
 
         await self._write(work)
+        self._community_cache.pop((community.platform.value, community.community_id), None)
 
     async def list_communities(self) -> list[Community]:
         """Every community whose settings were saved."""
