@@ -165,12 +165,12 @@ class Moderator:
                            recipient_id=event.author_id, text=self.settings.welfare_text)
         alerts: tuple[CommitteeAlert, ...] = ()
         if community.welfare_alerts:
-            who = f" for {community.welfare_contact}" if community.welfare_contact else ""
+            contact = f" Welfare contact: {community.welfare_contact}." if community.welfare_contact else ""
             alerts = (CommitteeAlert(
                 kind=AlertKind.WELFARE, platform=event.platform, community_id=event.community_id,
-                summary=(f"A message by {event.author_name or event.author_id} suggests they may need support{who}. "
+                summary=(f"A message by {event.author_name or event.author_id} suggests they may need support. "
                          "nudgebot sent them a private pointer to the Advice Service and Samaritans; no incident "
-                         "was recorded against them."),
+                         f"was recorded against them.{contact}"),
                 channel_id=event.channel_id, author_id=event.author_id, permalink=event.permalink),)
         return Outcome(Decision.WELFARE, welfare=note, alerts=alerts, verdict=verdict)
 
