@@ -84,12 +84,15 @@ class Moderation(commands.Cog):
                          for i, queue in enumerate(self._queues)]
 
     async def cog_unload(self) -> None:
-        """Finish the messages already received (bounded), then stop the workers."""
+        """Finish the messages already received and the outbox run (bounded), then stop the workers.
+
+        Cancelling a delivery between the DM and its report would send that nudge again after a restart.
+        """
+        pending = [q.join() for q in self._queues] + ([self._outbox] if self._outbox else [])
         try:
-            await asyncio.wait_for(asyncio.gather(*(q.join() for q in self._queues)), DRAIN_SECONDS)
+            await asyncio.wait_for(asyncio.gather(*pending), DRAIN_SECONDS)
         except TimeoutError:
-            left = sum(q.qsize() for q in self._queues)
-            log.warning("stopping with messages not yet moderated", extra={"queued": left})
+            log.warning("stopping with messages not yet moderated", extra={"queued": self.backlog})
         for task in [*self._workers, *([self._outbox] if self._outbox else [])]:
             task.cancel()
         for task in self._workers:
@@ -106,7 +109,14 @@ class Moderation(commands.Cog):
     async def on_ready(self) -> None:
         """Once per start: deliver the nudges left undelivered by the last run (the outbox)."""
         if self._outbox is None:
-            self._outbox = asyncio.create_task(self.bot.courier.deliver_outbox(), name="nudgebot-outbox")
+            self._outbox = asyncio.create_task(self._deliver_outbox(), name="nudgebot-outbox")
+
+    async def _deliver_outbox(self) -> int:
+        try:
+            return await self.bot.courier.deliver_outbox()
+        except Exception:
+            log.exception("the outbox could not be delivered; it is tried again at the next start")
+            return 0
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
