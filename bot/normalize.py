@@ -38,11 +38,13 @@ _LEET_SHAPE = re.compile(
     rf"[A-Za-z][0-9{_LEET_CHARS}]+[A-Za-z]|(?<![A-Za-z0-9])[$@][A-Za-z]|(?<![A-Za-z0-9.,:])[0-9][A-Za-z]{{3,}}"
     rf"|(?<![A-Za-z0-9])[A-Za-z]{{3,}}[0-9$](?![A-Za-z0-9.,:])"
 )
-# One cheap test that most chat fails: a leet character next to a letter (every leetspeak shape has one), or a
-# single letter between separators followed by another single letter (every spaced-out run has one). It starts
-# with a character class, so the regex engine skips through the text quickly.
-_WORK_HINT = re.compile(rf"[a-z][0-9{_LEET_CHARS}]|[0-9{_LEET_CHARS}][a-z]"
-                        r"|[\s._\-*~,/\\][a-z][\s._\-*~,/\\]{1,2}[a-z](?![a-z0-9'])")
+# Cheap tests that most chat fails, each starting with a character class so the regex engine skips quickly to
+# the few candidate positions. A leet character next to letters in one of the leetspeak shapes (read from the
+# leet character, so "7pm", "2nd" and "co1104" fail at once), and a single letter between separators followed
+# by another single letter (every spaced-out run has one). Only when one passes do the exact tests run.
+_LEET_HINT = re.compile(rf"[0-9{_LEET_CHARS}](?:(?<=[a-z][0-9{_LEET_CHARS}])[0-9{_LEET_CHARS}]*[a-z]"
+                        rf"|(?<=[$@])[a-z]|(?<=[0-9])[a-z]{{3}}|(?<=[a-z]{{3}}[0-9$]))")
+_SPACED_HINT = re.compile(r"[\s._\-*~,/\\][a-z][\s._\-*~,/\\]{1,2}[a-z](?![a-z0-9'])")
 _STRETCHED_HINT = re.compile(r"([a-z])\1\1")
 _ANY_LEET = re.compile(rf"[0-9{_LEET_CHARS}]")
 # Look-alikes people use that the confusables table maps elsewhere or not at all (Greek epsilon, kappa, nu...).
@@ -156,7 +158,9 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
 
 def _needs_work(folded: str, squeeze_stretched: bool) -> bool:
     """True when folded text has leetspeak, spaced-out letters or (if asked) stretched letters to fold."""
-    if _WORK_HINT.search(folded) and (_LEET_SHAPE.search(folded) or _SPACED.search(folded)):
+    if _LEET_HINT.search(folded) and _LEET_SHAPE.search(folded):
+        return True
+    if _SPACED_HINT.search(folded) and _SPACED.search(folded):
         return True
     return squeeze_stretched and _STRETCHED_HINT.search(folded) is not None
 
