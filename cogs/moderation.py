@@ -53,6 +53,11 @@ def is_moderated(message: discord.Message) -> bool:
     return isinstance(message.channel, discord.TextChannel | discord.Thread)
 
 
+def _parent_of(message: discord.Message) -> str:
+    """The channel a thread belongs to ("" outside threads)."""
+    return str(message.channel.parent_id) if isinstance(message.channel, discord.Thread) else ""
+
+
 def message_event(message: discord.Message) -> MessageEvent:
     """The platform-neutral event for the core (an edit when the message carries an edit time)."""
     assert message.guild is not None
@@ -70,7 +75,8 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
         self.bot = bot
-        self._queues: list[asyncio.Queue[MessageEvent]] = [asyncio.Queue() for _ in range(workers)]
+        # Each item: the event, and the parent channel when the message is in a thread ("" otherwise).
+        self._queues: list[asyncio.Queue[tuple[MessageEvent, str]]] = [asyncio.Queue() for _ in range(workers)]
         self._workers: list[asyncio.Task[None]] = []
         self._outbox: asyncio.Task[int] | None = None
         # Since start, for health checks and load tests: messages and edits queued, and those fully handled.
@@ -122,25 +128,25 @@ class Moderation(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         """A new message: queue it for moderation."""
         if is_moderated(message):
-            self._enqueue(message_event(message))
+            self._enqueue(message_event(message), _parent_of(message))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edit (raw, so edits of messages posted before a restart count too); link previews are not edits."""
         message = payload.message
         if message.edited_at is not None and is_moderated(message):
-            self._enqueue(message_event(message))
+            self._enqueue(message_event(message), _parent_of(message))
 
-    def _enqueue(self, event: MessageEvent) -> None:
+    def _enqueue(self, event: MessageEvent, parent_id: str) -> None:
         # No await before this point: events keep the gateway's order within a queue.
         self.received += 1
-        self._queues[int(event.message_id) % len(self._queues)].put_nowait(event)
+        self._queues[int(event.message_id) % len(self._queues)].put_nowait((event, parent_id))
 
-    async def _work(self, queue: asyncio.Queue[MessageEvent]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[MessageEvent, str]]) -> None:
         while True:
-            event = await queue.get()
+            event, parent_id = await queue.get()
             try:
-                await self._moderate(event)
+                await self._moderate(event, parent_id)
             except Exception:
                 log.exception("message not moderated", extra={"guild_id": event.community_id,
                                                               "channel_id": event.channel_id,
@@ -149,10 +155,10 @@ class Moderation(commands.Cog):
                 self.handled += 1
                 queue.task_done()
 
-    async def _moderate(self, event: MessageEvent) -> None:
+    async def _moderate(self, event: MessageEvent, parent_id: str) -> None:
         community = await self.bot.communities.get(event.community_id)
-        if community.alert_channel and community.alert_channel == event.channel_id:
-            return  # the committee's own channel: they discuss incidents there
+        if community.alert_channel and community.alert_channel in (event.channel_id, parent_id):
+            return  # the committee's own channel (or a thread in it): they discuss incidents there
         outcome = await self.bot.core.moderator.handle(event)
         await self.bot.courier.deliver(outcome)
 

@@ -54,6 +54,8 @@ async def test_bots_webhooks_system_messages_and_the_alert_channel_are_not_moder
     await fake.post_message(world.general, world.alice, BREACH, webhook=True)
     await fake.post_message(world.general, world.alice, BREACH, message_type=7)  # member-join system message
     await fake.post_message(world.alerts, world.chair, BREACH)  # the committee discussing a case
+    case_thread = fake.add_thread(world.guild, world.alerts, "case-12")
+    await fake.post_message(case_thread, world.chair, BREACH)  # ... in a thread of their channel
     await fake.post_message(world.thread, world.bob, BREACH)  # threads are moderated
     await fake.wait_for(lambda: fake.dms_to(world.bob), what="bob's nudge from the thread")
     await running.idle(fake)
