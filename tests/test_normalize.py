@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.normalize import normalize
+from bot.normalize import _LEET_HINT, _LEET_SHAPE, _SPACED, _SPACED_HINT, normalize
 
 
 def _original_of(text: str, folded_word: str) -> str:
@@ -56,3 +58,15 @@ def test_ordinary_words_with_double_letters_are_untouched() -> None:
 
 def test_a_normal_sentence_with_single_letter_words_is_not_joined() -> None:
     assert normalize("I am a fan").text == "i am a fan"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="abcxyzABZ0123456789$@!|+ .,:'-_*~/\\\u00e9\u0430", max_size=30))
+def test_the_cheap_hints_never_miss_what_the_exact_tests_find(text: str) -> None:
+    """The hints only decide whether the exact leetspeak and spaced-letter tests run: they must never be
+    stricter than them, or evasions would slip through unfolded."""
+    folded = text.lower()
+    if _LEET_SHAPE.search(folded):
+        assert _LEET_HINT.search(folded)
+    if _SPACED.search(folded):
+        assert _SPACED_HINT.search(folded)
