@@ -61,6 +61,7 @@ _RESPELL_CACHE_LIMIT = 200_000
 _SHORT_WORDS = frozenset({"so", "to", "of", "in", "an", "as", "at", "be", "by", "do", "go", "he", "if", "is", "it",
                           "me", "my", "no", "on", "or", "up", "us", "we"})
 _MAX_MATCHES_PER_MESSAGE = 50
+_COMMON_WORD = 10_000  # occurrences in pyspellchecker's counts; words without a count (British forms) pass
 # Quoting or challenging abuse withdraws abuse (hate, insults, explicit content), never a leak of personal or
 # confidential data: "do not share her number 07700 900123" still shares it.
 COUNTERABLE_CLAUSES = frozenset({"5.5.1", "5.5.2", "5.5.3", "5.2"})
@@ -177,6 +178,7 @@ class Scanner:
         self.settings = settings or ScannerSettings()
         self._validators = dict(VALIDATORS if validators is None else validators)
         self._english = known_words() if english is None else english
+        self._frequency = word_frequencies()
         self._allowlist = rule_set.allowlist
         self._term_index: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
         self._pattern_index: dict[str, list[Rule]] = {}
@@ -685,12 +687,18 @@ class Scanner:
             left, right = word[:cut], word[cut:]
             if left in self._allowlist or right in self._allowlist:
                 continue
-            known_left = left in english or left in vocabulary
-            known_right = right in english or right in vocabulary
+            known_left = left in vocabulary or (left in english and self._common(left))
+            known_right = right in vocabulary or (right in english and self._common(right))
             long_enough = all(len(part) >= 3 or part in _SHORT_WORDS for part in (left, right))
             if known_left and known_right and long_enough and (left in vocabulary or right in vocabulary):
                 return f"{left} {right}"
         return None
+
+    def _common(self, word: str) -> bool:
+        """Whether an English word is common enough to be half of two words run together ("hoo" is not, so
+        "hoodies" stays whole)."""
+        frequency = self._frequency
+        return word in _SHORT_WORDS or frequency.get(word, _COMMON_WORD) >= _COMMON_WORD
 
 
 def _cover(phrases: list[list[str]], frequency: Mapping[str, int]) -> set[str]:
