@@ -203,3 +203,20 @@ async def test_undelivered_nudges_are_sent_after_a_restart(fake, world: World, c
         assert incident_rows(settings.db_path)[0]["delivery_status"] == "delivered"
     finally:
         await started.stop()
+
+
+async def test_committee_mistakes_get_a_clear_private_answer(running: RunningBot, world: World, settings) -> None:
+    fake = world.fake
+    unknown = await fake.slash(world.guild, world.alerts, world.chair, "incidents", "show", {"incident": 9999})
+    answer = (await fake.wait_answer(unknown))["data"]
+    assert answer["flags"] & EPHEMERAL and "9999" in answer["content"]
+
+    await fake.post_message(world.general, world.alice, BREACH)
+    await fake.wait_for(lambda: fake.dms_to(world.alice), what="the nudge")
+    await running.idle(fake, received=1)
+    incident_id = incident_rows(settings.db_path)[0]["id"]
+    for action, expected in (("dismiss", "dismissed"), ("confirm", "cannot confirm")):
+        asked = await fake.slash(world.guild, world.alerts, world.chair, "incidents", "review",
+                                 {"incident": incident_id, "action": action})
+        assert expected in (await fake.wait_answer(asked))["data"]["content"]
+    assert incident_rows(settings.db_path)[0]["status"] == "dismissed"
