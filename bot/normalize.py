@@ -168,33 +168,25 @@ def _needs_work(folded: str, squeeze_stretched: bool) -> bool:
 def _irregular_map(text: str) -> tuple[list[int], list[int]]:
     """The original span of each folded character, for text where some characters fold to none or to several.
 
-    Only the irregular characters are visited; the runs between them are copied as ranges.
+    Only non-ASCII characters can be irregular, so only they are visited; the runs between are copied as ranges.
     """
     starts: list[int] = []
     ends: list[int] = []
     last = 0
-    for found in _irregular_pattern().finditer(text):
+    for found in _NON_ASCII.finditer(text):
+        char = found.group()
+        if char not in _IRREGULAR:
+            continue
         index = found.start()
         starts.extend(range(last, index))
         ends.extend(range(last + 1, index + 1))
-        width = len(_FOLD_TABLE[ord(found.group())])
+        width = len(_FOLD_TABLE[ord(char)])
         starts.extend([index] * width)
         ends.extend([index + 1] * width)
         last = index + 1
     starts.extend(range(last, len(text)))
     ends.extend(range(last + 1, len(text) + 1))
     return starts, ends
-
-
-def _irregular_pattern() -> re.Pattern[str]:
-    """A character class of every irregular character seen so far (rebuilt only when a new one appears)."""
-    size = len(_IRREGULAR)
-    pattern = _IRREGULAR_PATTERNS.get(size)
-    if pattern is None:
-        _IRREGULAR_PATTERNS.clear()
-        pattern = _IRREGULAR_PATTERNS[size] = re.compile(
-            "[" + "".join(re.escape(c) for c in sorted(_IRREGULAR)) + "]")
-    return pattern
 
 
 class _FoldTable(dict[int, str]):
@@ -210,7 +202,7 @@ class _FoldTable(dict[int, str]):
 
 
 _IRREGULAR: set[str] = set()
-_IRREGULAR_PATTERNS: dict[int, re.Pattern[str]] = {}  # by the size of _IRREGULAR it was built for
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _FOLD_TABLE = _FoldTable()
 
 
