@@ -65,6 +65,8 @@ _COMMON_WORD = 10_000  # occurrences in pyspellchecker's counts; words without a
 # Quoting or challenging abuse withdraws abuse (hate, insults, explicit content), never a leak of personal or
 # confidential data: "do not share her number 07700 900123" still shares it.
 COUNTERABLE_CLAUSES = frozenset({"5.5.1", "5.5.2", "5.5.3", "5.2"})
+_NOTHING = Verdict()  # verdicts are immutable: every clean message can share one
+_DEFAULT_CONTEXT = ScanContext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,8 @@ class Scanner:
         self._validator_chars = frozenset(getattr(validator, "needs_char", "")
                                           for _, validator, needs, _, _ in self._validator_rules if needs == 0)
         self._validator_always = "" in self._validator_chars
+        self._validator_rules.sort(key=lambda entry: entry[2])
+        self._validator_digits = [entry[2] for entry in self._validator_rules]
         self._plain: set[str] = set()  # words known to need no re-spelling: most messages are only these
         self._respelled: dict[str, str | None] = {}
 
@@ -309,7 +313,9 @@ class Scanner:
 
     def scan(self, text: str, context: ScanContext | None = None) -> Verdict:
         """Scan one message; the verdict's spans index the original `text`."""
-        return self._run(text, context or ScanContext(), None)
+        if len(text) <= self.settings.chunk_size:
+            return self._scan_chunk(text, 0, context or _DEFAULT_CONTEXT, None)
+        return self._run(text, context or _DEFAULT_CONTEXT, None)
 
     def explain(self, text: str, context: ScanContext | None = None) -> Explanation:
         """Scan one message and keep every candidate with what became of it."""
@@ -361,22 +367,23 @@ class Scanner:
             elif raws and any(r.rule.effect is RuleEffect.BREACH and r.rule.clause in COUNTERABLE_CLAUSES
                               for r in raws):
                 self._match_counters(layer, norm, tokens, joined, raws)
-        if self._validator_rules and (self._validator_always or _DIGIT.search(text) is not None
-                                      or any(char in text for char in self._validator_chars)):
-            self._match_validators(text, words, tokens, raws)
+        if self._validator_rules:
+            digits = len(_DIGIT.findall(text))  # at least as many as the longest run: a cheap first cut
+            if digits or self._validator_always or any(char in text for char in self._validator_chars):
+                self._match_validators(text, digits, words, tokens, raws)
         if not raws:
-            return Verdict()
+            return _NOTHING
         return self._decide(raws, text, layer, offset, context, findings)
 
-    def _match_validators(self, text: str, words: list[str], tokens: set[str], raws: list[_Raw]) -> None:
+    def _match_validators(self, text: str, digits: int, words: list[str], tokens: set[str],
+                          raws: list[_Raw]) -> None:
         """Validators whose cheap needs (enough digits, a hint such as an @, a context word) the message meets."""
         visible, kept = (text, None) if text.isascii() else _without_invisible(text)
-        digits = len(_DIGIT.findall(visible))  # at least as many as the longest run: a cheap first cut
         hinted: dict[re.Pattern[str], bool] = {}  # several validators share a hint: search once
         joined: str | None = None
-        for rule, validator, min_digits, options, hint in self._validator_rules:
-            if digits < min_digits:
-                continue
+        # Sorted by the digits they need: those needing more than the message has are never visited.
+        wanted = self._validator_rules[: bisect.bisect_right(self._validator_digits, digits)]
+        for rule, validator, _min_digits, options, hint in wanted:
             if hint is not None:
                 found = hinted.get(hint)
                 if found is None:
