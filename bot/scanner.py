@@ -55,6 +55,9 @@ NEGATORS = frozenset({
     "cannot", "shouldn't", "shouldnt", "wouldn't", "wouldnt", "mustn't", "mustnt", "ain't", "aint", "hardly",
 })
 _NEGATION_LOOKBACK = 3  # words before a match that a negator may stand in
+_NEGATION_IDIOMS = re.compile(r"\b(?:can't|cant|cannot|can\s+not)\s+(?:stand|bear|wait)\b"
+                              r"|\b(?:don't|dont|do\s+not|never)\s+forget\b|\bno\s+(?:doubt|wonder)\b|\bnot\s+only\b"
+                              r"|\b(?:never|won't|wont|can't|cant)\s+stop\b")
 _SPLIT_MIN = 6  # run-together words are only split when the token is at least this long
 _RESPELL_CACHE_LIMIT = 200_000
 # Two-letter words that may be one half of two words typed without a space ("sosickening", "todie").
@@ -752,14 +755,17 @@ def _squeezed_variants(word: str) -> Iterable[str]:
 
 
 def _negated(text: str, start: int, end: int) -> bool:
-    """A negator in the match's last clause, or (for a one-clause match) among the few words before it."""
-    inside = text[start:end]
+    """A negator in the match's last clause, or (for a one-clause match) among the few words before it.
+
+    Idioms whose negative word negates nothing ("can't stand", "don't forget", "no doubt") are read past.
+    """
+    inside = _NEGATION_IDIOMS.sub(" ", text[start:end])
     breaks = list(_CLAUSE_BREAK.finditer(inside))
     if breaks:  # a long match: only its final clause ("...won't change. let's eradicate them") can negate
         return any(w in NEGATORS for w in _WORD.findall(inside[breaks[-1].end():]))
     if any(w in NEGATORS for w in _WORD.findall(inside)):
         return True
-    before = text[max(0, start - 60): start]
+    before = _NEGATION_IDIOMS.sub(" ", text[max(0, start - 60): start])
     clause_breaks = list(_CLAUSE_BREAK.finditer(before))
     if clause_breaks:
         before = before[clause_breaks[-1].end():]
