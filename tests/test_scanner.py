@@ -124,6 +124,13 @@ def test_negation_withdraws_a_negatable_rule(scanner: Scanner) -> None:
     assert spans(scanner, "Wizards are not nice. Wizards are vermin") == [("test.attribute", "Wizards are vermin")]
 
 
+def test_idioms_with_a_negative_word_do_not_negate(scanner: Scanner) -> None:
+    # "don't forget", "no doubt", "never stop": the negative word negates nothing in what follows.
+    assert spans(scanner, "don't forget I hate wizards") == [("test.hate", "hate wizards")]
+    assert spans(scanner, "no doubt I despise wizards") == [("test.hate", "despise wizards")]
+    assert spans(scanner, "I never hate wizards") == []
+
+
 def test_counter_speech_withdraws_breaches_in_its_sentence_only(scanner: Scanner) -> None:
     text = 'I will report posts like "wizards are vermin. truly". Wizards are disgusting.'
     verdict = scanner.scan(text)
