@@ -156,6 +156,22 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
     return Normalized(text, folded, tuple(starts), tuple(ends))
 
 
+def fold_plain(text: str) -> str | None:
+    """The folded text when folding kept every position in place (most chat: lowercased, look-alikes folded,
+    nothing dropped, joined or squeezed), else None and the caller uses `normalize`.
+
+    The scanner's fast path: the same text `normalize(text, squeeze_stretched=False)` gives, with no map and
+    no object built.
+    """
+    if text.isascii():
+        folded = text.lower()
+        return None if _needs_work(folded, False) else folded
+    folded = text.translate(_FOLD_TABLE)
+    if not _IRREGULAR.isdisjoint(text) or _needs_work(folded, True):
+        return None
+    return folded
+
+
 def _needs_work(folded: str, squeeze_stretched: bool) -> bool:
     """True when folded text has leetspeak, spaced-out letters or (if asked) stretched letters to fold."""
     if _LEET_HINT.search(folded) and _LEET_SHAPE.search(folded):

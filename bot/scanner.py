@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.literals import required_literals
 from bot.models import Audience, Match, RuleEffect, ScanContext, Verdict
-from bot.normalize import Normalized, normalize
+from bot.normalize import Normalized, fold_plain, normalize
 from bot.resources import rules_dir
 from bot.rules import (
     PATTERN_TIMEOUT,
@@ -355,12 +355,21 @@ class Scanner:
 
     def _scan_chunk(self, text: str, offset: int, context: ScanContext,
                     findings: list[Finding] | None) -> Verdict:
-        norm = normalize(text, squeeze_stretched=False)
-        layer, words = self._respell_layer(norm)
+        # Most messages fold without moving a character and hold only words known to need no re-spelling:
+        # they get no position map and no layer object unless a rule needs one.
+        folded = fold_plain(text)
+        norm = normalize(text, squeeze_stretched=False) if folded is None else None
+        words = _tokens(folded if norm is None else norm.text)
+        layer: _Layer | None = None
+        if not self._plain.issuperset(words):
+            norm = norm or Normalized(text, folded or "")
+            layer, words = self._respell_layer(norm, words)
         tokens = set(words)
         raws: list[_Raw] = []
         # One set test keeps most messages (no rule word anywhere) off every term look-up and pattern.
         if self._untriggered or not tokens.isdisjoint(self._trigger_keys):
+            norm = norm or Normalized(text, folded or "")
+            layer = layer or _Layer(norm.text)
             joined = _Joined(words)
             if not tokens.isdisjoint(self._term_keys):
                 self._match_terms(layer, norm, tokens, joined, raws)
@@ -376,7 +385,8 @@ class Scanner:
                 self._match_validators(text, digits, words, tokens, raws)
         if not raws:
             return _NOTHING
-        return self._decide(raws, text, layer, offset, context, findings)
+        norm = norm or Normalized(text, folded or "")
+        return self._decide(raws, text, layer or _Layer(norm.text), offset, context, findings)
 
     def _match_validators(self, text: str, digits: int, words: list[str], tokens: set[str],
                           raws: list[_Raw]) -> None:
@@ -589,13 +599,15 @@ class Scanner:
 
     # -- re-spelling ------------------------------------------------------------------------------------
 
-    def _respell_layer(self, norm: Normalized) -> tuple[_Layer, list[str]]:
+    def _respell_layer(self, norm: Normalized, words: list[str] | None = None) -> tuple[_Layer, list[str]]:
         """Re-spell words that are not English toward the rules' vocabulary, keeping a position map.
 
-        Returns the layer and its words (the same tokens `_WORD` finds, in order).
+        Returns the layer and its words (the same tokens `_WORD` finds, in order); `words` may be passed in
+        when the caller has already found them.
         """
         text = norm.text
-        words = _tokens(text)
+        if words is None:
+            words = _tokens(text)
         plain = self._plain
         if plain.issuperset(words):
             return _Layer(text), words

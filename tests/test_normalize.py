@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.normalize import _LEET_HINT, _LEET_SHAPE, _SPACED, _SPACED_HINT, normalize
+from bot.normalize import _LEET_HINT, _LEET_SHAPE, _SPACED, _SPACED_HINT, fold_plain, normalize
 
 
 def _original_of(text: str, folded_word: str) -> str:
@@ -70,3 +70,14 @@ def test_the_cheap_hints_never_miss_what_the_exact_tests_find(text: str) -> None
         assert _LEET_HINT.search(folded)
     if _SPACED.search(folded):
         assert _SPACED_HINT.search(folded)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.text(alphabet="abcHATE 4$1!.-\u0430\u200b\u00e9\U0001f600'", max_size=40)))
+def test_the_scanners_fast_fold_agrees_with_normalize(text: str) -> None:
+    """`fold_plain` is the scanner's shortcut: when it answers, it must be exactly what `normalize` gives."""
+    folded = fold_plain(text)
+    full = normalize(text, squeeze_stretched=False)
+    if folded is not None:
+        assert folded == full.text
+        assert full.to_original(0, len(folded)) == (0, len(text))
