@@ -107,6 +107,11 @@ class Moderation(commands.Cog):
         self.bot.remove_dynamic_items(NudgeFeedbackButton)
 
     @property
+    def outbox_done(self) -> bool:
+        """True once this start's outbox run (nudges left from the last run) has finished."""
+        return self._outbox is not None and self._outbox.done()
+
+    @property
     def backlog(self) -> int:
         """Messages received but not yet moderated and delivered."""
         return self.received - self.handled

@@ -93,7 +93,7 @@ async def start_bot(fake: FakeDiscord, core: Core, settings: Settings, **options
     running.assert_alive()
     # on_ready starts the outbox; wait for it so tests start from a settled bot.
     cog: Any = bot.get_cog("Moderation")
-    await fake.wait_for(lambda: cog._outbox is not None and cog._outbox.done(), READY_TIMEOUT, "the outbox run")
+    await fake.wait_for(lambda: cog.outbox_done, READY_TIMEOUT, "the outbox run")
     return running
 
 
