@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NudgebotError
+from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings
 from cogs.access import CommunityCache
 from cogs.delivery import Courier
@@ -74,7 +75,8 @@ def invite_url(client_id: str | int) -> str:
 class NudgeBot(commands.AutoShardedBot):
     """The bot: discord.py's auto-sharded bot holding the moderation core the cogs translate to."""
 
-    def __init__(self, core: Core, settings: Settings, *, sync_commands: bool = True, **options: Any) -> None:
+    def __init__(self, core: Core, settings: Settings, *, sync_commands: bool = True,
+                 outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> None:
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options)
         self.core = core
@@ -82,6 +84,8 @@ class NudgeBot(commands.AutoShardedBot):
         self.sync_commands = sync_commands
         self.communities = CommunityCache(self)
         self.courier = Courier(self)
+        # Started by the moderation cog once the start's outbox run is under way.
+        self.outbox_retry = OutboxRetry(self.courier.retry_outbox, every=outbox_retry_seconds)
         self.tree.on_error = self._on_tree_error
 
     async def setup_hook(self) -> None:
@@ -129,9 +133,14 @@ async def _answer_privately(interaction: discord.Interaction, text: str) -> None
         log.warning("could not answer an interaction", extra={"interaction_id": interaction.id})
 
 
-def build_bot(core: Core, settings: Settings, *, sync_commands: bool = True, **options: Any) -> NudgeBot:
-    """Build the bot over an open core; `options` go to discord.py (e.g. shard_count, guild_ready_timeout)."""
-    return NudgeBot(core, settings, sync_commands=sync_commands, **options)
+def build_bot(core: Core, settings: Settings, *, sync_commands: bool = True,
+              outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> NudgeBot:
+    """Build the bot over an open core; `options` go to discord.py (e.g. shard_count, guild_ready_timeout).
+
+    `outbox_retry_seconds`: how often nudges left undelivered (Discord or the database failing) are tried again.
+    """
+    return NudgeBot(core, settings, sync_commands=sync_commands, outbox_retry_seconds=outbox_retry_seconds,
+                    **options)
 
 
 async def run_bot(settings: Settings, *, sync_commands: bool = True) -> None:

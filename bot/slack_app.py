@@ -39,6 +39,7 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
+from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
@@ -94,11 +95,17 @@ def _error_code(exc: SlackApiError) -> str:
         return "unknown_error"
 
 
+def _is_transient(exc: SlackApiError) -> bool:
+    """Slack failing rather than refusing: a transient error code, or a 5xx (whose body may not even be JSON)."""
+    status = getattr(exc.response, "status_code", 200) or 200
+    return _error_code(exc) in _TRANSIENT_ERRORS or status >= 500
+
+
 class SlackBot:
     """One workspace's Bolt app, its Web API client and the delivery of the core's outcomes."""
 
     def __init__(self, core: Core, settings: Settings, client: AsyncWebClient | None = None, *,
-                 process_before_response: bool = False) -> None:
+                 process_before_response: bool = False, outbox_retry_seconds: float = RETRY_SECONDS) -> None:
         self.core = core
         self.settings = settings
         self.client = with_retries(client) if client is not None else build_client(settings)
@@ -118,6 +125,10 @@ class SlackBot:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()  # message id -> thread it was posted in
         self._in_flight: set[str] = set()
+        self._delivering: set[int] = set()  # incidents whose nudge is being sent right now (live or outbox)
+        self._outbox_lock = asyncio.Lock()
+        self.outbox_retry = OutboxRetry(self.retry_outbox, every=outbox_retry_seconds)
+        self.outbox_left = 0  # nudges the last outbox run could not deliver
         self.handled_events = 0  # message events finished (moderated, skipped or dropped), for tests and benchmarks
         self._register()
 
@@ -135,15 +146,18 @@ class SlackBot:
         app.view(blocks.REPORT_MODAL)(self._on_report_note)
 
     async def start(self) -> None:
-        """Before serving: one pooled HTTP session for every Web API call, and the token checked with auth.test."""
+        """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, and
+        the periodic retry of nudges a Slack outage held back."""
         if self.client.session is None:
             # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
             self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
             self.client.session = self._own_session
         await self.workspace_url()
+        self.outbox_retry.start()
 
     async def close(self) -> None:
-        """Close the HTTP session `start()` opened."""
+        """Stop the outbox retry (letting a run finish) and close the HTTP session `start()` opened."""
+        await self.outbox_retry.stop()
         if self._own_session is not None:
             self.client.session = None
             await self._own_session.close()
@@ -213,14 +227,25 @@ class SlackBot:
         except Exception:
             log.exception("delivery failed", extra={"incident_id": outcome.incident_id})
 
-    async def deliver_and_report(self, nudge: Nudge) -> None:
-        """Deliver one nudge and tell the core how it went; alerts the core returns go to the committee."""
-        result = await self.deliver_nudge(nudge)
-        if result is None:
-            return  # transient failure: it stays in the outbox and is retried at the next start
-        alerts = await self.core.moderator.report_delivery(nudge.incident_id, result)
+    async def deliver_and_report(self, nudge: Nudge) -> bool:
+        """Deliver one nudge and tell the core how it went; alerts the core returns go to the committee.
+
+        False when Slack could not be reached (the nudge stays in the outbox for the periodic retry) or when the
+        same nudge is being sent already (live and outbox at once: never twice).
+        """
+        if nudge.incident_id in self._delivering:
+            return False
+        self._delivering.add(nudge.incident_id)
+        try:
+            result = await self.deliver_nudge(nudge)
+            if result is None:
+                return False
+            alerts = await self.core.moderator.report_delivery(nudge.incident_id, result)
+        finally:
+            self._delivering.discard(nudge.incident_id)
         for alert in alerts or ():
             await self.post_alert(alert)
+        return True
 
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryResult | None:
         """Ephemeral to the poster in the channel; if Slack refuses, a DM; None when Slack could not be reached."""
@@ -234,7 +259,7 @@ class SlackBot:
                 return DeliveryResult(DeliveryStatus.DELIVERED, "ephemeral")
             except SlackApiError as exc:
                 first = _error_code(exc)
-                if first in _TRANSIENT_ERRORS:
+                if _is_transient(exc):
                     return self._transient(nudge, first)
             except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
                 return self._transient(nudge, type(exc).__name__)
@@ -245,7 +270,7 @@ class SlackBot:
             return DeliveryResult(DeliveryStatus.DELIVERED, f"dm ({first})")
         except SlackApiError as exc:
             code = _error_code(exc)
-            if code in _TRANSIENT_ERRORS:
+            if _is_transient(exc):
                 return self._transient(nudge, code)
             log.warning("nudge refused", extra={"incident_id": nudge.incident_id, "ephemeral_error": first,
                                                 "dm_error": code})
@@ -291,16 +316,27 @@ class SlackBot:
             return False
 
     async def deliver_outbox(self) -> int:
-        """Deliver the nudges still pending from before a restart; return how many were tried."""
-        nudges = await self.core.moderator.pending_nudges(Platform.SLACK)
-        for nudge in nudges:
-            try:
-                await self.deliver_and_report(nudge)
-            except Exception:
-                log.exception("outbox delivery failed", extra={"incident_id": nudge.incident_id})
-        if nudges:
-            log.info("outbox: %d pending nudge(s) tried", len(nudges))
-        return len(nudges)
+        """Deliver the nudges still pending (from before a restart, or held back by an outage); return how many
+        were tried."""
+        async with self._outbox_lock:
+            nudges = await self.core.moderator.pending_nudges(Platform.SLACK)
+            left = 0
+            for nudge in nudges:
+                try:
+                    left += not await self.deliver_and_report(nudge)
+                except Exception:
+                    left += 1
+                    log.exception("outbox delivery failed", extra={"incident_id": nudge.incident_id})
+            if nudges:
+                log.info("outbox: %d pending nudge(s) tried, %d left", len(nudges), left)
+            self.outbox_left = left
+            return len(nudges)
+
+    async def retry_outbox(self) -> int:
+        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`); returns how many nudges it left
+        undelivered."""
+        await self.deliver_outbox()
+        return self.outbox_left
 
     # ------------------------------------------------------------------ committee
 

@@ -1,8 +1,9 @@
 """Delivers what the core decided: nudges by DM, welfare notes by DM, alerts to the committee's alert channel.
 
-A nudge is only ever sent privately. Each nudge is attempted at most once per process (the outbox on start
-skips any the live pipeline already tried), and every attempt is reported back to the core, so the store's
-delivery status is the one record of what reached whom.
+A nudge is only ever sent privately. Each nudge is attempted at most once per process (the outbox skips any
+the live pipeline already tried) unless Discord could not be reached or answered 5xx: then it stays in the outbox
+and the periodic retry tries it again. Every attempt is reported back to the core, so the store's delivery status
+is the one record of what reached whom.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Courier:
         self._alerts: asyncio.Queue[CommitteeAlert] = asyncio.Queue()
         self._poster: asyncio.Task[None] | None = None
         self._alerts_pending = 0
+        self.outbox_left = 0  # nudges the last outbox run could not deliver
 
     async def deliver(self, outcome: Outcome) -> None:
         """Everything one outcome asks for; never raises for a Discord failure."""
@@ -78,16 +80,21 @@ class Courier:
             reason = str(exc.code) if exc.code == DMS_CLOSED else f"forbidden ({exc.code})"
             result = DeliveryResult(DeliveryStatus.REFUSED, reason)
         except discord.HTTPException as exc:
+            if exc.status >= 500:  # Discord failing (discord.py already retried): the outbox retry tries again
+                return self._leave_in_outbox(nudge, ids, f"HTTP {exc.status}")
             result = DeliveryResult(DeliveryStatus.FAILED, f"HTTP {exc.status} ({exc.code})")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            # Discord unreachable: leave it in the outbox for the next start rather than calling it failed.
-            self._attempted.discard(nudge.incident_id)
-            log.warning("nudge not delivered; it stays in the outbox", extra={**ids, "error": type(exc).__name__})
-            return None
+            # Discord unreachable: leave it in the outbox for the retry rather than calling it failed.
+            return self._leave_in_outbox(nudge, ids, type(exc).__name__)
         log.info("nudge delivery", extra={**ids, "status": result.status.value, "reason": result.reason})
         alerts = await self.bot.core.moderator.report_delivery(nudge.incident_id, result)
         self.post_alerts(alerts)
         return result.status
+
+    def _leave_in_outbox(self, nudge: Nudge, ids: dict[str, object], error: str) -> None:
+        self._attempted.discard(nudge.incident_id)
+        log.warning("nudge not delivered; it stays in the outbox", extra={**ids, "error": error})
+        return None
 
     async def send_welfare(self, note: WelfareNote) -> None:
         """A private pointer to support; if DMs are closed there is nothing else to do (no incident exists)."""
@@ -179,4 +186,11 @@ class Courier:
                     attempted += 1
             if nudges:
                 log.info("outbox delivered", extra={"pending": len(nudges), "attempted": attempted})
+            self.outbox_left = len(nudges) - attempted
             return attempted
+
+    async def retry_outbox(self) -> int:
+        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`); returns how many nudges it left
+        undelivered (Discord still failing, or already in flight on the live path)."""
+        await self.deliver_outbox()
+        return self.outbox_left

@@ -94,6 +94,7 @@ class Moderation(commands.Cog):
 
         Cancelling a delivery between the DM and its report would send that nudge again after a restart.
         """
+        await self.bot.outbox_retry.stop(DRAIN_SECONDS)
         pending = [q.join() for q in self._queues] + ([self._outbox] if self._outbox else [])
         try:
             await asyncio.wait_for(asyncio.gather(*pending), DRAIN_SECONDS)
@@ -118,15 +119,17 @@ class Moderation(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Once per start: deliver the nudges left undelivered by the last run (the outbox)."""
+        """Once per start: deliver the nudges left undelivered by the last run (the outbox), then keep retrying
+        any a Discord or database outage holds back."""
         if self._outbox is None:
             self._outbox = asyncio.create_task(self._deliver_outbox(), name="nudgebot-outbox")
+            self.bot.outbox_retry.start()
 
     async def _deliver_outbox(self) -> int:
         try:
             return await self.bot.courier.deliver_outbox()
         except Exception:
-            log.exception("the outbox could not be delivered; it is tried again at the next start")
+            log.exception("the outbox could not be delivered; the periodic retry tries again")
             return 0
 
     @commands.Cog.listener()
