@@ -155,6 +155,7 @@ class _GatewaySession:
         self.shard = (0, 1)
         self.identified = False
         self.dropped = False  # closed by the server (resumable), not by the client
+        self.transport: asyncio.BaseTransport | None = None  # the TCP connection, for an abrupt drop
         self.sent: list[dict[str, Any]] = []
 
     async def send(self, *payloads: dict[str, Any]) -> None:
@@ -880,6 +881,7 @@ class FakeDiscord:
             await ws.close(code=4002, message=b"Error while decoding payload.")
             return ws
         session = _GatewaySession(ws, compress == "zlib-stream")
+        session.transport = request.transport
         self._sessions.append(session)
         try:
             await session.send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms},
@@ -957,11 +959,22 @@ class FakeDiscord:
         """Live, identified gateway sessions."""
         return [s for s in self._sessions if s.identified]
 
-    async def drop_connections(self, code: int = 4000) -> None:
-        """Close every gateway connection with a resumable close code (the client resumes)."""
+    async def drop_connections(self, code: int = 4000, *, abrupt: bool = False, resumable: bool = True) -> None:
+        """Close every gateway connection with a resumable close code (the client resumes).
+
+        `abrupt`: cut the TCP connection instead, with no close frame (a network failure). `resumable=False`:
+        the sessions are forgotten too, so a RESUME is answered with an invalid session (op 9) and the client
+        must IDENTIFY afresh; as on Discord, events sent meanwhile are not replayed to the new session.
+        """
         for session in list(self._sessions):
             session.dropped = True
-            await session.ws.close(code=code, message=b"Unknown error.")
+            if not resumable:
+                self._all_sessions.pop(session.session_id, None)
+            if abrupt and session.transport is not None:
+                session.transport.abort()
+            else:
+                await session.ws.close(code=code, message=b"Unknown error.")
+        await self._notify()
 
 
 def _option_type(value: Any) -> int:

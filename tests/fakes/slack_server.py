@@ -85,6 +85,8 @@ class FakeSlack:
         self.files: dict[str, UploadedFile] = {}
         self.acks: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []  # modals opened with views.open
+        self._outage: tuple[frozenset[str], str] | None = None  # (methods, how they fail) until end_outage()
+        self.outage_failures = 0  # calls failed by outage() so far
         self._scripted: dict[str, list[tuple[int, str, int]]] = defaultdict(list)  # method -> [(status, error, retry)]
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -125,6 +127,18 @@ class FakeSlack:
     def rate_limit_next(self, method: str, times: int = 1, retry_after: int = 0) -> None:
         """The next `times` calls of `method` answer 429 `ratelimited` with a `Retry-After` header."""
         self._scripted[method].extend([(429, "ratelimited", retry_after)] * times)
+
+    def outage(self, methods: Iterable[str], kind: str = "500") -> None:
+        """Until `end_outage()`, every call of `methods` fails: `"500"` (HTTP 500 with an HTML page, as a load
+        balancer answers), `"internal_error"` (200 with `ok: false`) or `"disconnect"` (the connection is dropped
+        without an answer)."""
+        if kind not in ("500", "internal_error", "disconnect"):
+            raise ValueError(f"unknown outage kind {kind!r}")
+        self._outage = (frozenset(methods), kind)
+
+    def end_outage(self) -> None:
+        """Slack is back: calls are answered normally again."""
+        self._outage = None
 
     # ------------------------------------------------------------------ assertions
 
@@ -197,6 +211,8 @@ class FakeSlack:
         expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
         if token != expected:
             return self._answer(method, args, 200, {"ok": False, "error": "invalid_auth"})
+        if self._outage is not None and method in self._outage[0]:
+            return self._fail_for_outage(method, args, request, self._outage[1])
         if self._scripted.get(method):
             status, error, retry_after = self._scripted[method].pop(0)
             headers = {"Retry-After": str(retry_after)} if status == 429 else {}
@@ -210,6 +226,18 @@ class FakeSlack:
         except _SlackError as exc:
             body = {"ok": False, "error": exc.code}
         return self._answer(method, args, 200, body)
+
+    def _fail_for_outage(self, method: str, args: dict[str, Any], request: web.Request, kind: str) -> web.Response:
+        self.outage_failures += 1
+        self.calls.append(ApiCall(method, args, 500 if kind == "500" else 200, f"outage: {kind}"))
+        if kind == "disconnect":
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("fake Slack outage: connection dropped")
+        if kind == "500":
+            return web.Response(status=500, text="<html><body>500 Internal Server Error</body></html>",
+                                content_type="text/html")
+        return web.json_response({"ok": False, "error": "internal_error"})
 
     def _answer(self, method: str, args: dict[str, Any], status: int, body: dict[str, Any],
                 headers: dict[str, str] | None = None) -> web.Response:
