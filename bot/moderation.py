@@ -60,6 +60,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _audience(event: MessageEvent, community: Community) -> Audience:
+    """Under 18 when the channel, or the channel a thread hangs off, is one of the community's under-18 channels."""
+    channels = community.under18_channels
+    if event.channel_id in channels or (event.parent_channel_id and event.parent_channel_id in channels):
+        return Audience.UNDER18
+    return Audience.GENERAL
+
+
 class Moderator:
     """Decides what happens to each message and keeps the outbox of nudges not yet delivered.
 
@@ -106,7 +114,7 @@ class Moderator:
         community = await self._community(event.platform, event.community_id)
         if community.nudge_mode is NudgeMode.OFF:
             return Outcome(Decision.IGNORE)
-        audience = Audience.UNDER18 if event.channel_id in community.under18_channels else Audience.GENERAL
+        audience = _audience(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
         log.debug("scanned", extra={**_ids(event), "text": event.text, "rules": [m.rule_id for m in verdict.matches]})
 
@@ -395,7 +403,7 @@ class Moderator:
         that "a member" reported the message.
         """
         community = await self._community(event.platform, event.community_id)
-        audience = Audience.UNDER18 if event.channel_id in community.under18_channels else Audience.GENERAL
+        audience = _audience(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
         excerpt = masked_excerpt(event.text, verdict.matches, primary_match(verdict.matches))
         incident = await self.store.latest_incident_for_message(event.platform, event.community_id,

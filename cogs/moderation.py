@@ -67,7 +67,7 @@ def message_event(message: discord.Message) -> MessageEvent:
         message_id=str(message.id), author_id=str(message.author.id), author_name=message.author.display_name,
         text=message.content, created_at=message.created_at, revision=revision_of(message),
         is_edit=message.edited_at is not None, targets=targets_of(message), channel_name=channel_name,
-        permalink=message.jump_url)
+        permalink=message.jump_url, parent_channel_id=_parent_of(message))
 
 
 class Moderation(commands.Cog):

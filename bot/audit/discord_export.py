@@ -183,7 +183,20 @@ class DiscordExport:
             targets=tuple(dict.fromkeys(t for t in targets if t != author["id"])),
             channel_name=str(channel.get("name") or channel_id),
             permalink=f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}",
+            parent_channel_id=_thread_parent(channel),
         )
+
+
+def _thread_parent(channel: dict[str, Any]) -> str:
+    """The channel a thread hangs off, or "" for a channel that is not a thread.
+
+    DiscordChatExporter's schema predates threads: for a thread, "categoryId" holds the parent channel (for a plain
+    channel it is the category, which is no channel at all, hence the check on the type, e.g. GuildPublicThread).
+    """
+    parent = channel.get("categoryId")
+    if str(channel.get("type", "")).endswith("Thread") and isinstance(parent, str):
+        return parent
+    return ""
 
 
 def _header(stream: IO[bytes], label: str) -> tuple[dict[str, Any], dict[str, Any]]:

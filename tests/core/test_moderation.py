@@ -357,3 +357,13 @@ async def test_a_delivery_reported_while_the_database_is_locked_is_not_resent(
     assert core.moderator.pending_count == 0 and await core.moderator.pending_nudges() == []
     incident = await core.store.get_incident(outcome.incident_id)
     assert incident is not None and incident.delivery_status is DeliveryStatus.DELIVERED
+
+
+async def test_a_thread_under_an_under18_channel_gets_clause_5_2(core: Core, clock: SimClock) -> None:
+    text = "fucking hell this is shit"
+    await _save(core, clock, under18_channels=("freshers",))
+    outside = replace(message(clock, text, channel="thread-1"), parent_channel_id="open")
+    assert (await core.moderator.handle(outside)).decision is Decision.IGNORE
+    inside = replace(message(clock, text, channel="thread-2"), parent_channel_id="freshers")
+    outcome = await core.moderator.handle(inside)
+    assert outcome.decision is Decision.NUDGE and outcome.nudge is not None and outcome.nudge.clause_id == "5.2"
