@@ -48,6 +48,7 @@ T = TypeVar("T")
 FeedbackKind = Literal["fixed", "mistake"]
 PENDING_QUEUE_LIMIT = 1_000  # incidents held in memory while the database cannot be written
 FLUSH_RETRY_SECONDS = 30.0  # while the database fails, handle() retries the queue at most this often
+FLUSH_BATCH = 500  # held incidents recorded per transaction once the database is back
 DEGRADED_ALERT_SECONDS = 900.0  # and the committee hears about it once per outage, then every 15 minutes
 SYSTEM_ACTOR = "nudgebot"
 REPORT_ACTOR = "a member"  # who reported a message, as the audit trail records it: never the reporter's id
@@ -312,12 +313,7 @@ class Moderator:
         async with self._flush_lock:
             try:
                 while self._pending:
-                    new = self._pending[0]
-                    incident_id, created = await self.store.record_incident(new)
-                    self._pending.popleft()
-                    recorded += int(created)
-                    log.info("held incident recorded", extra={"incident_id": incident_id,
-                                                              "message_id": new.message_id})
+                    recorded += await self._record_held(list(self._pending)[:FLUSH_BATCH])
                 for incident_id, result in list(self._held_deliveries.items()):
                     await self.store.set_delivery(incident_id, result.status, result.reason)
                     del self._held_deliveries[incident_id]
@@ -327,6 +323,24 @@ class Moderator:
                             extra={"pending": self.pending_count, "error": type(exc).__name__})
             else:
                 self._next_degraded_alert.clear()  # recovered: a new outage is news again
+        return recorded
+
+    async def _record_held(self, batch: list[NewIncident]) -> int:
+        """Record held incidents together, so the store's group commit makes them one transaction; raise on failure.
+
+        One commit per incident would append a WAL frame set each: after a full disk, that alone can fill it again.
+        """
+        results = await asyncio.gather(*(self.store.record_incident(new) for new in batch), return_exceptions=True)
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        if failure is not None:
+            raise failure
+        done = {id(new) for new in batch}
+        # Not popleft: _degraded may have dropped the oldest (queue full) while this batch was being written.
+        self._pending = deque(new for new in self._pending if id(new) not in done)
+        recorded = 0
+        for new, (incident_id, created) in zip(batch, results, strict=True):  # type: ignore[misc]
+            recorded += int(created)
+            log.info("held incident recorded", extra={"incident_id": incident_id, "message_id": new.message_id})
         return recorded
 
     async def _quietly(self, work: Awaitable[T]) -> T | None:
