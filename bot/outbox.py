@@ -10,24 +10,25 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0  # how soon a nudge left undelivered (platform or database down) is tried again
-MAX_RETRY_SECONDS = 300.0  # the back-off's ceiling while the outage lasts
+MAX_RETRY_SECONDS = 300.0  # the back-off's ceiling while an outage lasts
 
 
 class OutboxRetry:
     """Calls `run` every `every` seconds; while runs fail or leave nudges undelivered the wait doubles (to `ceiling`).
 
     `run` delivers the outbox (`Moderator.pending_nudges`, which also records incidents held while the database
-    was failing) and returns how many nudges it left undelivered. Adapters skip nudges already delivered or in
-    flight, so a run never sends one twice.
+    was failing) and returns how many nudges (or held records) it left undelivered. Adapters skip nudges already
+    delivered or in flight, so a run never sends one twice.
     """
 
     def __init__(self, run: Callable[[], Awaitable[int]], *, every: float = RETRY_SECONDS,
-                 ceiling: float = MAX_RETRY_SECONDS, name: str = "nudgebot-outbox-retry") -> None:
+                 ceiling: float | None = None, name: str = "nudgebot-outbox-retry") -> None:
         if every <= 0:
             raise ValueError("the outbox retry interval must be positive")
         self._run = run
         self.every = every
-        self.ceiling = max(ceiling, every)
+        # Ten intervals at most (30 s -> 5 minutes), so a shortened interval also shortens the back-off.
+        self.ceiling = max(every, ceiling if ceiling is not None else min(MAX_RETRY_SECONDS, every * 10))
         self._name = name
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()

@@ -334,9 +334,9 @@ class SlackBot:
 
     async def retry_outbox(self) -> int:
         """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`); returns how many nudges it left
-        undelivered."""
+        undelivered plus the records still held in memory because the database is failing."""
         await self.deliver_outbox()
-        return self.outbox_left
+        return self.outbox_left + self.core.moderator.pending_count
 
     # ------------------------------------------------------------------ committee
 

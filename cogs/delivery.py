@@ -191,6 +191,7 @@ class Courier:
 
     async def retry_outbox(self) -> int:
         """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`); returns how many nudges it left
-        undelivered (Discord still failing, or already in flight on the live path)."""
+        undelivered (Discord still failing, or in flight on the live path) plus the records still held in memory
+        because the database is failing (the retry backs off while any are left)."""
         await self.deliver_outbox()
-        return self.outbox_left
+        return self.outbox_left + self.bot.core.moderator.pending_count
