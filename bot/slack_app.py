@@ -321,12 +321,20 @@ class SlackBot:
         async with self._outbox_lock:
             nudges = await self.core.moderator.pending_nudges(Platform.SLACK)
             left = 0
-            for nudge in nudges:
+            for done, nudge in enumerate(nudges):
+                if nudge.incident_id in self._delivering:
+                    left += 1  # being sent on the live path right now
+                    continue
                 try:
-                    left += not await self.deliver_and_report(nudge)
-                except Exception:
+                    delivered = await self.deliver_and_report(nudge)
+                except Exception:  # this one nudge is broken: the others still go
                     left += 1
                     log.exception("outbox delivery failed", extra={"incident_id": nudge.incident_id})
+                    continue
+                if not delivered:
+                    # Slack failing: the rest wait for the next retry instead of each going through its retries.
+                    left += len(nudges) - done
+                    break
             if nudges:
                 log.info("outbox: %d pending nudge(s) tried, %d left", len(nudges), left)
             self.outbox_left = left

@@ -182,8 +182,11 @@ class Courier:
             nudges = await self.bot.core.moderator.pending_nudges(Platform.DISCORD)
             attempted = 0
             for nudge in nudges:
-                if await self.deliver_nudge(nudge) is not None:
-                    attempted += 1
+                if nudge.incident_id in self._attempted:
+                    continue  # in flight on the live path, or its delivery is held for the database
+                if await self.deliver_nudge(nudge) is None:
+                    break  # Discord unreachable: the rest wait for the next retry instead of each timing out
+                attempted += 1
             if nudges:
                 log.info("outbox delivered", extra={"pending": len(nudges), "attempted": attempted})
             self.outbox_left = len(nudges) - attempted

@@ -1,0 +1,65 @@
+"""The Slack Web API failing (HTTP 500 pages, `internal_error`, dropped connections) for every nudge call for a
+while: nothing is marked refused, nobody is nudged twice, and every nudge arrives once Slack is back, sent by the
+outbox retry with no new message needed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from tests.fakes import slack_events as payloads
+from tests.slack.conftest import ALERTS, ALICE, BOB, BREACH, CAROL, CLEAN, DAVE, GENERAL, Harness, eventually
+
+NUDGE_CALLS = ("chat.postEphemeral", "conversations.open", "chat.postMessage")
+POSTERS = (ALICE, BOB, CAROL, DAVE)
+
+
+def statuses(harness: Harness) -> Counter[str]:
+    return Counter(str(row["delivery_status"]) for row in harness.incidents())
+
+
+@pytest.mark.parametrize("kind", ["500", "internal_error", "disconnect"])
+async def test_nudges_held_back_by_a_slack_outage_arrive_once_afterwards(slack_app: Harness, kind: str) -> None:
+    fake = slack_app.fake
+    fake.outage(NUDGE_CALLS, kind)
+    posted = Counter[str]()
+    events = 0
+    for i in range(24):
+        author = POSTERS[i % len(POSTERS)]
+        if i % 3 == 2:
+            await slack_app.event(payloads.message(author, GENERAL, f"{CLEAN} ({i})"))
+        else:
+            await slack_app.event(payloads.message(author, GENERAL, BREACH))
+            posted[author] += 1
+        events += 1
+    await slack_app.settled(events, timeout=30)
+    breaches = sum(posted.values())
+    assert len(slack_app.incidents()) == breaches  # recorded before any nudge was tried
+    first_failures = fake.outage_failures
+    # The retry keeps trying while Slack is down, and marks nothing refused or failed meanwhile.
+    await eventually(lambda: fake.outage_failures > first_failures, 15, "the outbox retry to try again")
+    assert statuses(slack_app) == {"pending": breaches}
+    assert fake.ephemerals() == [] and fake.messages_in(ALERTS) == []
+
+    fake.end_outage()
+    await eventually(lambda: len(fake.ephemerals()) >= breaches, 15, "the held nudges to arrive")
+    await eventually(lambda: statuses(slack_app) == {"delivered": breaches}, 15, "every delivery to be recorded")
+    assert Counter(p.user for p in fake.ephemerals()) == posted  # once each, to the poster, ephemeral
+    assert all("5.5.3" in json.dumps(p.blocks) for p in fake.ephemerals())
+    assert fake.messages_in(ALERTS) == []  # nobody's nudge was reported as refused
+
+
+async def test_a_refusal_is_still_a_refusal(slack_app: Harness) -> None:
+    """Only a failing Slack is retried: a real refusal (no ephemeral, no DM) is recorded and told, not retried."""
+    fake = slack_app.fake
+    fake.fail_next("chat.postEphemeral", "user_not_in_channel")
+    fake.fail_next("conversations.open", "cannot_dm_bot")
+    await slack_app.event(payloads.message(ALICE, GENERAL, BREACH))
+    await slack_app.settled(1)
+    await eventually(lambda: statuses(slack_app) == {"refused": 1}, 10, "the refusal to be recorded")
+    await eventually(lambda: len(fake.messages_in(ALERTS)) == 1, 10, "the committee to be told")
+    runs = slack_app.bot.outbox_retry.runs
+    await eventually(lambda: slack_app.bot.outbox_retry.runs >= runs + 2, 10, "two more retry runs")
+    assert fake.ephemerals() == [] and len(fake.calls_to("chat.postEphemeral")) == 1
