@@ -457,7 +457,9 @@ class SlackBot:
         try:
             accepted = await self.core.moderator.member_feedback(int(action.get("value") or 0), user_id, kind)
         except (NudgebotError, ValueError) as exc:
-            await respond(text=f"Sorry, that did not work: {exc}", response_type="ephemeral", replace_original=False)
+            # A button's value comes back from the client and may be forged: never repeat it as markup.
+            await respond(text=f"Sorry, that did not work: {blocks.escape(str(exc))}", response_type="ephemeral",
+                          replace_original=False)
             return
         if not accepted:
             await respond(text="Only the person who posted the message can answer this note.",
@@ -483,7 +485,9 @@ class SlackBot:
             for incident_id in ids:
                 await self.core.review.transition(principal, incident_id, review_action, "from the Slack alert")
         except (NudgebotError, ValueError) as exc:
-            await respond(text=f"Sorry, that did not work: {exc}", response_type="ephemeral", replace_original=False)
+            # A button's value comes back from the client and may be forged: never repeat it as markup.
+            await respond(text=f"Sorry, that did not work: {blocks.escape(str(exc))}", response_type="ephemeral",
+                          replace_original=False)
             return
         stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M")
         note = f"{_PAST[review_action]} by <@{user_id}> · {stamp} UTC"

@@ -269,5 +269,7 @@ def report_thanks_view() -> dict[str, Any]:
 
 
 def notice(text: str) -> tuple[str, list[Block]]:
-    """A one-paragraph ephemeral answer."""
+    """A one-paragraph ephemeral answer, escaped: error messages repeat what the member typed, which must not
+    ping `<!channel>` or forge a link in the answer."""
+    text = escape(text)
     return text, [section(text)]
