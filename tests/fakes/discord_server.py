@@ -214,6 +214,8 @@ class FakeDiscord:
         self.message_content_enabled = True  # the developer portal's "Message Content Intent" switch
         self._world_events: list[tuple[str, dict[str, Any], int]] = []
         self.errors: list[str] = []
+        self._outage: frozenset[str] = frozenset()  # routes whose connections are dropped until end_outage()
+        self.outage_failures = 0  # requests dropped by outage() so far
         self._faults: dict[str, list[tuple[int, float, bool]]] = defaultdict(list)  # route -> [(left, retry, global)]
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._sessions: list[_GatewaySession] = []
@@ -341,6 +343,15 @@ class FakeDiscord:
         self._faults[route].append((times, retry_after, is_global))
 
     # ----- inspection -----
+    def outage(self, routes: Iterable[str]) -> None:
+        """Until `end_outage()`, every request to these routes (e.g. "POST /users/@me/channels") has its
+        connection dropped without an answer, as when Discord cannot be reached."""
+        self._outage = frozenset(routes)
+
+    def end_outage(self) -> None:
+        """Discord is reachable again."""
+        self._outage = frozenset()
+
     def calls(self, route: str | None = None, *, status: int | None = None) -> list[RecordedRequest]:
         """Recorded REST calls, optionally for one route template and status."""
         return [r for r in self.requests if (route is None or r.route == route)
@@ -562,6 +573,12 @@ class FakeDiscord:
         resource = request.match_info.route.resource
         template = resource.canonical[len(API_PREFIX):] if resource is not None else request.path
         route = f"{request.method} {template}"
+        if route in self._outage:
+            self.outage_failures += 1
+            if request.transport is not None:
+                request.transport.abort()
+            await self._notify()
+            raise ConnectionResetError("fake Discord outage: connection dropped")
         body, files = await _read_body(request)
         authorized = request.headers.get("Authorization") == f"Bot {self.token}"
         record = RecordedRequest(request.method, route, request.path, dict(request.match_info),

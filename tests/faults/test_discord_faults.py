@@ -118,3 +118,22 @@ async def test_gateway_dropped_without_resume_misses_only_what_discord_never_rep
     await fake.wait_for(lambda: sum(nudges_by_member(world, people).values()) >= len(expected), 20, "the nudges")
     assert nudges_by_member(world, people) == Counter(a for _, a in expected)
     print(f"invalid session: {len(missed)} of {len(breaching(gap))} breaching messages sent in the gap missed")
+
+
+async def test_nudges_held_back_by_a_discord_outage_arrive_once_afterwards(retrying: RunningBot, world: World,
+                                                                          settings: Settings) -> None:
+    fake = world.fake
+    people = members(world, 6)
+    fake.outage(["POST /users/@me/channels", "POST /channels/{channel_id}/messages"])
+    sent = await burst(world, people, 60)
+    await retrying.idle(fake, received=60)
+    expected = breaching(sent)
+    assert delivery_counts(settings.db_path) == {"pending": len(expected)}  # recorded, not marked failed
+    failures = fake.outage_failures
+    await fake.wait_for(lambda: fake.outage_failures > failures, 10, "the outbox retry to try again")
+    assert nudges_by_member(world, people) == Counter()
+
+    fake.end_outage()
+    await fake.wait_for(lambda: delivery_counts(settings.db_path) == {"delivered": len(expected)}, 20,
+                        "the held nudges to be delivered")
+    assert nudges_by_member(world, people) == Counter(a for _, a in expected)  # once each
