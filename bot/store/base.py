@@ -35,7 +35,9 @@ BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRIES = 8
 SYSTEM_ACTOR = "nudgebot"
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints
-WAL_RESTART_FRAMES = 4_000  # pages (16 MB) of WAL after which a checkpoint briefly holds our writers to catch up
+# Pages of WAL (64 MB, the journal_size_limit) after which a checkpoint holds our writers to catch up. Each catch-up
+# costs two fsyncs with writers held (tens of ms here), so it is kept rare under a sustained burst.
+WAL_RESTART_FRAMES = 16_000
 
 
 class StoreError(NudgebotError):
@@ -144,6 +146,7 @@ class StoreBase:
         self._write_lock = asyncio.Lock()  # one writer at a time on the one connection: short transactions
         self._record_queue: list[Any] = []  # incidents waiting for the next group commit (IncidentStore)
         self._record_flusher: asyncio.Task[None] | None = None
+        self._lone_recorder = True  # the last incident write was for one caller alone (IncidentStore)
         self._commits = 0
         self._checkpoint: asyncio.Task[None] | None = None
         # Community settings are read for every message but change only at setup: a short-lived cache, dropped

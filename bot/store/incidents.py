@@ -91,6 +91,13 @@ class IncidentStore(StoreBase):
                   new.excerpt, new.content, ts(new.created_at), new.delivery_status.value, now_ts())
         key = (new.platform.value, new.community_id, new.message_id, new.revision)
         pending = _Pending(values, key, asyncio.get_running_loop().create_future())
+        flushing = self._record_flusher is not None and not self._record_flusher.done()
+        if self._lone_recorder and not flushing and not self._record_queue and not self._write_lock.locked():
+            # A lone caller (the last write was for one incident too) writes on its own task: no flusher task
+            # and two fewer wake-ups per incident. Callers arriving meanwhile queue for the flusher, whose
+            # group commit then turns this path off until writes are single again.
+            await self._write_batch([pending])
+            return pending.future.result()
         self._record_queue.append(pending)
         if self._record_flusher is None or self._record_flusher.done():
             self._record_flusher = asyncio.create_task(self._flush_records(), name="nudgebot-store-records")
@@ -128,6 +135,7 @@ class IncidentStore(StoreBase):
                                                                 "delay": round(delay, 3)})
                 await asyncio.sleep(delay)
                 continue
+            self._lone_recorder = len(batch) == 1
             for item, result in zip(batch, results, strict=True):
                 if not item.future.done():
                     item.future.set_result(result)

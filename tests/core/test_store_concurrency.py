@@ -110,3 +110,26 @@ async def test_the_wal_is_checkpointed_off_the_write_path_and_starts_again(tmp_p
     reader = sqlite3.connect(db)
     assert reader.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] == 11
     assert reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_lone_and_concurrent_callers_each_get_a_committed_incident(tmp_path: Path) -> None:
+    db = tmp_path / "n.db"
+    store = await Store.open(db)
+    reader = sqlite3.connect(db, isolation_level=None)
+
+    def committed(message_id: str) -> int:
+        return reader.execute("SELECT COUNT(*) FROM incidents WHERE message_id = ?", (message_id,)).fetchone()[0]
+
+    try:
+        for i in range(5):  # one caller at a time: each is on disk for another connection as soon as it returns
+            assert (await store.record_incident(incident(f"alone{i}")))[1] and committed(f"alone{i}") == 1
+        # Callers arriving while a lone write is in flight queue behind it, then go on in group commits.
+        results = await asyncio.gather(*(store.record_incident(incident(f"crowd{i}")) for i in range(60)))
+        assert sum(created for _, created in results) == 60 and len({i for i, _ in results}) == 60
+        assert all(committed(f"crowd{i}") == 1 for i in range(60))
+        incident_id, created = await store.record_incident(incident("alone-again"))
+        assert created and committed("alone-again") == 1
+        assert await store.record_incident(incident("alone-again")) == (incident_id, False)
+    finally:
+        reader.close()
+        await store.close()
