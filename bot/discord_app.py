@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NudgebotError
+from bot.logredact import protect_discord_logs
 from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings
 from cogs.access import CommunityCache
@@ -78,6 +79,7 @@ class NudgeBot(commands.AutoShardedBot):
     def __init__(self, core: Core, settings: Settings, *, sync_commands: bool = True,
                  outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> None:
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        protect_discord_logs()
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options)
         self.core = core
         self.settings = settings

@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InputError, NudgebotError
+from bot.logredact import protect_bolt_logs
 from bot.models import (
     CommitteeAlert,
     DeliveryResult,
@@ -116,6 +117,7 @@ class SlackBot:
         # Socket Mode needs no signing secret; a random one (never an empty one) makes any HTTP request fail
         # verification instead of passing it with an HMAC anyone can compute.
         signing_secret = secret.reveal() if secret else secrets.token_hex(32)
+        protect_bolt_logs()
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=process_before_response, name="nudgebot",
                             logger=logging.getLogger("bot.slack_app.bolt"))
