@@ -211,6 +211,7 @@ class FakeDiscord:
         self.requests: list[RecordedRequest] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[str] = []
+        self.replayed: list[int] = []  # events replayed on each RESUME
         self.message_content_enabled = True  # the developer portal's "Message Content Intent" switch
         self._world_events: list[tuple[str, dict[str, Any], int]] = []
         self.errors: list[str] = []
@@ -970,6 +971,7 @@ class FakeDiscord:
             session.identified = True
             self._all_sessions[session.session_id] = session
         self.resumes.append(session.session_id)
+        self.replayed.append(len(missed))
         await session.send(*missed, {"op": 0, "t": "RESUMED", "d": {"_trace": ["fake-discord"]}})
 
     def sessions(self) -> list[_GatewaySession]:

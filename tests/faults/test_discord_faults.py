@@ -86,6 +86,8 @@ async def test_gateway_dropped_mid_burst_is_resumed_without_loss_or_doubles(retr
                         "every breaching message to be recorded")
     await retrying.idle(fake, received=300)
     assert len(fake.identifies) == 1 and len(fake.resumes) >= 1  # resumed: the same session, not a new one
+    assert sum(fake.replayed) > 0  # some of the burst really came by replay
+    print(f"{'TCP cut' if abrupt else 'close 4000'}: {sum(fake.replayed)} events replayed on RESUME")
     assert incident_counts(settings.db_path) == {(world.guild_id, m["id"], 0): 1 for m, _ in expected}
     await fake.wait_for(lambda: sum(nudges_by_member(world, people).values()) >= len(expected), 20, "the nudges")
     assert nudges_by_member(world, people) == Counter(a for _, a in expected)
