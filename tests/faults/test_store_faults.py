@@ -90,6 +90,7 @@ async def run_outage(core: Core, db_path: Path, fault: Callable[[], Awaitable[ob
     assert len(degraded(outcomes)) == 1, "the committee is told once per outage, not once per message"
     held = core.moderator.pending_count
     assert held > 0
+    print(f"held {held} of {sum(e.text == INSULT for e in during)} breaching messages; ", end="")
     # A retry while the fault lasts changes nothing and sends nothing twice.
     await outbox.retry()
     assert core.moderator.pending_count >= held
@@ -105,6 +106,7 @@ async def run_outage(core: Core, db_path: Path, fault: Callable[[], Awaitable[ob
     assert incident_counts(db_path) == {(COMMUNITY, e.message_id, 0): 1 for e in breaching}
     assert sorted(outbox.sent) == sorted(set(outbox.sent)) and len(outbox.sent) == len(breaching)
     assert delivery_counts(db_path) == {"delivered": len(breaching)}
+    print(f"{len(breaching)} incidents and nudges once each")
     return outbox
 
 
