@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
+
+from bot.pattern_safety import parsed
 
 _MAX_LITERALS = 400  # beyond this a prefilter search costs about as much as the pattern
 _MAX_PRODUCT = 200  # spellings multiplied out from adjacent items
@@ -20,9 +21,8 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     Only the positive, consuming parts of the pattern are read: a group that may be skipped, a character
     class or a look-around contributes nothing, so the answer is always safe (never rules out a real match).
     """
-    try:
-        tree = sre_parse.parse(pattern)
-    except (re.error, RecursionError, ValueError):
+    tree = parsed(pattern)
+    if tree is None:
         return None
     if tree.state.flags & re.IGNORECASE:
         return None

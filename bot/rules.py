@@ -7,6 +7,7 @@ what a rule leaves out, in the manner of python-discord's filter lists.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,10 @@ import yaml
 from bot.errors import RulePackError
 from bot.models import RuleEffect, Severity
 from bot.normalize import normalize
+from bot.pattern_safety import readable, structural_risk
+from bot.resources import rules_dir
+
+log = logging.getLogger(__name__)
 
 try:  # the C loader is several times faster where libyaml is present
     _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
@@ -36,10 +41,10 @@ _DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negata
 _RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "requires", "validator", "options",
                               "description", "exceptions", "context", "examples", "enabled"}
 _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
-# Shapes that make a backtracking engine take exponential time: a quantified group, with no alternatives, that
-# itself ends in an unbounded quantifier, e.g. (a+)+, (\w*)*. Subtler cases are caught by the timed probe.
+# For patterns only the `regex` module can parse: a quantified group, with no alternatives, that itself ends in
+# an unbounded quantifier, e.g. (a+)+, (\w*)*. Readable patterns get the full structural check.
 _NESTED_QUANTIFIER = re.compile(r"\((?:\?:)?[^()|]*(?:[+*]|\{\d*,\})\)\??(?:[+*]|\{\d*,\})")
-_PROBE_LIMIT = 0.5
+_PROBE_LIMIT = 1.0  # generous: a sound pattern needs microseconds on these probes, even on a loaded machine
 PATTERN_TIMEOUT = 0.05  # seconds per regex call while scanning; a pattern that needs longer is cut off
 
 
@@ -149,8 +154,13 @@ def pack_files(directory: Path) -> list[Path]:
 def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str] | None = None) -> RuleSet:
     """Load every pack in the directories (built-in first) and check them against each other."""
     raw_packs: list[tuple[Path, dict[str, Any]]] = []
+    built_in = rules_dir().resolve()
+    trusted: set[Path] = set()
     for directory in directories:
-        raw_packs.extend((path, _read_yaml(path)) for path in pack_files(directory))
+        files = pack_files(directory)
+        if directory.resolve() == built_in:
+            trusted.update(files)  # verified by the test suite: never rejected by a timing on a busy machine
+        raw_packs.extend((path, _read_yaml(path)) for path in files)
     lexicons: dict[str, tuple[str, ...]] = {}
     macros: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -176,7 +186,7 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     packs: list[RulePack] = []
     seen_ids: dict[str, str] = {}
     for path, data in raw_packs:
-        pack = _build_pack(path, data, lexicons, macros, known_validators)
+        pack = _build_pack(path, data, lexicons, macros, known_validators, probe=path not in trusted)
         for rule in pack.rules:
             if rule.id in seen_ids:
                 raise RulePackError(str(path), f"rule id already used in {seen_ids[rule.id]}", rule.id)
@@ -243,33 +253,39 @@ def pattern_words(pattern: str) -> set[str]:
     return set(_PATTERN_WORD.findall(_PLACEHOLDER.sub(" ", pattern)))
 
 
-def check_pattern_safety(compiled: regex.Pattern[str], source: str) -> str | None:
+def check_pattern_safety(compiled: regex.Pattern[str], source: str, *, probe: bool = True,
+                         where: str = "") -> str | None:
     """Return why a pattern could stall a scan, or None when it looks safe.
 
-    Besides the nested-quantifier shape, each probe is timed at two lengths: time that grows much faster than
-    the text (or passes a hard limit) is catastrophic backtracking, while a big pattern that is merely slow
-    per character is not.
+    The decision is structural and deterministic (`bot.pattern_safety`: nested quantifiers, ambiguous
+    alternations under a quantifier, huge counts, backreferences). Patterns Python's parser cannot read fall
+    back to a textual test for the (a+)+ shape. With `probe` (a committee's own pack, never a built-in one) the
+    pattern is also run on a few short probes: only a probe that takes over a generous second is a rejection;
+    time that merely grows faster than the text is logged as a warning, because a busy machine can fake it.
+    The regex timeout at scan time remains the real guard.
     """
-    if _NESTED_QUANTIFIER.search(source):
+    expanded = compiled.pattern
+    risk = structural_risk(expanded)
+    if risk:
+        return risk
+    if not readable(expanded) and _NESTED_QUANTIFIER.search(source):
         return "nested quantifiers such as (a+)+ can take exponential time; rewrite without the outer quantifier"
+    if not probe:
+        return None
     for unit, tail in (("a", "!"), ("a ", "!"), ("1", "x"), ("aa", "\n"), ("ab", "!")):
-        timings = [float("inf"), float("inf")]
-        # A busy machine can stall one run, so a growth that looks catastrophic is measured again (best of 3)
-        # before the pattern is rejected.
-        for _attempt in range(3):
-            for slot, repeat in enumerate((400, 800)):
-                probe = unit * repeat + tail
-                started = time.perf_counter()
-                try:
-                    compiled.search(probe, timeout=_PROBE_LIMIT)
-                except TimeoutError:
-                    return (f"took over {_PROBE_LIMIT:.1f}s on a {len(probe):,}-character probe: "
-                            "it backtracks catastrophically")
-                timings[slot] = min(timings[slot], time.perf_counter() - started)
-            if not (timings[1] > 0.02 and timings[1] > 3.5 * max(timings[0], 1e-6)):
-                break
-        else:
-            return "its time grows much faster than the text on a simple probe: it backtracks catastrophically"
+        timings: list[float] = []
+        for repeat in (400, 800):
+            text = unit * repeat + tail
+            started = time.perf_counter()
+            try:
+                compiled.search(text, timeout=_PROBE_LIMIT)
+            except TimeoutError:
+                return (f"took over {_PROBE_LIMIT:.1f}s on a {len(text):,}-character probe: "
+                        "it backtracks catastrophically")
+            timings.append(time.perf_counter() - started)
+        if timings[1] > 0.02 and timings[1] > 3.5 * max(timings[0], 1e-6):
+            log.warning("pattern may backtrack: its time grew much faster than a probe text; the scan timeout "
+                        "will cut it off if it stalls", extra={"rule": where, "seconds": round(timings[1], 3)})
     return None
 
 
@@ -335,7 +351,7 @@ def _allowlist_of(path: Path, data: Mapping[str, Any]) -> set[str]:
 
 
 def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],
-                macros: Mapping[str, str], known_validators: set[str] | None) -> RulePack:
+                macros: Mapping[str, str], known_validators: set[str] | None, *, probe: bool = True) -> RulePack:
     source = str(path)
     name = data.get("pack")
     if not isinstance(name, str) or not name.strip():
@@ -355,7 +371,7 @@ def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tupl
     for index, raw in enumerate(raw_rules, start=1):
         if not isinstance(raw, dict):
             raise RulePackError(source, f"rule #{index} must be a mapping")
-        rule = _build_rule(source, name, raw, defaults, lexicons, macros, known_validators, index)
+        rule = _build_rule(source, name, raw, defaults, lexicons, macros, known_validators, index, probe)
         if rule is not None:
             rules.append(rule)
     return RulePack(name, source, str(data.get("description") or ""), tuple(rules),
@@ -372,7 +388,7 @@ def _enum(enum_type: type[StrEnum], value: Any, source: str, rule_id: str, what:
 
 def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mapping[str, Any],
                 lexicons: Mapping[str, tuple[str, ...]], macros: Mapping[str, str],
-                known_validators: set[str] | None, index: int) -> Rule | None:
+                known_validators: set[str] | None, index: int, probe: bool = True) -> Rule | None:
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
         raise RulePackError(source, f"rule #{index} needs an 'id' of lowercase letters, digits, '.', '-', '_'")
@@ -428,7 +444,7 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
             compiled = regex.compile(expanded)
         except regex.error as exc:
             raise RulePackError(source, f"pattern does not compile: {exc}", rule_id) from None
-        unsafe = check_pattern_safety(compiled, pattern)
+        unsafe = check_pattern_safety(compiled, pattern, probe=probe, where=f"{source}: {rule_id}")
         if unsafe:
             raise RulePackError(source, f"pattern rejected: {unsafe}", rule_id)
         triggers = _expand_triggers(_string_list(raw.get("triggers"), source, "triggers", rule_id),

@@ -482,7 +482,9 @@ class Scanner:
                 if found.end() > found.start():
                     raws.append(self._raw(rule, found.start(), found.end(), layer, norm, rule.confidence))
         except TimeoutError:
-            log.warning("pattern timed out and was skipped for this message", extra={"rule": rule.id})
+            # The rule id, never the message: content is logged at DEBUG only.
+            log.warning("pattern %s timed out after %.2fs and was skipped for this message", rule.id,
+                        self.settings.pattern_timeout, extra={"rule": rule.id})
 
     @staticmethod
     def _match_validator(rule: Rule, validator: Validator, options: Mapping[str, Any], text: str,
