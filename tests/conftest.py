@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +27,47 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
     env["NUDGEBOT_DB"] = str(tmp_path / "nudgebot.db")
     return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_or_content_in_logs() -> Iterator[None]:
+    """The whole session runs with logging at INFO; at the end no record may hold a token, a secret or the text
+    of a message the tests sent (message content belongs at DEBUG only; tokens nowhere).
+
+    Tokens are collected as they are made (every `Secret`, every fake's token; the shapes of Discord and Slack
+    tokens are searched for too) and message texts as the fakes send them, by wrapping test helpers only.
+    """
+    from bot.settings import Secret
+    from tests.fakes import slack_events
+    from tests.fakes.discord_server import FakeDiscord
+    from tests.privacy.registry import REGISTRY, Capture, wrap
+
+    undo = [
+        wrap(Secret, "__init__", lambda _self, value: REGISTRY.secret(value)),
+        wrap(FakeDiscord, "start", lambda fake: REGISTRY.secret(fake.token)),
+        wrap(FakeDiscord, "post_message", lambda _f, _c, _a, content, **_: REGISTRY.content(content)),
+        wrap(FakeDiscord, "edit_message", lambda _f, _m, content: REGISTRY.content(content)),
+        wrap(slack_events, "message", lambda _u, _c, text, **_: REGISTRY.content(text)),
+        wrap(slack_events, "edit", lambda _o, text, **_: REGISTRY.content(text)),
+    ]
+    root = logging.getLogger()
+    handler = Capture(REGISTRY, logging.INFO)
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for step in undo:
+            step()
+    for module, names in (("tests.fakes.slack_server", ("BOT_TOKEN", "APP_TOKEN")),
+                          ("tests.slack.conftest", ("SIGNING_SECRET",)), ("tests.slack.load", ("SECRET",))):
+        with contextlib.suppress(ImportError):
+            imported = importlib.import_module(module)
+            for name in names:
+                REGISTRY.secret(getattr(imported, name, None))
+    problems = REGISTRY.problems()
+    assert not problems, (f"{len(problems)} log record(s) at INFO or above leak a secret or message content:\n"
+                          + "\n".join(sorted(set(problems))[:40]))

@@ -1,0 +1,1 @@
+"""Secrets and privacy: no token or message content in logs or errors, and nudges that never repeat the words."""
