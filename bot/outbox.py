@@ -33,6 +33,7 @@ class OutboxRetry:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.runs = 0  # for health checks and tests
+        self.wait = every  # seconds until the next run
 
     def start(self) -> None:
         """Start retrying (the first run comes after one interval: the adapter runs the outbox itself on start)."""
@@ -57,10 +58,9 @@ class OutboxRetry:
         self._task = None
 
     async def _loop(self) -> None:
-        wait = self.every
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), wait)
+                await asyncio.wait_for(self._stopping.wait(), self.wait)
             if self._stopping.is_set():
                 return
             try:
@@ -69,6 +69,6 @@ class OutboxRetry:
                 log.exception("outbox retry failed; trying again later")
                 left = -1
             self.runs += 1
-            wait = min(wait * 2, self.ceiling) if left else self.every
+            self.wait = min(self.wait * 2, self.ceiling) if left else self.every
             if left:
-                log.info("outbox retry left nudges undelivered", extra={"left": left, "next_in": wait})
+                log.info("outbox retry left nudges undelivered", extra={"left": left, "next_in": self.wait})
