@@ -38,6 +38,7 @@ class OutboxRetry:
     def start(self) -> None:
         """Start retrying (the first run comes after one interval: the adapter runs the outbox itself on start)."""
         if self._task is None or self._task.done():
+            self._stopping.clear()
             self._task = asyncio.create_task(self._loop(), name=self._name)
 
     async def stop(self, drain_seconds: float = 15.0) -> None:
