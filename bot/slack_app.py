@@ -56,6 +56,7 @@ REFUSAL = ("Sorry, `/incidents` is only for the committee. If you are worried ab
 _SEEN_EVENTS = 20_000  # event ids remembered so Slack's retries are dropped before they reach the core
 _RATE_LIMIT_RETRIES = 6
 _REPORTED_TEXT = 2_000  # of the reported text carried in the modal (Slack keeps 3,000 characters of metadata)
+MAX_HELD_ALERTS = 500  # committee alerts kept for a retry while Slack is failing
 _TRANSIENT_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 _PAST = {ReviewAction.CONFIRM: "Confirmed", ReviewAction.DISMISS: "Dismissed", ReviewAction.ESCALATE: "Escalated",
          ReviewAction.RESOLVE: "Resolved", ReviewAction.REOPEN: "Reopened"}
@@ -131,6 +132,7 @@ class SlackBot:
         self._outbox_lock = asyncio.Lock()
         self.outbox_retry = OutboxRetry(self.retry_outbox, every=outbox_retry_seconds)
         self.outbox_left = 0  # nudges the last outbox run could not deliver
+        self._unposted_alerts: list[CommitteeAlert] = []  # alerts Slack failed to take, for the outbox retry
         self.handled_events = 0  # message events finished (moderated, skipped or dropped), for tests and benchmarks
         self._register()
 
@@ -313,9 +315,24 @@ class SlackBot:
             await self.client.chat_postMessage(channel=channel, text=text, blocks=body)
             return True
         except SlackApiError as exc:
+            if _is_transient(exc):
+                return self._hold_alert(alert, _error_code(exc))
             log.warning("committee alert not posted in %s: %s (invite nudgebot to the channel)", channel,
                         _error_code(exc), extra={"incident_ids": alert.incident_ids})
             return False
+        except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
+            return self._hold_alert(alert, type(exc).__name__)
+
+    def _hold_alert(self, alert: CommitteeAlert, reason: str) -> bool:
+        """Slack failing: keep the alert (bounded) for the outbox retry to post again."""
+        if len(self._unposted_alerts) < MAX_HELD_ALERTS:
+            self._unposted_alerts.append(alert)
+            log.warning("committee alert not posted (%s); it is posted again by the outbox retry", reason,
+                        extra={"kind": alert.kind, "incident_ids": alert.incident_ids})
+        else:
+            log.error("committee alert not posted (%s) and too many are held already", reason,
+                      extra={"kind": alert.kind, "incident_ids": alert.incident_ids})
+        return False
 
     async def deliver_outbox(self) -> int:
         """Deliver the nudges still pending (from before a restart, or held back by an outage); return how many
@@ -343,10 +360,14 @@ class SlackBot:
             return len(nudges)
 
     async def retry_outbox(self) -> int:
-        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`); returns how many nudges it left
-        undelivered plus the records still held in memory because the database is failing."""
+        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`): the outbox, then the committee alerts
+        Slack failed to take; returns how many nudges and alerts it left plus the records still held in memory
+        because the database is failing."""
         await self.deliver_outbox()
-        return self.outbox_left + self.core.moderator.pending_count
+        held, self._unposted_alerts = self._unposted_alerts, []
+        for alert in held:
+            await self.post_alert(alert)  # held again if Slack is still failing
+        return self.outbox_left + self.core.moderator.pending_count + len(self._unposted_alerts)
 
     # ------------------------------------------------------------------ committee
 

@@ -29,6 +29,7 @@ DMS_CLOSED = 50007  # "Cannot send messages to this user"
 
 
 MAX_ALERTS_PER_MESSAGE = 5  # one row of four buttons each, and Discord allows five rows per message
+MAX_HELD_ALERTS = 500  # alerts kept for a retry while Discord is failing
 MAX_EMBED_CHARACTERS = 6000  # Discord's limit for all embeds of one message together
 
 
@@ -57,6 +58,7 @@ class Courier:
         self._poster: asyncio.Task[None] | None = None
         self._alerts_pending = 0
         self.outbox_left = 0  # nudges the last outbox run could not deliver
+        self._unposted: list[CommitteeAlert] = []  # alerts Discord failed to take, for the outbox retry
 
     async def deliver(self, outcome: Outcome) -> None:
         """Everything one outcome asks for; never raises for a Discord failure."""
@@ -173,7 +175,14 @@ class Courier:
             else:
                 await channel.send(embeds=embeds, view=view)
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
-            log.error("alert not posted", extra={**ids, "error": type(exc).__name__})
+            failing = not isinstance(exc, discord.HTTPException) or exc.status >= 500
+            if failing and len(self._unposted) + len(alerts) <= MAX_HELD_ALERTS:
+                # Discord unreachable or failing: the outbox retry posts them again (a refusal is not retried).
+                self._unposted.extend(alerts)
+                log.warning("alert not posted; the outbox retry posts it again",
+                            extra={**ids, "error": type(exc).__name__})
+            else:
+                log.error("alert not posted", extra={**ids, "error": type(exc).__name__})
 
     async def deliver_outbox(self) -> int:
         """Deliver every nudge recorded but not yet delivered (after a restart or an outage); returns how many
@@ -193,8 +202,11 @@ class Courier:
             return attempted
 
     async def retry_outbox(self) -> int:
-        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`); returns how many nudges it left
-        undelivered (Discord still failing, or in flight on the live path) plus the records still held in memory
-        because the database is failing (the retry backs off while any are left)."""
+        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`): the outbox, then the alerts Discord
+        failed to take; returns how many nudges it left undelivered (Discord still failing, or in flight on the
+        live path), plus the alerts re-queued and the records still held in memory because the database is failing
+        (the retry backs off while any are left)."""
         await self.deliver_outbox()
-        return self.outbox_left + self.bot.core.moderator.pending_count
+        held, self._unposted = self._unposted, []
+        self.post_alerts(held)  # queued for the poster; held again if Discord still fails
+        return self.outbox_left + self.bot.core.moderator.pending_count + len(held)

@@ -15,6 +15,7 @@ from tests.faults.support import delivery_counts, incident_counts, make_read_onl
 
 INSULT = "honestly you're a complete idiot"  # 5.5.3, medium: an incident and a nudge, no other alert
 CLEAN = "is anyone walking up to the lake on Saturday?"
+HATE = "honestly women are vermin"  # 5.5.1, high severity: an alert to the committee as well as a nudge
 DEGRADED = "could not write to its database"
 
 
@@ -128,8 +129,9 @@ async def test_nudges_held_back_by_a_discord_outage_arrive_once_afterwards(retry
     people = members(world, 6)
     fake.outage(["POST /users/@me/channels", "POST /channels/{channel_id}/messages"])
     sent = await burst(world, people, 60)
-    await retrying.idle(fake, received=60)
-    expected = breaching(sent)
+    hate = await fake.post_message(world.general, world.bob, HATE)  # high severity: the committee is alerted
+    await retrying.idle(fake, received=61)
+    expected = [*breaching(sent), (hate, world.bob)]
     assert delivery_counts(settings.db_path) == {"pending": len(expected)}  # recorded, not marked failed
     failures = fake.outage_failures
     await fake.wait_for(lambda: fake.outage_failures > failures, 10, "the outbox retry to try again")
@@ -139,3 +141,7 @@ async def test_nudges_held_back_by_a_discord_outage_arrive_once_afterwards(retry
     await fake.wait_for(lambda: delivery_counts(settings.db_path) == {"delivered": len(expected)}, 20,
                         "the held nudges to be delivered")
     assert nudges_by_member(world, people) == Counter(a for _, a in expected)  # once each
+    await fake.wait_for(lambda: fake.bot_messages(world.alerts), 10, "the held alert")
+    await retrying.idle(fake)
+    alerts = fake.bot_messages(world.alerts)
+    assert len(alerts) == 1 and "5.5.1" in embed_text(alerts[0])  # posted once, after the outage

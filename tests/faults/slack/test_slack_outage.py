@@ -10,7 +10,19 @@ from collections import Counter
 import pytest
 
 from tests.fakes import slack_events as payloads
-from tests.slack.conftest import ALERTS, ALICE, BOB, BREACH, CAROL, CLEAN, DAVE, GENERAL, Harness, eventually
+from tests.slack.conftest import (
+    ALERTS,
+    ALICE,
+    BOB,
+    BREACH,
+    CAROL,
+    CLEAN,
+    DAVE,
+    GENERAL,
+    SERIOUS,
+    Harness,
+    eventually,
+)
 
 NUDGE_CALLS = ("chat.postEphemeral", "conversations.open", "chat.postMessage")
 POSTERS = (ALICE, BOB, CAROL, DAVE)
@@ -34,6 +46,9 @@ async def test_nudges_held_back_by_a_slack_outage_arrive_once_afterwards(slack_a
             await slack_app.event(payloads.message(author, GENERAL, BREACH))
             posted[author] += 1
         events += 1
+    await slack_app.event(payloads.message(BOB, GENERAL, SERIOUS))  # critical: the committee is alerted too
+    posted[BOB] += 1
+    events += 1
     await slack_app.settled(events, timeout=30)
     breaches = sum(posted.values())
     assert len(slack_app.incidents()) == breaches  # recorded before any nudge was tried
@@ -47,8 +62,10 @@ async def test_nudges_held_back_by_a_slack_outage_arrive_once_afterwards(slack_a
     await eventually(lambda: len(fake.ephemerals()) >= breaches, 15, "the held nudges to arrive")
     await eventually(lambda: statuses(slack_app) == {"delivered": breaches}, 15, "every delivery to be recorded")
     assert Counter(p.user for p in fake.ephemerals()) == posted  # once each, to the poster, ephemeral
-    assert all("5.5.3" in json.dumps(p.blocks) for p in fake.ephemerals())
-    assert fake.messages_in(ALERTS) == []  # nobody's nudge was reported as refused
+    assert sum("5.5.3" in json.dumps(p.blocks) for p in fake.ephemerals()) == breaches - 1  # and one 5.5.1
+    await eventually(lambda: fake.messages_in(ALERTS), 15, "the held alert to be posted")
+    alerts = fake.messages_in(ALERTS)
+    assert len(alerts) == 1 and "5.5.1" in json.dumps(alerts[0].blocks)  # once, and nobody reported refused
 
 
 async def test_a_refusal_is_still_a_refusal(slack_app: Harness) -> None:
