@@ -67,10 +67,10 @@ def readable(pattern: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=2)
 def parsed(pattern: str) -> Any:
-    """Python's parse tree of a pattern, or None when it uses syntax only the `regex` module knows (cached:
-    the literal prefilter reads the same trees)."""
+    """Python's parse tree of a pattern, or None when it uses syntax only the `regex` module knows (the last
+    two are kept: the loader's safety check and literal prefilter read the same tree, then it is let go)."""
     try:
         return sre_parse.parse(pattern)
     except (re.error, RecursionError, ValueError, OverflowError):

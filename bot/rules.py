@@ -20,6 +20,7 @@ import regex
 import yaml
 
 from bot.errors import RulePackError
+from bot.literals import required_literals
 from bot.models import RuleEffect, Severity
 from bot.normalize import normalize
 from bot.pattern_safety import readable, structural_risk
@@ -93,6 +94,7 @@ class Rule:
     fuzzy: bool = False
     pattern: str = ""
     compiled: regex.Pattern[str] | None = None
+    literals: frozenset[str] | None = None  # strings one of which every match holds (bot.literals), if known
     triggers: tuple[str, ...] = ()
     requires: frozenset[str] = frozenset()
     validator: str = ""
@@ -451,7 +453,8 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
                                     lexicons, source, rule_id)
         requires = frozenset(max(phrase.split(), key=len) for phrase in _expand_triggers(
             _string_list(raw.get("requires"), source, "requires", rule_id), lexicons, source, rule_id))
-        return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers, requires=requires)
+        return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers, requires=requires,
+                    literals=required_literals(expanded))
     validator = raw.get("validator")
     if not isinstance(validator, str) or not validator:
         raise RulePackError(source, "a validator rule needs 'validator: NAME'", rule_id)

@@ -267,7 +267,9 @@ class Scanner:
         # Per pattern, the literal strings one of which every match holds: one quick search rules most out.
         self._literal_gates: dict[str, re.Pattern[str]] = {}
         for rule in rule_set.rules:
-            literals = required_literals(rule.compiled.pattern) if rule.compiled is not None else None
+            literals = rule.literals
+            if literals is None and rule.compiled is not None:  # a rule built by hand, not by the loader
+                literals = required_literals(rule.compiled.pattern)
             if literals:
                 self._literal_gates[rule.id] = re.compile(word_alternation(sorted(literals)))
         # Validators run only on messages with a digit, or holding a character one of them needs ("@").
