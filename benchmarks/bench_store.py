@@ -110,8 +110,15 @@ def _new(n: int, rng: random.Random) -> NewIncident:
                        targets=(f"user{rng.randrange(AUTHORS_PER_COMMUNITY)}",))
 
 
-async def record_rate(store: Store, count: int, first: int, tasks: int) -> float:
-    """Incidents per second through Store.record_incident, from `tasks` concurrent callers."""
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def record_rate(store: Store, count: int, first: int, tasks: int) -> tuple[float, float]:
+    """Incidents per second through Store.record_incident, from `tasks` concurrent callers, and the process's CPU
+    microseconds per incident (all threads: the event loop, aiosqlite's and the checkpoints'), which a busy shared
+    machine disturbs far less than the rate."""
     rng = random.Random(first)
     items = [_new(first + n, rng) for n in range(count)]
     per_task = [items[t::tasks] for t in range(tasks)]
@@ -120,9 +127,9 @@ async def record_rate(store: Store, count: int, first: int, tasks: int) -> float
         for item in mine:
             await store.record_incident(item)
 
-    started = time.perf_counter()
+    cpu, started = _cpu_seconds(), time.perf_counter()
     await asyncio.gather(*(worker(chunk) for chunk in per_task))
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), (_cpu_seconds() - cpu) / count * 1e6
 
 
 def _queries(count: int, rng: random.Random) -> list[IncidentQuery]:
@@ -154,12 +161,13 @@ async def list_latencies(store: Store, queries: list[IncidentQuery]) -> list[flo
     return sorted(latencies)
 
 
-def _rates(values: list[float]) -> str:
-    ordered = sorted(values)
-    return f"{statistics.median(ordered):,.0f}  ({ordered[0]:,.0f}-{ordered[-1]:,.0f})"
+def _rates(runs: list[tuple[float, float]]) -> str:
+    ordered = sorted(rate for rate, _ in runs)
+    cpu = statistics.median(cpu for _, cpu in runs)
+    return f"{statistics.median(ordered):,.0f}  ({ordered[0]:,.0f}-{ordered[-1]:,.0f}); CPU {cpu:,.0f} µs each"
 
 
-async def _repeat(store: Store, args: argparse.Namespace, first: int, tasks: int) -> list[float]:
+async def _repeat(store: Store, args: argparse.Namespace, first: int, tasks: int) -> list[tuple[float, float]]:
     """`--repeats` runs of `--record` incidents each; the machine is shared, so the spread is shown too."""
     return [await record_rate(store, args.record, first + r * args.record, tasks) for r in range(args.repeats)]
 
