@@ -35,9 +35,7 @@ BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRIES = 8
 SYSTEM_ACTOR = "nudgebot"
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints
-# Pages of WAL (64 MB, the journal_size_limit) after which a checkpoint holds our writers to catch up. Each catch-up
-# costs two fsyncs with writers held (tens of ms here), so it is kept rare under a sustained burst.
-WAL_RESTART_FRAMES = 16_000
+WAL_RESTART_FRAMES = 4_000  # pages (16 MB) of WAL after which a checkpoint briefly holds our writers to catch up
 
 
 class StoreError(NudgebotError):
