@@ -30,15 +30,22 @@ class Core:
     escalation: EscalationTracker
     review: CommitteeReview
     clock: Clock = utc_now
+    closed: bool = False
 
     async def close(self) -> None:
-        """Try once more to record incidents held in memory, then close the database."""
-        if self.moderator.pending_count:
-            await self.moderator.flush()
+        """Try once more to record incidents held in memory, then close the database; a second call does nothing."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
             if self.moderator.pending_count:
-                log.error("closing with incidents that could not be recorded",
-                          extra={"pending": self.moderator.pending_count})
-        await self.store.close()
+                await self.moderator.flush()
+                if self.moderator.pending_count:
+                    log.error("closing with incidents that could not be recorded",
+                              extra={"pending": self.moderator.pending_count})
+        finally:
+            # Whatever happened above, the connection's worker thread must stop, or the process never exits.
+            await self.store.close()
 
 
 def build_scanner(settings: Settings) -> Scanner:

@@ -185,15 +185,18 @@ class StoreBase:
 
     async def close(self) -> None:
         """Finish recording queued incidents, then close the connection (after refreshing planner statistics)."""
-        if self._record_flusher is not None and not self._record_flusher.done():
-            with contextlib.suppress(Exception):  # each caller already received its own error
-                await self._record_flusher
-        if self._checkpoint is not None:
-            with contextlib.suppress(Exception):
-                await self._checkpoint
-        with contextlib.suppress(sqlite3.Error):  # best effort: a locked or read-only database still closes
-            await self._db.execute("PRAGMA optimize")
-        await self._db.close()
+        try:
+            if self._record_flusher is not None and not self._record_flusher.done():
+                with contextlib.suppress(Exception):  # each caller already received its own error
+                    await self._record_flusher
+            if self._checkpoint is not None:
+                with contextlib.suppress(Exception):
+                    await self._checkpoint
+            with contextlib.suppress(sqlite3.Error):  # best effort: a locked or read-only database still closes
+                await self._db.execute("PRAGMA optimize")
+        finally:
+            # Even when cancelled above: aiosqlite's worker thread is not a daemon and would keep the process alive.
+            await self._db.close()
 
     async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked."""

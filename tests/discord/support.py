@@ -15,14 +15,12 @@ from bot.settings import Settings
 from tests.fakes.discord_server import FakeDiscord, FakeGuild
 
 READY_TIMEOUT = 20.0
-_closed_cores: set[int] = set()
 
 
 async def close_core(core: Core) -> None:
     """Close a core once (a test that simulates a restart closes it before the fixture would)."""
-    if id(core) not in _closed_cores:
-        _closed_cores.add(id(core))
-        await core.close()
+    # Core.close is idempotent; an id()-keyed registry is not (ids are reused once a core is collected).
+    await core.close()
 
 
 @dataclass
