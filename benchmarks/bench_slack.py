@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load_report import figures_json, print_report, rss_steps
 from rich.console import Console
-from rich.table import Table
 
 from tests.slack.load import run_load, summary
 
@@ -50,7 +48,8 @@ def main() -> int:
     parser.add_argument("--figures-json", action="store_true", help="print only a JSON line of the key figures")
     args = parser.parse_args()
     if args.rss_steps:
-        return rss_steps(args.rss_steps, args.mode)
+        title = f"nudgebot on Slack ({args.mode}): peak memory by run size"
+        return rss_steps(__file__, args.rss_steps, "events", title, ("--mode", args.mode))
     logging.basicConfig(level=logging.ERROR)
     console = Console()
     status = console.status(f"sending {args.events:,} events through the fake Slack ({args.mode})...")
@@ -59,39 +58,8 @@ def main() -> int:
                                       retry_rate=args.retry_rate, authors=args.authors,
                                       rate_limited=args.rate_limited, mode=args.mode, seed=args.seed))
     if args.figures_json:
-        print(json.dumps({"messages": args.events, "messages_per_second": round(report.events_per_second),
-                          "peak_rss_mb": round(peak_rss_mb()), "ok": report.ok}))
-        return 0 if report.ok else 1
-    table = Table("measure", "value", title="nudgebot on Slack, end to end (fake Slack on 127.0.0.1)")
-    for name, value in summary(report):
-        table.add_row(name, value)
-    table.add_row("peak RSS (ru_maxrss)", f"{peak_rss_mb():,.0f} MB")
-    console.print(table)
-    console.print("[green]OK: nothing lost or duplicated, every nudge delivered once[/]" if report.ok else
-                  "[red]FAILED: see the lost / duplicated / undelivered counts above[/]")
-    return 0 if report.ok else 1
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def rss_steps(steps: str, mode: str) -> int:
-    """Run the benchmark at each size in a fresh process (so peaks do not carry over) and tabulate them."""
-    table = Table("events", "events/s", "peak RSS", "nothing lost or doubled",
-                  title=f"nudgebot on Slack ({mode}): peak memory by run size")
-    failed = False
-    for count in (int(step) for step in steps.split(",")):
-        done = subprocess.run([sys.executable, __file__, "--events", str(count), "--mode", mode, "--figures-json"],
-                              capture_output=True, text=True, check=False)
-        lines = done.stdout.strip().splitlines()
-        figures = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
-        failed |= done.returncode != 0
-        table.add_row(f"{count:,}", str(figures.get("messages_per_second", "?")),
-                      f"{figures.get('peak_rss_mb', '?')} MB", "yes" if done.returncode == 0 else "NO")
-    Console().print(table)
-    return 1 if failed else 0
+        return figures_json(args.events, report.events_per_second, report.ok)
+    return print_report(console, "nudgebot on Slack, end to end (fake Slack on 127.0.0.1)", summary(report), report.ok)
 
 
 if __name__ == "__main__":
