@@ -13,6 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.audit import ExportFileError, ExportProblem, Ignored
+from bot.models import MessageEvent
+
 TEAM = "T0LEICSOC"
 USERS = {"U01PRIYA": "Priya Shah", "U02TOM": "Tom Walsh", "U03AISHA": "Aisha Okafor", "U04CAL": "Callum Reid"}
 
@@ -225,3 +228,22 @@ def society_discord_messages(day1: datetime) -> list[dict[str, Any]]:
         dce_message("1100000000000000008", "900000000000000003", "text me on 07700 900382 if you need a lift",
                     day1 + timedelta(days=2), edited=day1 + timedelta(days=2, minutes=1)),
     ]
+
+
+def read_all(reader: Any) -> tuple[list[MessageEvent], list[Ignored], list[ExportProblem]]:
+    """Every event, ignored item and problem an export reader yields, reading past unreadable files."""
+    events: list[MessageEvent] = []
+    ignored: list[Ignored] = []
+    problems: list[ExportProblem] = list(reader.problems)
+    for unit in reader.units():
+        try:
+            for item in unit.read():
+                if isinstance(item, MessageEvent):
+                    events.append(item)
+                elif isinstance(item, Ignored):
+                    ignored.append(item)
+                else:
+                    problems.append(item)
+        except ExportFileError as exc:
+            problems.append(ExportProblem(exc.file, exc.reason))
+    return events, ignored, problems

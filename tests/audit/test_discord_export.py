@@ -8,28 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.audit import ExportFileError, ExportFormatError, ExportProblem, Ignored, open_export
+from bot.audit import ExportFormatError, open_export
 from bot.audit.discord_export import DiscordExport
-from bot.models import MessageEvent, Platform
-from tests.audit.exports import GUILD, dce_message, society_discord_messages, write_dce_file
+from bot.models import Platform
+from tests.audit.exports import GUILD, dce_message, read_all, society_discord_messages, write_dce_file
 
 DAY1 = datetime(2026, 10, 7, 19, 0, tzinfo=UTC)
-
-
-def _read_all(reader: DiscordExport) -> tuple[list[MessageEvent], list[Ignored], list[ExportProblem]]:
-    events, ignored, problems = [], [], list(reader.problems)
-    for unit in reader.units():
-        try:
-            for item in unit.read():
-                if isinstance(item, MessageEvent):
-                    events.append(item)
-                elif isinstance(item, Ignored):
-                    ignored.append(item)
-                else:
-                    problems.append(item)
-        except ExportFileError as exc:
-            problems.append(ExportProblem(exc.file, exc.reason))
-    return events, ignored, problems
 
 
 def test_channel_file_yields_member_messages_with_targets_edits_and_permalinks(tmp_path: Path) -> None:
@@ -37,7 +21,7 @@ def test_channel_file_yields_member_messages_with_targets_edits_and_permalinks(t
                           society_discord_messages(DAY1))
     reader = open_export(path)
     assert isinstance(reader, DiscordExport)
-    events, ignored, problems = _read_all(reader)
+    events, ignored, problems = read_all(reader)
     assert problems == []
     assert len(events) == 6 and len(ignored) == 2  # a join notice and a bot's post are not members' posts
     assert {(e.platform, e.community_id, e.channel_id, e.channel_name) for e in events} == {
@@ -57,7 +41,7 @@ def test_channel_file_yields_member_messages_with_targets_edits_and_permalinks(t
 def test_timestamps_with_an_offset_become_utc(tmp_path: Path) -> None:
     message = dce_message("1", "900000000000000001", "hello", DAY1)
     message["timestamp"] = "2026-10-07T20:00:00.000+01:00"
-    events, _, _ = _read_all(open_export(write_dce_file(tmp_path / "c.json", [message])))
+    events, _, _ = read_all(open_export(write_dce_file(tmp_path / "c.json", [message])))
     assert events[0].created_at == datetime(2026, 10, 7, 19, 0, tzinfo=UTC)
 
 
@@ -69,7 +53,7 @@ def test_folder_of_exports_reads_every_file_and_names_the_bad_ones(tmp_path: Pat
                    channel_id="880000000000000200", channel_name="film-night")
     (folder / "notes.json").write_text(json.dumps({"title": "not an export"}), encoding="utf-8")
     (folder / "truncated.json").write_text('{"guild": {"id": "1", "name": "x"}, "channel": {"id": "2"', "utf-8")
-    events, _, problems = _read_all(open_export(folder))
+    events, _, problems = read_all(open_export(folder))
     assert len(events) == 7
     assert {e.channel_name for e in events} == {"general", "film-night"}
     named = {p.file: p.reason for p in problems}
@@ -83,7 +67,7 @@ def test_a_file_broken_midway_keeps_the_messages_before_the_break(tmp_path: Path
     text = path.read_text(encoding="utf-8")
     cut = text.index('"id": "1100000000000000006"')
     path.write_text(text[:cut] + '"id": tru', encoding="utf-8")
-    events, _, problems = _read_all(open_export(path))
+    events, _, problems = read_all(open_export(path))
     assert [e.message_id for e in events] == ["1100000000000000002", "1100000000000000003", "1100000000000000004"]
     assert len(problems) == 1 and problems[0].file == "general.json"
     assert "the JSON breaks after 5 messages" in problems[0].reason
@@ -96,7 +80,7 @@ def test_messages_missing_fields_are_named_and_skipped(tmp_path: Path) -> None:
     bad_time = dce_message("3300000000000000002", "900000000000000001", "when", DAY1)
     bad_time["timestamp"] = "last Tuesday"
     path = write_dce_file(tmp_path / "general.json", [no_author, bad_time, 42, good])
-    events, _, problems = _read_all(open_export(path))
+    events, _, problems = read_all(open_export(path))
     assert [e.text for e in events] == ["still here"]
     assert [(p.whole_file, p.reason) for p in problems] == [
         (False, "message 1 (id 3300000000000000001) has no 'author' with an 'id'"),
@@ -108,7 +92,7 @@ def test_messages_missing_fields_are_named_and_skipped(tmp_path: Path) -> None:
 def test_since_and_community_override(tmp_path: Path) -> None:
     path = write_dce_file(tmp_path / "general.json", society_discord_messages(DAY1))
     since = datetime(2026, 10, 8, tzinfo=UTC)
-    events, ignored, _ = _read_all(open_export(path, since=since, community_id="123"))
+    events, ignored, _ = read_all(open_export(path, since=since, community_id="123"))
     assert [e.message_id for e in events] == ["1100000000000000006", "1100000000000000007", "1100000000000000008"]
     assert {e.community_id for e in events} == {"123"}
     assert sum(1 for i in ignored if i.reason == "before --since") == 3
@@ -133,7 +117,7 @@ def test_a_folder_is_read_in_time_order_across_channels(tmp_path: Path) -> None:
     (folder / "c-broken.json").write_text("{", encoding="utf-8")
     reader = open_export(folder)
     assert len(reader.units()) == 1 and reader.units()[0].files == 3
-    events, _, problems = _read_all(reader)
+    events, _, problems = read_all(reader)
     assert [e.text for e in events] == ["general 0", "random 0", "general 1", "random 1", "general 2", "random 2"]
     assert [p.file for p in problems] == ["c-broken.json"]
 
@@ -148,7 +132,7 @@ def test_direct_message_exports_are_left_out(tmp_path: Path) -> None:
     document["channel"]["type"] = "DirectTextChat"
     dm.write_text(json.dumps(document), encoding="utf-8")
     reader = open_export(folder)
-    events, _, problems = _read_all(reader)
+    events, _, problems = read_all(reader)
     assert problems == []
     assert {e.channel_id for e in events} == {"880000000000000100"}
     assert reader.excluded == {"Direct Messages - aisha.json"}

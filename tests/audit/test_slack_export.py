@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.audit import ExportFileError, ExportFormatError, ExportProblem, Ignored, open_export
+from bot.audit import ExportFormatError, open_export
 from bot.audit.common import BEFORE_SINCE
 from bot.audit.slack_export import SlackExport
-from bot.models import MessageEvent, Platform
+from bot.models import Platform
 from tests.audit.exports import (
     BREACH_EDITED,
     BREACH_INSULT,
@@ -21,6 +21,7 @@ from tests.audit.exports import (
     TEAM,
     SlackChannel,
     corrupt_zip_member,
+    read_all,
     slack_message,
     slack_ts,
     society_slack_channels,
@@ -31,22 +32,6 @@ from tests.audit.exports import (
 DAY1 = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
 
 
-def _read_all(reader: SlackExport) -> tuple[list[MessageEvent], list[Ignored], list[ExportProblem]]:
-    events, ignored, problems = [], [], list(reader.problems)
-    for unit in reader.units():
-        try:
-            for item in unit.read():
-                if isinstance(item, MessageEvent):
-                    events.append(item)
-                elif isinstance(item, Ignored):
-                    ignored.append(item)
-                else:
-                    problems.append(item)
-        except ExportFileError as exc:
-            problems.append(ExportProblem(exc.file, exc.reason))
-    return events, ignored, problems
-
-
 @pytest.fixture
 def export_dir(tmp_path: Path) -> Path:
     return write_slack_export(tmp_path / "export", society_slack_channels(DAY1))
@@ -55,7 +40,7 @@ def export_dir(tmp_path: Path) -> Path:
 def test_folder_export_yields_member_messages_with_ids_names_and_targets(export_dir: Path) -> None:
     reader = open_export(export_dir)
     assert isinstance(reader, SlackExport)
-    events, ignored, problems = _read_all(reader)
+    events, ignored, problems = read_all(reader)
     assert problems == []
     assert len(events) == 11  # 13 posts, less a join notice and a bot post
     assert sorted(i.reason for i in ignored) == ["bot or system message", "bot or system message"]
@@ -84,10 +69,10 @@ def test_folder_export_yields_member_messages_with_ids_names_and_targets(export_
 
 
 def test_zip_export_reads_the_same_as_the_folder(export_dir: Path, tmp_path: Path) -> None:
-    folder_events, _, _ = _read_all(open_export(export_dir))
+    folder_events, _, _ = read_all(open_export(export_dir))
     archive = zip_folder(export_dir, tmp_path / "export.zip")
     reader = open_export(archive)
-    zip_events, _, problems = _read_all(reader)
+    zip_events, _, problems = read_all(reader)
     reader.close()
     assert problems == []
     assert zip_events == folder_events
@@ -98,7 +83,7 @@ def test_zip_with_a_top_level_folder_is_read(export_dir: Path, tmp_path: Path) -
     with zipfile.ZipFile(archive, "w") as out:
         for file in export_dir.rglob("*.json"):
             out.write(file, "Leicester Film Soc Slack export/" + file.relative_to(export_dir).as_posix())
-    events, _, problems = _read_all(open_export(archive))
+    events, _, problems = read_all(open_export(archive))
     assert problems == [] and len(events) == 11
 
 
@@ -106,7 +91,7 @@ def test_corrupted_zip_member_is_reported_and_the_rest_is_read(export_dir: Path,
     archive = zip_folder(export_dir, tmp_path / "export.zip")
     damaged = f"general/{(DAY1 + timedelta(days=1)).date().isoformat()}.json"
     corrupt_zip_member(archive, damaged)
-    events, _, problems = _read_all(open_export(archive))
+    events, _, problems = read_all(open_export(archive))
     assert [p.file for p in problems] == [damaged]
     assert "cannot be read" in problems[0].reason
     assert len(events) == 11 - 2  # that day's two member posts are lost, nothing else
@@ -124,7 +109,7 @@ def test_bad_json_wrong_shape_and_missing_fields_are_named(export_dir: Path) -> 
         "just a string",
         slack_message("U01PRIYA", "still read", datetime(2026, 10, 22, 9, tzinfo=UTC)),
     ]), encoding="utf-8")
-    events, _, problems = _read_all(open_export(export_dir))
+    events, _, problems = read_all(open_export(export_dir))
     reasons = {(p.file, p.whole_file): p.reason for p in problems}
     assert "is not valid JSON" in reasons[("general/2026-10-20.json", True)]
     assert "expected a list of messages, found a JSON dict" in reasons[("general/2026-10-21.json", True)]
@@ -139,7 +124,7 @@ def test_since_skips_older_days_and_messages(export_dir: Path) -> None:
     since = DAY1 + timedelta(days=1)
     since = datetime(since.year, since.month, since.day, tzinfo=UTC)
     reader = open_export(export_dir, since=since)
-    events, ignored, problems = _read_all(reader)
+    events, ignored, problems = read_all(reader)
     assert problems == []
     assert all(e.created_at >= since for e in events)
     assert len(events) == 7
@@ -150,7 +135,7 @@ def test_since_skips_older_days_and_messages(export_dir: Path) -> None:
 def test_community_override_and_missing_workspace_id(tmp_path: Path) -> None:
     channels = society_slack_channels(DAY1)
     overridden = write_slack_export(tmp_path / "a", channels)
-    events, _, _ = _read_all(open_export(overridden, community_id="T0OTHER"))
+    events, _, _ = read_all(open_export(overridden, community_id="T0OTHER"))
     assert {e.community_id for e in events} == {"T0OTHER"}
 
     for channel in channels:
@@ -176,7 +161,7 @@ def test_a_zip_that_is_not_a_slack_export_is_refused(tmp_path: Path) -> None:
 
 def test_ids_and_revisions_match_the_live_slack_app(export_dir: Path) -> None:
     events = pytest.importorskip("bot.slack.events")
-    ours, _, _ = _read_all(open_export(export_dir))
+    ours, _, _ = read_all(open_export(export_dir))
     for event in ours:
         channel, ts = events.split_message_id(event.message_id)
         assert events.message_id(channel, ts) == event.message_id
@@ -194,7 +179,7 @@ def test_a_reply_without_parent_user_id_targets_the_parent_seen_days_before(tmp_
     later = DAY1 + timedelta(days=3)
     channel.days[later.date().isoformat()] = [slack_message("U02TOM", "thanks, got it", later, 1,
                                                             thread_ts=parent_ts)]
-    events, _, problems = _read_all(open_export(write_slack_export(tmp_path / "e", [channel])))
+    events, _, problems = read_all(open_export(write_slack_export(tmp_path / "e", [channel])))
     assert problems == []
     assert [e.targets for e in events] == [(), ("U01PRIYA",)]
 
@@ -217,7 +202,7 @@ def test_direct_messages_are_left_out(tmp_path: Path) -> None:
         (export / folder / f"{DAY1.date().isoformat()}.json").write_text(
             json.dumps([slack_message("U02TOM", BREACH_PHONE, DAY1, 2)]), encoding="utf-8")
     reader = open_export(export)
-    events, _, problems = _read_all(reader)
+    events, _, problems = read_all(reader)
     assert problems == []
     assert [e.text for e in events] == ["hello all"]
     assert reader.excluded == {"D0AB12CD34", "mpdm-priya--tom--aisha-1"}

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,14 +22,6 @@ MEMBER = Principal(Platform.DISCORD, "g1", "member", "Member", is_committee=Fals
 OTHER_CHAIR = Principal(Platform.DISCORD, "g2", "chair2", "Other chair", is_committee=True)
 SAME_ID_ON_SLACK = Principal(Platform.SLACK, "g1", "chair3", is_committee=True)
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "n.db")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

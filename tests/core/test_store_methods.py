@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -33,14 +31,6 @@ def new(message_id: str, *, author: str = "u1", at: datetime = T0, clauses: tupl
                        severity=Severity.HIGH, excerpt="s***r", created_at=at, revision=revision, targets=targets,
                        content=content, delivery_status=delivery, permalink=f"https://x/{message_id}")
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "n.db")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def test_latest_incident_is_the_highest_revision(store: Store) -> None:

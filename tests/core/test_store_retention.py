@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.models import Community, DeliveryStatus, IncidentStatus, Platform
 from bot.store import Store
@@ -14,14 +10,6 @@ from tests.core.test_store_methods import new
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # Monday of ISO week 2026-W45
 
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "n.db", default_retention_days=180)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def test_stats_count_per_clause_per_iso_week_rules_delivery_and_mistakes(store: Store) -> None:
