@@ -4,14 +4,22 @@ Used by `benchmarks/bench_slack.py` (10,000 events, figures printed) and by a sm
 incidents come from running the scanner over the same texts beforehand, independently of the app; the check then
 reads the SQLite file and the ephemeral messages the fake received. Some events are delivered twice (Slack's
 retries, same event id) and some Web API calls answer 429, as Slack does under load.
+
+By default the app runs in this process and event loop, beside the fake. With `bot_process=True` the bot is the
+real `nudgebot slack` command in its own process, so its peak RSS is its own; completion is then seen from
+outside, in the SQLite file and the fake's records.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import signal
+import socket
 import sqlite3
+import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -26,6 +34,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from benchmarks.chat_corpus import generate
+from benchmarks.load_report import process_peak_rss_mb
 from bot.core import build_scanner, open_core
 from bot.models import Community, Platform
 from bot.scanner import Scanner
@@ -37,6 +46,10 @@ from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 TEAM = "T0LOADTEST"
 SECRET = "load-test-signing-secret"
 CHANNELS = ("C0GENERAL", "C0SOCIALS", "C0SPORTS", "C0PRIVATE")
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60  # for the bot process to start, connect or listen
+STOP_SECONDS = 60  # for the bot process to exit after SIGINT
+SETTLE_SECONDS = 1.0  # counts unchanged this long after completion: no late duplicate is on its way
 
 
 @dataclass
@@ -59,6 +72,7 @@ class LoadReport:
     duplicated: list[str] = field(default_factory=list)
     nudged_twice: list[int] = field(default_factory=list)
     undelivered: list[int] = field(default_factory=list)
+    bot_rss_mb: float | None = None  # the bot process's own peak (VmHWM) when it ran apart from the harness
 
     @property
     def events_per_second(self) -> float:
@@ -81,11 +95,26 @@ def expected_incidents(scanner: Scanner, texts: dict[str, str]) -> set[str]:
     return expected
 
 
-async def run_load(db_path: Path, *, events: int = 10_000, breach_rate: float = 0.08, retry_rate: float = 0.02,
-                   authors: int = 300, rate_limited: int = 10, mode: str = "socket", seed: int = 2026,
-                   scanner: Scanner | None = None, timeout: float = 600) -> LoadReport:
-    """Send seeded chat through the real Bolt app and check every incident and nudge."""
-    scanner = scanner or build_scanner(Settings())
+@dataclass
+class _Scenario:
+    """The fake Slack with its workspace, and the seeded events to send with what they must produce."""
+
+    fake: FakeSlack
+    settings: Settings
+    members: list[str]
+    bodies: list[dict[str, Any]]
+    retries: list[dict[str, Any]]
+    expected: set[str]
+
+    @property
+    def warm_up(self) -> dict[str, Any]:
+        """One clean message, sent before the burst so the first request's start-up is not measured."""
+        return payloads.event_callback(TEAM, payloads.message(self.members[0], CHANNELS[0], "warming up"))
+
+
+async def _scenario(db_path: Path, scanner: Scanner, *, events: int, breach_rate: float, retry_rate: float,
+                    authors: int, rate_limited: int, mode: str, seed: int) -> _Scenario:
+    """Start the fake with its channels and members, and build the seeded events and the expected incidents."""
     rng = random.Random(seed)
     fake = FakeSlack(team_id=TEAM)
     members = [f"U{index:07d}" for index in range(authors)]
@@ -96,15 +125,8 @@ async def run_load(db_path: Path, *, events: int = 10_000, breach_rate: float = 
     fake.add_channel("C0ALERTS", "alerts", [])
     await fake.start()
     fake.rate_limit_next("chat.postEphemeral", times=rate_limited, retry_after=0)
-
     settings = Settings(db_path=db_path, slack_bot_token=Secret(BOT_TOKEN), slack_app_token=Secret(APP_TOKEN),
                         slack_signing_secret=Secret(SECRET), slack_mode=mode, nudge_window_hours=0)
-    core = await open_core(settings, scanner=scanner)
-    await core.store.save_community(Community(platform=Platform.SLACK, community_id=TEAM,
-                                              alert_channel="C0ALERTS"), datetime.now(UTC))
-    bot = SlackBot(core, settings, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url),
-                   process_before_response=mode == "http")
-
     bodies: list[dict[str, Any]] = []
     texts: dict[str, str] = {}
     for chat in generate(events, seed=seed, breach_rate=breach_rate):
@@ -114,16 +136,54 @@ async def run_load(db_path: Path, *, events: int = 10_000, breach_rate: float = 
         texts[f"{channel}:{event['ts']}"] = chat.text
         bodies.append(payloads.event_callback(TEAM, event))
     retries = [dict(body) for body in rng.sample(bodies, int(len(bodies) * retry_rate))]
-    expected = expected_incidents(scanner, texts)
+    return _Scenario(fake, settings, members, bodies, retries, expected_incidents(scanner, texts))
 
-    cleanup: list[Any] = [fake.close, core.close]
-    await bot.start()
-    cleanup.insert(0, bot.close)
+
+async def _save_alert_channel(settings: Settings, scanner: Scanner) -> None:
+    """The workspace's committee alert channel, saved before the bot starts, as `--alert-channel` would."""
+    core = await open_core(settings, scanner=scanner)
     try:
+        await core.store.save_community(Community(platform=Platform.SLACK, community_id=TEAM,
+                                                  alert_channel="C0ALERTS"), datetime.now(UTC))
+    finally:
+        await core.close()
+
+
+async def run_load(db_path: Path, *, events: int = 10_000, breach_rate: float = 0.08, retry_rate: float = 0.02,
+                   authors: int = 300, rate_limited: int = 10, mode: str = "socket", seed: int = 2026,
+                   scanner: Scanner | None = None, timeout: float = 600, bot_process: bool = False) -> LoadReport:
+    """Send seeded chat through the real Bolt app and check every incident and nudge.
+
+    With `bot_process` the app is the real `nudgebot slack` command in a subprocess (see `_run_bot_process`).
+    """
+    scanner = scanner or build_scanner(Settings())
+    scenario = await _scenario(db_path, scanner, events=events, breach_rate=breach_rate, retry_rate=retry_rate,
+                               authors=authors, rate_limited=rate_limited, mode=mode, seed=seed)
+    try:
+        await _save_alert_channel(scenario.settings, scanner)
+    except BaseException:
+        await scenario.fake.close()
+        raise
+    if bot_process:
+        return await _run_bot_process(scenario, mode, timeout)
+    return await _run_in_process(scenario, scanner, mode, timeout)
+
+
+async def _run_in_process(scenario: _Scenario, scanner: Scanner, mode: str, timeout: float) -> LoadReport:
+    """The app in this event loop beside the fake; completion read from its own event counter."""
+    fake, settings, bodies, retries = scenario.fake, scenario.settings, scenario.bodies, scenario.retries
+    cleanup: list[Any] = [fake.close]
+    try:
+        core = await open_core(settings, scanner=scanner)
+        cleanup.insert(0, core.close)
+        bot = SlackBot(core, settings, AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url),
+                       process_before_response=mode == "http")
+        await bot.start()
+        cleanup.insert(0, bot.close)
         send = await (_http_transport(bot, cleanup) if mode == "http" else _socket_transport(bot, fake, cleanup))
         # A running app has already authorised itself with auth.test; warm up with one clean message so the
         # burst below measures moderation, not the first request's start-up.
-        await send(payloads.event_callback(TEAM, payloads.message(members[0], CHANNELS[0], "warming up")), None)
+        await send(scenario.warm_up, None)
         while bot.handled_events < 1:
             await asyncio.sleep(0.01)
         started = time.perf_counter()
@@ -138,7 +198,170 @@ async def run_load(db_path: Path, *, events: int = 10_000, breach_rate: float = 
     finally:
         for step in cleanup:
             await step()
-    return _check(db_path, fake, mode, len(bodies), len(retries), expected, send_seconds, total_seconds)
+    return _check(settings.db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds,
+                  total_seconds)
+
+
+async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> LoadReport:
+    """The bot as the real CLI in its own process; completion seen in the SQLite file and the fake's records.
+
+    Done means every expected incident recorded, none still pending delivery and one ephemeral per incident, then
+    nothing changing for `SETTLE_SECONDS` (a late duplicate would show). The bot's peak RSS is read before it is
+    stopped with SIGINT, and it must then exit cleanly.
+    """
+    fake, db_path, bodies, retries = scenario.fake, scenario.settings.db_path, scenario.bodies, scenario.retries
+    port = _free_port() if mode == "http" else None
+    command = [sys.executable, "-m", "bot", "slack", "--env-file", str(db_path.parent / "no-such.env"),
+               "--mode", mode, "--api-url", fake.api_url]
+    if port is not None:
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+    log_path = db_path.with_name(db_path.name + ".bot.log")
+    cleanup: list[Any] = [fake.close]
+    try:
+        with log_path.open("wb") as log_file:
+            process = await asyncio.create_subprocess_exec(*command, env=_bot_env(db_path), cwd=REPO,
+                                                           stdin=asyncio.subprocess.DEVNULL, stdout=log_file,
+                                                           stderr=asyncio.subprocess.STDOUT)
+    except BaseException:
+        await fake.close()
+        raise
+    try:
+        if port is None:
+            send = await _socket_sender(fake, process, log_path)
+        else:
+            send = await _http_sender(f"http://127.0.0.1:{port}/slack/events", cleanup)
+        await _until_ready(send, scenario.warm_up, process, log_path)
+        started = time.perf_counter()
+        await asyncio.gather(*(send(body, None) for body in bodies))
+        await asyncio.gather(*(send(body, 1) for body in retries))
+        send_seconds = time.perf_counter() - started
+        expected = len(scenario.expected)
+        deadline = time.monotonic() + timeout
+        progress = await _progress(db_path, fake)
+        while not _complete(progress, expected) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            progress = await _progress(db_path, fake)
+        total_seconds = time.perf_counter() - started
+        await _settle(db_path, fake, progress, deadline)
+        bot_rss_mb = process_peak_rss_mb(process.pid)
+        await _stop(process, log_path)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        for step in cleanup:
+            await step()
+    report = _check(db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds, total_seconds)
+    report.bot_rss_mb = bot_rss_mb
+    return report
+
+
+def _bot_env(db_path: Path) -> dict[str, str]:
+    """The parent's environment without any nudgebot or platform settings, plus the run's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET=SECRET,
+               NUDGEBOT_DB=str(db_path), NUDGEBOT_NUDGE_WINDOW_HOURS="0")
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _log_tail(log_path: Path, lines: int = 20) -> str:
+    return "\n".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+async def _socket_sender(fake: FakeSlack, process: asyncio.subprocess.Process, log_path: Path) -> Send:
+    """Wait until the bot process has opened its Socket Mode connection (or has died trying)."""
+    connected = asyncio.ensure_future(fake.wait_for_socket(timeout=STARTUP_SECONDS))
+    exited = asyncio.ensure_future(process.wait())
+    await asyncio.wait({connected, exited}, return_when=asyncio.FIRST_COMPLETED)
+    exited.cancel()
+    if not connected.done():
+        connected.cancel()
+        raise RuntimeError(f"the bot exited ({process.returncode}) before connecting:\n{_log_tail(log_path)}")
+    connected.result()  # a timeout raises here
+
+    async def send(body: dict[str, Any], retry: int | None) -> None:
+        await fake.send_envelope("events_api", body, retry_attempt=retry, wait_ack=False)
+
+    return send
+
+
+async def _http_sender(url: str, cleanup: list[Any]) -> Send:
+    """Signed POSTs to the bot process's HTTP endpoint, 32 at a time."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32))
+    cleanup.insert(0, session.close)
+    sender = payloads.SignedSender(url, SECRET, session)
+
+    async def send(body: dict[str, Any], retry: int | None) -> None:
+        status, _ = await sender.event(body, retry_num=retry)
+        if status != 200:
+            raise RuntimeError(f"the bot answered {status}")
+
+    return send
+
+
+async def _until_ready(send: Send, warm_up: dict[str, Any], process: asyncio.subprocess.Process,
+                       log_path: Path) -> None:
+    """Send the clean warm-up message until it is taken: the HTTP port answers (the socket is already open)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            await send(warm_up, None)
+            return
+        except aiohttp.ClientConnectionError:
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the bot never answered on its HTTP port:\n{_log_tail(log_path)}") from None
+            await asyncio.sleep(0.05)
+
+
+Progress = tuple[int, int, int, int]  # incidents, of which pending delivery, ephemerals, committee alerts
+
+
+async def _progress(db_path: Path, fake: FakeSlack) -> Progress:
+    """What the bot has done so far, read from outside it."""
+
+    def count() -> tuple[int, int]:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as connection:
+            incidents, pending = connection.execute(
+                "SELECT COUNT(*), COALESCE(SUM(delivery_status = 'pending'), 0) FROM incidents").fetchone()
+        connection.close()
+        return int(incidents), int(pending)
+
+    incidents, pending = await asyncio.to_thread(count)
+    return incidents, pending, len(fake.ephemerals()), len(fake.messages_in("C0ALERTS"))
+
+
+def _complete(progress: Progress, expected: int) -> bool:
+    incidents, pending, ephemerals, _ = progress
+    return incidents == expected and pending == 0 and ephemerals == expected
+
+
+async def _settle(db_path: Path, fake: FakeSlack, progress: Progress, deadline: float) -> None:
+    """Poll until nothing has changed for SETTLE_SECONDS, so a late duplicate incident or nudge is counted."""
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < SETTLE_SECONDS and time.monotonic() < deadline + SETTLE_SECONDS:
+        await asyncio.sleep(0.05)
+        now = await _progress(db_path, fake)
+        if now != progress:
+            progress, quiet_since = now, time.monotonic()
+
+
+async def _stop(process: asyncio.subprocess.Process, log_path: Path) -> None:
+    """SIGINT, as Ctrl+C does; the bot must close cleanly and exit 0 within STOP_SECONDS."""
+    process.send_signal(signal.SIGINT)
+    try:
+        await asyncio.wait_for(process.wait(), STOP_SECONDS)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise RuntimeError(f"the bot did not exit within {STOP_SECONDS} s of SIGINT:\n{_log_tail(log_path)}") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"the bot exited with {process.returncode} after SIGINT:\n{_log_tail(log_path)}")
 
 
 Send = Callable[[dict[str, Any], int | None], Awaitable[None]]
