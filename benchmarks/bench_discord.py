@@ -10,6 +10,7 @@ so the figures are a lower bound on what the bot alone would do.
     .venv/bin/python benchmarks/bench_discord.py --rate 300           # paced: latency at a steady rate
     .venv/bin/python benchmarks/bench_discord.py --messages 50000       # the hardening load test
     .venv/bin/python benchmarks/bench_discord.py --rss-steps 10000,25000,50000  # peak RSS per size
+    .venv/bin/python benchmarks/bench_discord.py --bot-process --rss-steps 10000,25000,50000  # the bot's own
 
 Every run prints the process's peak RSS (`ru_maxrss`) and exits 1 when an incident was lost or doubled.
 """
@@ -49,10 +50,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--rss-steps", default="",
                         help="comma-separated message counts: run each in a fresh process and compare peak RSS")
+    parser.add_argument("--bot-process", action="store_true",
+                        help="run the bot as the real `nudgebot discord` command in its own process and report its "
+                             "own peak RSS (default: bot, fake and harness share one process)")
     parser.add_argument("--figures-json", action="store_true", help="print only a JSON line of the key figures")
     args = parser.parse_args()
     if args.rss_steps:
-        return rss_steps(__file__, args.rss_steps, "messages", "nudgebot on Discord: peak memory by run size")
+        return rss_steps(__file__, args.rss_steps, "messages", "nudgebot on Discord: peak memory by run size",
+                         ["--bot-process"] if args.bot_process else [])
     logging.basicConfig(level=logging.ERROR)
     console = Console()
     status = console.status(f"sending {args.messages:,} messages through the fake Discord gateway...")
@@ -62,11 +67,11 @@ def main() -> int:
                                       replay_rate=args.replay_rate, seed=args.seed,
                                       nudge_window_hours=args.nudge_window_hours,
                                       inject_429_every=args.inject_429_every, rate=args.rate,
-                                      discord_limits=args.discord_limits))
+                                      discord_limits=args.discord_limits, bot_process=args.bot_process))
     if args.figures_json:
-        return figures_json(report.messages, report.messages_per_second, report.ok)
+        return figures_json(report.messages, report.messages_per_second, report.ok, report.bot_rss_mb)
     return print_report(console, "nudgebot on Discord, end to end (fake gateway + REST on 127.0.0.1)",
-                        summary(report), report.ok)
+                        summary(report), report.ok, report.bot_rss_mb)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,7 @@ class Moderation(commands.Cog):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.bot.remove_dynamic_items(NudgeFeedbackButton)
+        log.info("moderation stopped: %d messages and edits received, %d handled", self.received, self.handled)
 
     @property
     def outbox_done(self) -> bool:

@@ -8,8 +8,13 @@ then reads the SQLite file and the DMs the fake received.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import random
+import re
+import signal
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.chat_corpus import generate
+from benchmarks.load_report import process_peak_rss_mb
 from bot.core import build_scanner, open_core
 from bot.models import Community, Platform
 from bot.scanner import Scanner
 from bot.settings import load_settings
-from tests.discord.support import close_core, custom_ids, incident_rows, start_bot
+from tests.discord.support import READY_TIMEOUT, close_core, custom_ids, incident_rows, start_bot
 from tests.fakes.discord_server import DISCORD_LIKE_LIMITS, GUILD_MESSAGES_INTENT, FakeDiscord
 
 
@@ -43,6 +49,7 @@ class LoadReport:
     moderated_seconds: float  # until every message was moderated and every nudge delivered
     total_seconds: float  # ... and every committee alert posted
     latencies: list[float] = field(default_factory=list)
+    bot_rss_mb: float | None = None  # the bot process's own peak RSS, when it ran as its own process
     lost: list[str] = field(default_factory=list)  # message ids expected to give an incident that did not
     unexpected: list[str] = field(default_factory=list)  # incidents for messages the scanner does not flag
     duplicated: list[str] = field(default_factory=list)  # message ids with two incidents
@@ -70,17 +77,20 @@ class LoadReport:
 async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float = 0.06, authors: int = 300,
                    channels: int = 6, replay_rate: float = 0.01, seed: int = 2026, nudge_window_hours: int = 0,
                    inject_429_every: int = 1_000, rate: float = 0.0, discord_limits: bool = False,
-                   scanner: Scanner | None = None,
+                   scanner: Scanner | None = None, bot_process: bool = False,
                    timeout: float = 600.0) -> LoadReport:
     """Post `messages` through the fake gateway to the real bot and check every incident and nudge.
 
     Every `inject_429_every` messages the fake answers the next message POST with a 429 (retry_after 0.2 s),
     so rate limits are met under load too. `rate` paces the messages (per second); 0 sends them as one burst.
     `discord_limits` gives the fake Discord's own per-channel message limit (5 per 5 s) instead of a generous one.
+    `bot_process` runs the bot as the real `nudgebot discord` command in its own process (so its own peak RSS can
+    be read); otherwise it shares this process and event loop with the fake.
     """
     fake = FakeDiscord(route_limits=DISCORD_LIKE_LIMITS if discord_limits else None)
     await fake.start()
     restore = fake.redirect()
+    bot: BotProcess | None = None
     try:
         guild = fake.add_guild("Leicester Load Testing Society")
         rooms = [fake.channel(guild, "general")] + [fake.add_text_channel(guild, f"room-{i}")
@@ -100,7 +110,11 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         core = await open_core(settings, scanner=scanner)
         await core.store.save_community(Community(platform=Platform.DISCORD, community_id=str(guild.id),
                                                   alert_channel=str(alerts)), datetime.now(UTC))
-        running = await start_bot(fake, core, settings)
+        if bot_process:
+            await close_core(core)
+            bot = await BotProcess.start(fake, db_path, nudge_window_hours)
+        else:
+            running = await start_bot(fake, core, settings)
         rng = random.Random(seed)
         posted: list[tuple[str, float]] = []
         replays = 0
@@ -116,17 +130,24 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
                 await fake.dispatch("MESSAGE_CREATE", data, guild.id, GUILD_MESSAGES_INTENT)
                 replays += 1
         sent = time.monotonic()
-        cog: Any = running.bot.get_cog("Moderation")
-        await fake.wait_for(lambda: cog.received >= messages + replays and cog.backlog == 0, timeout,
-                            "every message moderated and its nudge delivered")
-        moderated = time.monotonic()
-        await running.idle(fake, timeout, received=messages + replays)  # and the committee's alerts posted
-        finished = time.monotonic()
-        await running.stop()
-        await close_core(core)
+        expected = {message_id for (message_id, _), hit in zip(posted, flagged, strict=True) if hit}
+        bot_rss_mb = None
+        if bot_process:
+            await bot.wait_until_settled(fake, db_path, len(expected), timeout)
+            moderated = finished = time.monotonic()
+            bot_rss_mb = process_peak_rss_mb(bot.pid)
+            await bot.stop(expected_handled=messages + replays)
+        else:
+            cog: Any = running.bot.get_cog("Moderation")
+            await fake.wait_for(lambda: cog.received >= messages + replays and cog.backlog == 0, timeout,
+                                "every message moderated and its nudge delivered")
+            moderated = time.monotonic()
+            await running.idle(fake, timeout, received=messages + replays)  # and the committee's alerts posted
+            finished = time.monotonic()
+            await running.stop()
+            await close_core(core)
 
         rows = incident_rows(db_path)
-        expected = {message_id for (message_id, _), hit in zip(posted, flagged, strict=True) if hit}
         per_message = Counter(r["message_id"] for r in rows)
         dm_requests = [r for r in fake.calls("POST /channels/{channel_id}/messages", status=200)
                        if int(r.params["channel_id"]) in set(fake.dm_channels.values())]
@@ -149,15 +170,95 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
             alert_messages=len(fake.bot_messages(alerts)),
             rate_limited=len(fake.calls(status=429)), send_seconds=sent - started,
             moderated_seconds=moderated - started, total_seconds=finished - started,
-            latencies=latencies,
+            latencies=latencies, bot_rss_mb=bot_rss_mb,
             lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
             duplicated=sorted(m for m, n in per_message.items() if n > 1),
             nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
             undelivered=sorted({r["id"] for r in rows if r["delivery_status"] == "pending"} | (delivered - set(nudged))
                                | (set(nudged) - delivered)))
     finally:
+        if bot is not None:
+            await bot.kill()  # only when the run failed: a finished run has stopped it already
         restore()
         await fake.stop()
+
+
+class BotProcess:
+    """The real `nudgebot discord` command running against the fake, watched from outside (SQLite and the fake)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log_path: Path) -> None:
+        self.process = process
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        """The bot's process id."""
+        return self.process.pid
+
+    @classmethod
+    async def start(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int) -> BotProcess:
+        """Start the bot (commands not published: the load is about messages) and wait for its gateway session."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+        env |= {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base,
+                "NUDGEBOT_DB": str(db_path), "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)}
+        log_path = db_path.with_suffix(".log")
+        with log_path.open("w") as log_file:  # the child keeps its own descriptor
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "-v", "discord", "--no-sync", env=env, cwd=db_path.parent,
+                stdout=log_file, stderr=asyncio.subprocess.STDOUT)
+        running = cls(process, log_path)
+        try:
+            await fake.wait_for(lambda: fake.sessions() or process.returncode is not None, READY_TIMEOUT * 3,
+                                "the bot's gateway session")
+        except BaseException:
+            await running.kill()
+            raise
+        if process.returncode is not None:
+            raise AssertionError(f"nudgebot discord exited with {process.returncode}:\n{log_path.read_text()}")
+        return running
+
+    async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float) -> None:
+        """Until the database holds `expected` incidents, none awaits its nudge, and every delivered one has its
+        DM at the fake; then the same for one more second (a late duplicate would show). Returns at the deadline
+        too: the checks afterwards then report what is missing."""
+        deadline = time.monotonic() + timeout
+        settled_since: float | None = None
+        while time.monotonic() < deadline and self.process.returncode is None:
+            rows = incident_rows(db_path) if db_path.exists() else []
+            dms = sum(len(fake.dms_to(user)) for user in fake.dm_channels)
+            done = (len(rows) >= expected and dms >= expected
+                    and not any(r["delivery_status"] == "pending" for r in rows))
+            if not done:
+                settled_since = None
+            elif settled_since is None:
+                settled_since = time.monotonic()
+            elif time.monotonic() - settled_since >= 1.0:
+                return
+            await asyncio.sleep(0.1)  # polling another process: nothing to await on
+
+    async def stop(self, expected_handled: int) -> None:
+        """SIGINT, as an operator would; the bot must exit 0 having moderated every message it received."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), 60)
+        except TimeoutError:
+            await self.kill()
+            raise AssertionError("nudgebot discord did not stop within 60 s of SIGINT") from None
+        output = self.log_path.read_text()
+        if code != 0:
+            raise AssertionError(f"nudgebot discord exited with {code}:\n{output[-4000:]}")
+        counts = re.search(r"moderation stopped: (\d+) messages and edits received, (\d+) handled", output)
+        if counts is None or int(counts[1]) != expected_handled or int(counts[2]) != expected_handled:
+            raise AssertionError(f"expected {expected_handled} messages received and handled, the bot said "
+                                 f"{counts[0] if counts else 'nothing'}")
+
+    async def kill(self) -> None:
+        """Stop it hard (after a failure)."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
 
 
 def summary(report: LoadReport) -> list[tuple[str, str]]:
