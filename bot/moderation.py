@@ -382,6 +382,23 @@ class Moderator:
             incident_ids=(incident.id,), severity=incident.severity, channel_id=incident.channel_id,
             author_id=incident.author_id, permalink=incident.permalink),)
 
+    async def awaiting_delivery(self, incident_id: int) -> bool:
+        """Whether an incident's nudge still waits to be sent; adapters ask after claiming it, just before sending.
+
+        False when its delivery result is held in memory or the store no longer says 'pending' (sent meanwhile by
+        another path), and False when the store cannot be read: the nudge then stays in the outbox and the
+        periodic outbox retry sends it once the database answers again.
+        """
+        if incident_id in self._held_deliveries:
+            return False
+        try:
+            status = await self.store.delivery_status(incident_id)
+        except _STORE_FAILURES as exc:
+            log.warning("nudge not sent: the database could not confirm it is still pending; it stays in the outbox",
+                        extra={"incident_id": incident_id, "error": type(exc).__name__})
+            return False
+        return status is DeliveryStatus.PENDING
+
     async def pending_nudges(self, platform: Platform | None = None) -> list[Nudge]:
         """The outbox: a nudge for every incident recorded but not yet delivered, oldest first.
 

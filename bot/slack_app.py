@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery_claims import DeliveryClaims, NotSent
 from bot.errors import InputError, NudgebotError
 from bot.logredact import protect_bolt_logs
 from bot.models import (
@@ -128,7 +129,7 @@ class SlackBot:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()  # message id -> thread it was posted in
         self._in_flight: set[str] = set()
-        self._delivering: set[int] = set()  # incidents whose nudge is being sent right now (live or outbox)
+        self.claims = DeliveryClaims()  # nudges being sent right now (live path or outbox)
         self._outbox_lock = asyncio.Lock()
         self.outbox_retry = OutboxRetry(self.retry_outbox, every=outbox_retry_seconds)
         self.outbox_left = 0  # nudges the last outbox run could not deliver
@@ -235,21 +236,28 @@ class SlackBot:
         """Deliver one nudge and tell the core how it went; alerts the core returns go to the committee.
 
         False when Slack could not be reached (the nudge stays in the outbox for the periodic retry) or when the
-        same nudge is being sent already (live and outbox at once: never twice).
+        nudge was not attempted: another sender (live path or outbox) is sending it right now, or it no longer
+        awaits delivery. Never sent twice.
         """
-        if nudge.incident_id in self._delivering:
-            return False
-        self._delivering.add(nudge.incident_id)
+        return not isinstance(await self._attempt(nudge), NotSent)
+
+    async def _attempt(self, nudge: Nudge) -> DeliveryStatus | NotSent:
+        """Claim the nudge, check it still awaits delivery, send it and report the result; the claim is given
+        back only once the result is reported, so no other sender can send it in between."""
+        if not self.claims.claim(nudge.incident_id):
+            return NotSent.BUSY
         try:
+            if not await self.core.moderator.awaiting_delivery(nudge.incident_id):
+                return NotSent.SETTLED
             result = await self.deliver_nudge(nudge)
             if result is None:
-                return False
+                return NotSent.UNREACHABLE
             alerts = await self.core.moderator.report_delivery(nudge.incident_id, result)
         finally:
-            self._delivering.discard(nudge.incident_id)
-        for alert in alerts or ():
+            self.claims.release(nudge.incident_id)
+        for alert in alerts:
             await self.post_alert(alert)
-        return True
+        return result.status
 
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryResult | None:
         """Ephemeral to the poster in the channel; if Slack refuses, a DM; None when Slack could not be reached."""
@@ -341,19 +349,19 @@ class SlackBot:
             nudges = await self.core.moderator.pending_nudges(Platform.SLACK)
             left = 0
             for done, nudge in enumerate(nudges):
-                if nudge.incident_id in self._delivering:
-                    left += 1  # being sent on the live path right now
-                    continue
                 try:
-                    delivered = await self.deliver_and_report(nudge)
+                    sent = await self._attempt(nudge)
                 except Exception:  # this one nudge is broken: the others still go
                     left += 1
                     log.exception("outbox delivery failed", extra={"incident_id": nudge.incident_id})
                     continue
-                if not delivered:
+                if sent is NotSent.BUSY:
+                    left += 1  # being sent on the live path right now
+                elif sent is NotSent.UNREACHABLE:
                     # Slack failing: the rest wait for the next retry instead of each going through its retries.
                     left += len(nudges) - done
                     break
+                # NotSent.SETTLED: sent by the live path since the snapshot (or the store cannot say): not left
             if nudges:
                 log.info("outbox: %d pending nudge(s) tried, %d left", len(nudges), left)
             self.outbox_left = left

@@ -1,9 +1,9 @@
 """Delivers what the core decided: nudges by DM, welfare notes by DM, alerts to the committee's alert channel.
 
-A nudge is only ever sent privately. Each nudge is attempted at most once per process (the outbox skips any
-the live pipeline already tried) unless Discord could not be reached or answered 5xx: then it stays in the outbox
-and the periodic retry tries it again. Every attempt is reported back to the core, so the store's delivery status
-is the one record of what reached whom.
+A nudge is only ever sent privately, and once: the live path and the outbox each claim a nudge before sending it
+(`bot.delivery_claims`) and ask the core whether it still awaits delivery. If Discord could not be reached or
+answered 5xx it stays in the outbox and the periodic retry tries it again. Every attempt is reported back to the
+core, so the store's delivery status is the one record of what reached whom.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.delivery_claims import DeliveryClaims, NotSent
 from bot.models import CommitteeAlert, DeliveryResult, DeliveryStatus, Nudge, Outcome, Platform, WelfareNote
 from cogs.ui import alert_embed, alert_view, nudge_embed, nudge_view
 
@@ -52,7 +53,7 @@ class Courier:
 
     def __init__(self, bot: NudgeBot) -> None:
         self.bot = bot
-        self._attempted: set[int] = set()
+        self.claims = DeliveryClaims()  # nudges being sent right now (live path or outbox)
         self._outbox_lock = asyncio.Lock()
         self._alerts: asyncio.Queue[CommitteeAlert] = asyncio.Queue()
         self._poster: asyncio.Task[None] | None = None
@@ -69,10 +70,24 @@ class Courier:
         self.post_alerts(outcome.alerts)
 
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryStatus | None:
-        """DM the nudge and report the result; None when not attempted (already tried, or Discord unreachable)."""
-        if nudge.incident_id in self._attempted:
-            return None
-        self._attempted.add(nudge.incident_id)
+        """DM the nudge and report the result; None when not attempted (being sent already, no longer awaiting
+        delivery, or Discord unreachable)."""
+        sent = await self._attempt(nudge)
+        return sent if isinstance(sent, DeliveryStatus) else None
+
+    async def _attempt(self, nudge: Nudge) -> DeliveryStatus | NotSent:
+        """Claim the nudge, check it still awaits delivery, DM it and report the result; the claim is given back
+        only once the result is reported, so no other sender can send it in between."""
+        if not self.claims.claim(nudge.incident_id):
+            return NotSent.BUSY
+        try:
+            if not await self.bot.core.moderator.awaiting_delivery(nudge.incident_id):
+                return NotSent.SETTLED
+            return await self._send(nudge)
+        finally:
+            self.claims.release(nudge.incident_id)
+
+    async def _send(self, nudge: Nudge) -> DeliveryStatus | NotSent:
         ids = {"incident_id": nudge.incident_id, "user_id": nudge.recipient_id}
         try:
             channel = await self.bot.create_dm(discord.Object(int(nudge.recipient_id)))
@@ -83,20 +98,20 @@ class Courier:
             result = DeliveryResult(DeliveryStatus.REFUSED, reason)
         except discord.HTTPException as exc:
             if exc.status >= 500:  # Discord failing (discord.py already retried): the outbox retry tries again
-                return self._leave_in_outbox(nudge, ids, f"HTTP {exc.status}")
+                return self._leave_in_outbox(ids, f"HTTP {exc.status}")
             result = DeliveryResult(DeliveryStatus.FAILED, f"HTTP {exc.status} ({exc.code})")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # Discord unreachable: leave it in the outbox for the retry rather than calling it failed.
-            return self._leave_in_outbox(nudge, ids, type(exc).__name__)
+            return self._leave_in_outbox(ids, type(exc).__name__)
         log.info("nudge delivery", extra={**ids, "status": result.status.value, "reason": result.reason})
         alerts = await self.bot.core.moderator.report_delivery(nudge.incident_id, result)
         self.post_alerts(alerts)
         return result.status
 
-    def _leave_in_outbox(self, nudge: Nudge, ids: dict[str, object], error: str) -> None:
-        self._attempted.discard(nudge.incident_id)
+    @staticmethod
+    def _leave_in_outbox(ids: dict[str, object], error: str) -> NotSent:
         log.warning("nudge not delivered; it stays in the outbox", extra={**ids, "error": error})
-        return None
+        return NotSent.UNREACHABLE
 
     async def send_welfare(self, note: WelfareNote) -> None:
         """A private pointer to support; if DMs are closed there is nothing else to do (no incident exists)."""
@@ -189,17 +204,23 @@ class Courier:
         were attempted."""
         async with self._outbox_lock:
             nudges = await self.bot.core.moderator.pending_nudges(Platform.DISCORD)
-            attempted = 0
-            for nudge in nudges:
-                if nudge.incident_id in self._attempted:
-                    continue  # in flight on the live path, or its delivery is held for the database
-                if await self.deliver_nudge(nudge) is None:
-                    break  # Discord unreachable: the rest wait for the next retry instead of each timing out
+            return await self._deliver_all(nudges)
+
+    async def _deliver_all(self, nudges: list[Nudge]) -> int:
+        """The outbox's loop over one snapshot of pending nudges; returns how many were attempted."""
+        attempted = settled = 0
+        for nudge in nudges:
+            sent = await self._attempt(nudge)
+            if sent is NotSent.UNREACHABLE:
+                break  # Discord unreachable: the rest wait for the next retry instead of each timing out
+            if sent is NotSent.SETTLED:
+                settled += 1  # sent by the live path since the snapshot (or the store cannot say): not left
+            elif sent is not NotSent.BUSY:  # BUSY: in flight on the live path, left for this run
                 attempted += 1
-            if nudges:
-                log.info("outbox delivered", extra={"pending": len(nudges), "attempted": attempted})
-            self.outbox_left = len(nudges) - attempted
-            return attempted
+        if nudges:
+            log.info("outbox delivered", extra={"pending": len(nudges), "attempted": attempted})
+        self.outbox_left = len(nudges) - attempted - settled
+        return attempted
 
     async def retry_outbox(self) -> int:
         """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`): the outbox, then the alerts Discord

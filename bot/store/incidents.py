@@ -186,6 +186,11 @@ class IncidentStore(StoreBase):
         row = await self._one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
         return to_incident(row) if row else None
 
+    async def delivery_status(self, incident_id: int) -> DeliveryStatus | None:
+        """What happened to an incident's nudge so far (a primary-key read), or None when there is no such incident."""
+        row = await self._one("SELECT delivery_status FROM incidents WHERE id = ?", (incident_id,))
+        return DeliveryStatus(row["delivery_status"]) if row else None
+
     async def latest_incident_for_message(self, platform: Platform, community_id: str,
                                           message_id: str) -> Incident | None:
         """The incident for the highest recorded revision of a message, or None."""
