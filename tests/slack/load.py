@@ -49,6 +49,7 @@ CHANNELS = ("C0GENERAL", "C0SOCIALS", "C0SPORTS", "C0PRIVATE")
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60  # for the bot process to start, connect or listen
 STOP_SECONDS = 60  # for the bot process to exit after SIGINT
+HTTP_CONNECTIONS = 32  # concurrent signed requests to the bot process, as Slack's delivery is concurrent
 SETTLE_SECONDS = 1.0  # counts unchanged this long after completion: no late duplicate is on its way
 
 
@@ -226,14 +227,16 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
         await fake.close()
         raise
     try:
+        workers: int | None = None
         if port is None:
             send = await _socket_sender(fake, process, log_path)
         else:
             send = await _http_sender(f"http://127.0.0.1:{port}/slack/events", cleanup)
+            workers = HTTP_CONNECTIONS
         await _until_ready(send, scenario.warm_up, process, log_path)
         started = time.perf_counter()
-        await asyncio.gather(*(send(body, None) for body in bodies))
-        await asyncio.gather(*(send(body, 1) for body in retries))
+        await _send_all(send, bodies, None, workers)
+        await _send_all(send, retries, 1, workers)
         send_seconds = time.perf_counter() - started
         expected = len(scenario.expected)
         deadline = time.monotonic() + timeout
@@ -254,6 +257,24 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
     report = _check(db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds, total_seconds)
     report.bot_rss_mb = bot_rss_mb
     return report
+
+
+async def _send_all(send: Send, bodies: list[dict[str, Any]], retry: int | None, workers: int | None) -> None:
+    """Every body as fast as the transport takes it: all at once, or through `workers` senders.
+
+    Over HTTP a few workers keep the connections busy without first building a request for every event, which
+    would hold them all in the harness's memory and starve the bot until the last one was built.
+    """
+    if workers is None:
+        await asyncio.gather(*(send(body, retry) for body in bodies))
+        return
+    pending = iter(bodies)
+
+    async def worker() -> None:
+        for body in pending:  # one shared iterator: each body is taken by exactly one worker
+            await send(body, retry)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
 
 
 def _bot_env(db_path: Path) -> dict[str, str]:
@@ -292,8 +313,8 @@ async def _socket_sender(fake: FakeSlack, process: asyncio.subprocess.Process, l
 
 
 async def _http_sender(url: str, cleanup: list[Any]) -> Send:
-    """Signed POSTs to the bot process's HTTP endpoint, 32 at a time."""
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32))
+    """Signed POSTs to the bot process's HTTP endpoint, HTTP_CONNECTIONS at a time."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=HTTP_CONNECTIONS))
     cleanup.insert(0, session.close)
     sender = payloads.SignedSender(url, SECRET, session)
 

@@ -22,11 +22,14 @@ async def test_load_loses_and_duplicates_nothing(tmp_path: Path, shared_scanner:
     assert report.ephemerals == report.incidents
 
 
+@pytest.mark.parametrize("mode", ["socket", "http"])
 async def test_load_through_the_bot_process_loses_nothing_and_measures_its_memory(tmp_path: Path,
-                                                                                  shared_scanner: Scanner) -> None:
+                                                                                  shared_scanner: Scanner,
+                                                                                  mode: str) -> None:
     report = await run_load(tmp_path / "load.db", events=300, breach_rate=0.1, retry_rate=0.05, authors=30,
-                            rate_limited=2, scanner=shared_scanner, timeout=120, bot_process=True)
+                            rate_limited=2, mode=mode, scanner=shared_scanner, timeout=120, bot_process=True)
     assert report.ok, report
+    assert report.mode == mode
     assert report.incidents == report.breaching_expected > 0 and report.ephemerals == report.incidents
     assert report.retries == 15
     assert report.bot_rss_mb is not None and report.bot_rss_mb > 0
