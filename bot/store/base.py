@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRIES = 8
+CLOSE_WAIT_SECONDS = 30.0  # at close, for a write whose caller was cancelled to finish
 SYSTEM_ACTOR = "nudgebot"
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints
 WAL_RESTART_FRAMES = 4_000  # pages (16 MB) of WAL after which a checkpoint briefly holds our writers to catch up
@@ -142,6 +143,7 @@ class StoreBase:
         self.default_retention_days = default_retention_days
         self.default_keep_full_content = default_keep_full_content
         self._write_lock = asyncio.Lock()  # one writer at a time on the one connection: short transactions
+        self._closing = False
         self._record_queue: list[Any] = []  # incidents waiting for the next group commit (IncidentStore)
         self._record_flusher: asyncio.Task[None] | None = None
         self._lone_recorder = True  # the last incident write was for one caller alone (IncidentStore)
@@ -174,6 +176,8 @@ class StoreBase:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows (moderated inbox messages, erased incidents) are overwritten in the file, not just unlinked.
+        await connection.execute("PRAGMA secure_delete = ON")
         # Checkpoints (copying the WAL back into the file, with an fsync) run on a worker thread instead of inside
         # whichever commit crosses the threshold: see _committed().
         await connection.execute("PRAGMA wal_autocheckpoint = 0")
@@ -185,6 +189,9 @@ class StoreBase:
 
     async def close(self) -> None:
         """Finish recording queued incidents, then close the connection (after refreshing planner statistics)."""
+        if self._closing:
+            return
+        self._closing = True
         try:
             if self._record_flusher is not None and not self._record_flusher.done():
                 with contextlib.suppress(Exception):  # each caller already received its own error
@@ -192,6 +199,8 @@ class StoreBase:
             if self._checkpoint is not None:
                 with contextlib.suppress(Exception):
                     await self._checkpoint
+            with contextlib.suppress(TimeoutError):  # a write whose caller was cancelled finishes first
+                await asyncio.wait_for(self._write_lock.acquire(), CLOSE_WAIT_SECONDS)
             with contextlib.suppress(sqlite3.Error):  # best effort: a locked or read-only database still closes
                 await self._db.execute("PRAGMA optimize")
         finally:
@@ -199,7 +208,14 @@ class StoreBase:
             await self._db.close()
 
     async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked."""
+        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked.
+
+        The transaction runs in its own task: a caller cancelled halfway (a worker stopped at shutdown) must not
+        leave it open on the shared connection, where every later write would fail.
+        """
+        return await asyncio.shield(self._write_now(work))
+
+    async def _write_now(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         for attempt in range(LOCK_RETRIES):
             try:
                 async with self._write_lock:
