@@ -71,6 +71,7 @@ class Settings:
     keep_full_content: bool = False
     log_level: str = "INFO"
     welfare_text: str = DEFAULT_WELFARE_TEXT
+    inbox_memory: int = 2_000
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
@@ -115,6 +116,7 @@ def load_settings(env_file: Path | None = Path(".env"), environ: Mapping[str, st
         keep_full_content=_flag(merged, "NUDGEBOT_KEEP_FULL_CONTENT", False),
         log_level=_choice(merged, "NUDGEBOT_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True),
         welfare_text=merged.get("NUDGEBOT_WELFARE_TEXT", "").strip() or DEFAULT_WELFARE_TEXT,
+        inbox_memory=_whole(merged, "NUDGEBOT_INBOX_MEMORY", 2_000, 10, 1_000_000),
     )
 
 
