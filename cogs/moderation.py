@@ -1,19 +1,20 @@
 """Moderation listener: new and edited guild messages go to the core's moderator; its outcome is delivered.
 
-Messages are handed to a fixed set of workers, chosen by message id, so the bot never runs more than a
-bounded number of moderations at once and a message's edits are handled after the message itself.
+Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in the database) and are handed to
+a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of moderations at
+once and a message's edits are handled after the message itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
+from bot.inbox import Inbox
 from bot.models import MessageEvent, Platform
 from cogs.ui import NudgeFeedbackButton
 
@@ -75,36 +76,43 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
         self.bot = bot
-        # Each item: the event, and the parent channel when the message is in a thread ("" otherwise).
-        self._queues: list[asyncio.Queue[tuple[MessageEvent, str]]] = [asyncio.Queue() for _ in range(workers)]
+        self.inbox = Inbox(bot.core.store, Platform.DISCORD, workers, memory_limit=bot.settings.inbox_memory)
         self._workers: list[asyncio.Task[None]] = []
+        self._busy: list[bool] = [False] * workers  # a worker with a message in hand is never cancelled
         self._outbox: asyncio.Task[int] | None = None
         # Since start, for health checks and load tests: messages and edits queued, and those fully handled.
         self.received = 0
         self.handled = 0
 
     async def cog_load(self) -> None:
-        """Start the workers and make the nudge buttons answer (for DMs sent before a restart too)."""
+        """Start the inbox (messages left waiting by the last run first) and the workers, and make the nudge
+        buttons answer (for DMs sent before a restart too)."""
         self.bot.add_dynamic_items(NudgeFeedbackButton)
-        self._workers = [asyncio.create_task(self._work(queue), name=f"nudgebot-moderation-{i}")
-                         for i, queue in enumerate(self._queues)]
+        await self.inbox.start()
+        self._workers = [asyncio.create_task(self._work(shard), name=f"nudgebot-moderation-{shard}")
+                         for shard in range(len(self._busy))]
 
     async def cog_unload(self) -> None:
-        """Finish the messages already received and the outbox run (bounded), then stop the workers.
+        """Let each worker finish the message in hand (bounded), save what still waits for the next start, and
+        stop.
 
-        Cancelling a delivery between the DM and its report would send that nudge again after a restart.
+        Cancelling a delivery between the DM and its report would send that nudge again after a restart, so a busy
+        worker is waited for; an idle one is cancelled at once.
         """
         await self.bot.outbox_retry.stop(DRAIN_SECONDS)
-        pending = [q.join() for q in self._queues] + ([self._outbox] if self._outbox else [])
-        try:
-            await asyncio.wait_for(asyncio.gather(*pending), DRAIN_SECONDS)
-        except TimeoutError:
-            log.warning("stopping with messages not yet moderated", extra={"queued": self.backlog})
-        for task in [*self._workers, *([self._outbox] if self._outbox else [])]:
-            task.cancel()
-        for task in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self.inbox.pause()
+        for shard, task in enumerate(self._workers):
+            if not self._busy[shard]:
+                task.cancel()
+        pending = [*self._workers, *([self._outbox] if self._outbox else [])]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
+            if late:
+                log.warning("stopping with %d moderation(s) unfinished", len(late))
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self.inbox.save()
         self.bot.remove_dynamic_items(NudgeFeedbackButton)
         log.info("moderation stopped: %d messages and edits received, %d handled", self.received, self.handled)
 
@@ -115,8 +123,8 @@ class Moderation(commands.Cog):
 
     @property
     def backlog(self) -> int:
-        """Messages received but not yet moderated and delivered."""
-        return self.received - self.handled
+        """Messages received but not yet moderated and delivered (in memory or waiting in the database)."""
+        return self.inbox.backlog
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -137,36 +145,39 @@ class Moderation(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         """A new message: queue it for moderation."""
         if is_moderated(message):
-            self._enqueue(message_event(message), _parent_of(message))
+            self._enqueue(message_event(message))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edit (raw, so edits of messages posted before a restart count too); link previews are not edits."""
         message = payload.message
         if message.edited_at is not None and is_moderated(message):
-            self._enqueue(message_event(message), _parent_of(message))
+            self._enqueue(message_event(message))
 
-    def _enqueue(self, event: MessageEvent, parent_id: str) -> None:
-        # No await before this point: events keep the gateway's order within a queue.
+    def _enqueue(self, event: MessageEvent) -> None:
+        # No await before this point: events keep the gateway's order.
         self.received += 1
-        self._queues[int(event.message_id) % len(self._queues)].put_nowait((event, parent_id))
+        self.inbox.put(event)
 
-    async def _work(self, queue: asyncio.Queue[tuple[MessageEvent, str]]) -> None:
-        while True:
-            event, parent_id = await queue.get()
+    async def _work(self, shard: int) -> None:
+        while not self.inbox.paused:
+            waiting = await self.inbox.get(shard)
+            self._busy[shard] = True  # set before any await: a cancel can only reach an idle worker
+            event = waiting.event
             try:
-                await self._moderate(event, parent_id)
+                await self._moderate(event)
             except Exception:
                 log.exception("message not moderated", extra={"guild_id": event.community_id,
                                                               "channel_id": event.channel_id,
                                                               "message_id": event.message_id})
             finally:
+                self._busy[shard] = False
                 self.handled += 1
-                queue.task_done()
+                self.inbox.done(shard, waiting)
 
-    async def _moderate(self, event: MessageEvent, parent_id: str) -> None:
+    async def _moderate(self, event: MessageEvent) -> None:
         community = await self.bot.communities.get(event.community_id)
-        if community.alert_channel and community.alert_channel in (event.channel_id, parent_id):
+        if community.alert_channel and community.alert_channel in (event.channel_id, event.parent_channel_id):
             return  # the committee's own channel (or a thread in it): they discuss incidents there
         outcome = await self.bot.core.moderator.handle(event)
         await self.bot.courier.deliver(outcome)

@@ -244,7 +244,8 @@ class BotProcess:
             code = await asyncio.wait_for(self.process.wait(), 60)
         except TimeoutError:
             await self.kill()
-            raise AssertionError("nudgebot discord did not stop within 60 s of SIGINT") from None
+            raise AssertionError("nudgebot discord did not stop within 60 s of SIGINT; its log ends:\n"
+                                 + self.log_path.read_text()[-4000:]) from None
         output = self.log_path.read_text()
         if code != 0:
             raise AssertionError(f"nudgebot discord exited with {code}:\n{output[-4000:]}")
