@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
+TOO_MANY_REQUESTS = 429
 
 
 MAX_ALERTS_PER_MESSAGE = 5  # one row of four buttons each, and Discord allows five rows per message
@@ -97,7 +98,9 @@ class Courier:
             reason = str(exc.code) if exc.code == DMS_CLOSED else f"forbidden ({exc.code})"
             result = DeliveryResult(DeliveryStatus.REFUSED, reason)
         except discord.HTTPException as exc:
-            if exc.status >= 500:  # Discord failing (discord.py already retried): the outbox retry tries again
+            if exc.status >= 500 or exc.status == TOO_MANY_REQUESTS:
+                # Discord failing or still rate limiting after discord.py's own retries: the outbox retry tries
+                # again later (a rate limit is no reason to give up on a nudge).
                 return self._leave_in_outbox(ids, f"HTTP {exc.status}")
             result = DeliveryResult(DeliveryStatus.FAILED, f"HTTP {exc.status} ({exc.code})")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -190,7 +193,8 @@ class Courier:
             else:
                 await channel.send(embeds=embeds, view=view)
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
-            failing = not isinstance(exc, discord.HTTPException) or exc.status >= 500
+            failing = (not isinstance(exc, discord.HTTPException) or exc.status >= 500
+                       or exc.status == TOO_MANY_REQUESTS)
             if failing and len(self._unposted) + len(alerts) <= MAX_HELD_ALERTS:
                 # Discord unreachable or failing: the outbox retry posts them again (a refusal is not retried).
                 self._unposted.extend(alerts)

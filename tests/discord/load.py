@@ -31,6 +31,8 @@ from bot.settings import load_settings
 from tests.discord.support import READY_TIMEOUT, close_core, custom_ids, incident_rows, start_bot
 from tests.fakes.discord_server import DISCORD_LIKE_LIMITS, GUILD_MESSAGES_INTENT, FakeDiscord
 
+NOT_DELIVERED = ("pending", "failed", "refused")  # a nudge that was due and did not reach the member
+
 
 @dataclass
 class LoadReport:
@@ -174,8 +176,8 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
             lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
             duplicated=sorted(m for m, n in per_message.items() if n > 1),
             nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
-            undelivered=sorted({r["id"] for r in rows if r["delivery_status"] == "pending"} | (delivered - set(nudged))
-                               | (set(nudged) - delivered)))
+            undelivered=sorted({r["id"] for r in rows if r["delivery_status"] in NOT_DELIVERED}
+                               | (delivered - set(nudged)) | (set(nudged) - delivered)))
     finally:
         if bot is not None:
             await bot.kill()  # only when the run failed: a finished run has stopped it already

@@ -145,3 +145,16 @@ async def test_nudges_held_back_by_a_discord_outage_arrive_once_afterwards(retry
     await retrying.idle(fake)
     alerts = fake.bot_messages(world.alerts)
     assert len(alerts) == 1 and "5.5.1" in embed_text(alerts[0])  # posted once, after the outage
+
+
+async def test_a_rate_limit_that_outlasts_discord_py_retries_leaves_the_nudge_for_the_retry(
+        retrying: RunningBot, world: World, settings: Settings) -> None:
+    fake = world.fake
+    # discord.py tries a request five times; answer all five (and one more) with 429.
+    fake.rate_limit("POST /channels/{channel_id}/messages", times=6, retry_after=0.05)
+    await fake.post_message(world.general, world.alice, INSULT)
+    await fake.wait_for(lambda: len(fake.calls("POST /channels/{channel_id}/messages", status=429)) >= 5, 20,
+                        "discord.py to give up on the rate-limited DM")
+    await fake.wait_for(lambda: delivery_counts(settings.db_path) == {"delivered": 1}, 20,
+                        "the outbox retry to deliver the nudge")
+    assert len(fake.dms_to(world.alice)) == 1  # not marked failed, and sent once
