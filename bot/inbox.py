@@ -87,6 +87,7 @@ class Inbox:
         self._stop = asyncio.Event()
         self.written_to_disk = 0  # since start: for health checks and benchmarks
         self.peak_in_memory = 0
+        self.peak_overflow = 0  # arrivals held in memory at once while being written to disk
 
     @property
     def backlog(self) -> int:
@@ -114,6 +115,7 @@ class Inbox:
         """Queue a message for moderation (no await: callers keep the platform's order)."""
         if self._overflow or self._on_disk or self._in_memory >= self.memory_limit:
             self._overflow.append(event)  # behind everything waiting on disk
+            self.peak_overflow = max(self.peak_overflow, len(self._overflow))
             self._wake.set()
         else:
             self._enqueue(Waiting(event))

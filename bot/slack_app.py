@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery_claims import DeliveryClaims, NotSent
 from bot.errors import InputError, NudgebotError
+from bot.inbox import Inbox
 from bot.logredact import protect_bolt_logs
 from bot.models import (
     CommitteeAlert,
@@ -46,6 +47,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
 from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
+from bot.workers import Workers
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -55,6 +57,8 @@ log = logging.getLogger(__name__)
 REFUSAL = ("Sorry, `/incidents` is only for the committee. If you are worried about a message, use the "
            "\u201cReport to committee\u201d shortcut on it, or `/policy` to read the policy.")
 _SEEN_EVENTS = 20_000  # event ids remembered so Slack's retries are dropped before they reach the core
+WORKERS = 16  # messages moderated at once; a message and its edits always go to the same worker
+DRAIN_SECONDS = 15.0  # at stop, for the messages in hand
 _RATE_LIMIT_RETRIES = 6
 _REPORTED_TEXT = 2_000  # of the reported text carried in the modal (Slack keeps 3,000 characters of metadata)
 MAX_HELD_ALERTS = 500  # committee alerts kept for a retry while Slack is failing
@@ -128,13 +132,14 @@ class SlackBot:
         self._own_session: aiohttp.ClientSession | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()  # message id -> thread it was posted in
-        self._in_flight: set[str] = set()
+        self.inbox = Inbox(core.store, Platform.SLACK, WORKERS, memory_limit=settings.inbox_memory)
+        self._workers = Workers(self.inbox, WORKERS, self._moderate, name="nudgebot-slack-moderation")
+        self._dropped_events = 0  # message events skipped (not a member's message) or repeated deliveries
         self.claims = DeliveryClaims()  # nudges being sent right now (live path or outbox)
         self._outbox_lock = asyncio.Lock()
         self.outbox_retry = OutboxRetry(self.retry_outbox, every=outbox_retry_seconds)
         self.outbox_left = 0  # nudges the last outbox run could not deliver
         self._unposted_alerts: list[CommitteeAlert] = []  # alerts Slack failed to take, for the outbox retry
-        self.handled_events = 0  # message events finished (moderated, skipped or dropped), for tests and benchmarks
         self._register()
 
     # ------------------------------------------------------------------ wiring
@@ -151,18 +156,24 @@ class SlackBot:
         app.view(blocks.REPORT_MODAL)(self._on_report_note)
 
     async def start(self) -> None:
-        """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, and
-        the periodic retry of nudges a Slack outage held back."""
+        """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, the
+        moderation workers (messages left waiting by the last run first), and the periodic retry of nudges a Slack
+        outage held back."""
         if self.client.session is None:
             # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
             self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
             self.client.session = self._own_session
         await self.workspace_url()
+        await self.inbox.start()
+        self._workers.start()
         self.outbox_retry.start()
 
     async def close(self) -> None:
-        """Stop the outbox retry (letting a run finish) and close the HTTP session `start()` opened."""
+        """Stop the outbox retry (letting a run finish), let the workers finish the messages in hand and save
+        what still waits for the next start, then close the HTTP session `start()` opened."""
         await self.outbox_retry.stop()
+        await self._workers.stop(DRAIN_SECONDS)
+        log.info("moderation stopped: %d message event(s) handled", self.handled_events)
         if self._own_session is not None:
             self.client.session = None
             await self._own_session.close()
@@ -182,34 +193,52 @@ class SlackBot:
 
     # ------------------------------------------------------------------ messages
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
-        try:
-            await self._moderate(body, event, context)
-        finally:
-            self.handled_events += 1
+    @property
+    def handled_events(self) -> int:
+        """Message events finished since start: moderated and delivered, skipped, or dropped as repeated."""
+        return self._dropped_events + self._workers.handled
 
-    async def _moderate(self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
+    @property
+    def backlog(self) -> int:
+        """Messages waiting for moderation (in memory or in the database) or being moderated."""
+        return self.inbox.backlog
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]) -> None:
+        # Only queued here (Bolt has acknowledged the event): moderation runs on the workers, so a flood waits in
+        # the bounded inbox instead of as one task per event.
+        try:
+            message = await self._accept(body, event, context)
+        except BaseException:
+            self._dropped_events += 1
+            raise
+        if message is None:
+            self._dropped_events += 1
+        else:
+            self.inbox.put(message)
+
+    async def _accept(self, body: dict[str, Any], event: dict[str, Any],
+                      context: dict[str, Any]) -> MessageEvent | None:
         event_id = str(body.get("event_id") or "")
-        if event_id and (event_id in self._seen or event_id in self._in_flight):
+        if event_id and event_id in self._seen:
             log.debug("dropping a repeated delivery of event %s", event_id)
-            return
+            return None
         team_id = str(context.get("team_id") or body.get("team_id") or "")
         message = from_message_event(team_id, event, await self.workspace_url())
         if message is None:
-            return
+            return None
+        if event_id and event_id in self._seen:  # the same event again while the workspace URL was asked for
+            return None
         thread_ts = thread_of(event)
         if thread_ts:
             self._threads[message.message_id] = thread_ts
             while len(self._threads) > _SEEN_EVENTS:
                 self._threads.popitem(last=False)
         if event_id:
-            self._in_flight.add(event_id)
-        try:
-            outcome = await self.core.moderator.handle(message)  # logs and ignores a message it cannot handle
-        finally:
-            self._in_flight.discard(event_id)
-        if event_id:
-            self._remember(event_id)
+            self._remember(event_id)  # queued now: a retry of it is a repeat
+        return message
+
+    async def _moderate(self, message: MessageEvent) -> None:
+        outcome = await self.core.moderator.handle(message)  # logs and ignores a message it cannot handle
         log.debug("moderated %s: %s", message.message_id, outcome.decision)
         await self.deliver(outcome)
 

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.inbox import Inbox
 from bot.models import MessageEvent, Platform
+from bot.workers import Workers
 from cogs.ui import NudgeFeedbackButton
 
 if TYPE_CHECKING:
@@ -77,44 +78,35 @@ class Moderation(commands.Cog):
     def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
         self.bot = bot
         self.inbox = Inbox(bot.core.store, Platform.DISCORD, workers, memory_limit=bot.settings.inbox_memory)
-        self._workers: list[asyncio.Task[None]] = []
-        self._busy: list[bool] = [False] * workers  # a worker with a message in hand is never cancelled
+        self._workers = Workers(self.inbox, workers, self._moderate, name="nudgebot-moderation")
         self._outbox: asyncio.Task[int] | None = None
-        # Since start, for health checks and load tests: messages and edits queued, and those fully handled.
-        self.received = 0
-        self.handled = 0
+        self.received = 0  # since start, for health checks and load tests: messages and edits queued
+
+    @property
+    def handled(self) -> int:
+        """Messages and edits fully handled since start (moderated and delivered, or failed and logged)."""
+        return self._workers.handled
 
     async def cog_load(self) -> None:
         """Start the inbox (messages left waiting by the last run first) and the workers, and make the nudge
         buttons answer (for DMs sent before a restart too)."""
         self.bot.add_dynamic_items(NudgeFeedbackButton)
         await self.inbox.start()
-        self._workers = [asyncio.create_task(self._work(shard), name=f"nudgebot-moderation-{shard}")
-                         for shard in range(len(self._busy))]
+        self._workers.start()
 
     async def cog_unload(self) -> None:
         """Let each worker finish the message in hand (bounded), save what still waits for the next start, and
-        stop.
-
-        Cancelling a delivery between the DM and its report would send that nudge again after a restart, so a busy
-        worker is waited for; an idle one is cancelled at once.
-        """
+        stop."""
         await self.bot.outbox_retry.stop(DRAIN_SECONDS)
-        self.inbox.pause()
-        for shard, task in enumerate(self._workers):
-            if not self._busy[shard]:
-                task.cancel()
-        pending = [*self._workers, *([self._outbox] if self._outbox else [])]
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
-            if late:
-                log.warning("stopping with %d moderation(s) unfinished", len(late))
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        await self.inbox.save()
+        if self._outbox is not None:
+            await asyncio.wait([self._outbox], timeout=DRAIN_SECONDS)
+            self._outbox.cancel()
+            await asyncio.gather(self._outbox, return_exceptions=True)
+        await self._workers.stop(DRAIN_SECONDS)
         self.bot.remove_dynamic_items(NudgeFeedbackButton)
         log.info("moderation stopped: %d messages and edits received, %d handled", self.received, self.handled)
+        log.info("inbox: %d message(s) waited on disk; at most %d in memory and %d on their way to disk",
+                 self.inbox.written_to_disk, self.inbox.peak_in_memory, self.inbox.peak_overflow)
 
     @property
     def outbox_done(self) -> bool:
@@ -158,22 +150,6 @@ class Moderation(commands.Cog):
         # No await before this point: events keep the gateway's order.
         self.received += 1
         self.inbox.put(event)
-
-    async def _work(self, shard: int) -> None:
-        while not self.inbox.paused:
-            waiting = await self.inbox.get(shard)
-            self._busy[shard] = True  # set before any await: a cancel can only reach an idle worker
-            event = waiting.event
-            try:
-                await self._moderate(event)
-            except Exception:
-                log.exception("message not moderated", extra={"guild_id": event.community_id,
-                                                              "channel_id": event.channel_id,
-                                                              "message_id": event.message_id})
-            finally:
-                self._busy[shard] = False
-                self.handled += 1
-                self.inbox.done(shard, waiting)
 
     async def _moderate(self, event: MessageEvent) -> None:
         community = await self.bot.communities.get(event.community_id)

@@ -208,7 +208,7 @@ async def test_tampered_and_stale_signatures_are_rejected(http_harness: Harness)
     assert http_harness.incidents() == []
 
     assert (await sender.post(body, "application/json", timestamp=now, signature=good))[0] == 200
-    assert len(http_harness.incidents()) == 1
+    await eventually(lambda: len(http_harness.incidents()) == 1, what="the signed event moderated")
 
 
 async def test_a_member_who_may_be_struggling_gets_support_not_an_incident(harness: Harness) -> None:
