@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.store.base import StoreError, migrate_database, migration_status
 from bot.store.communities import CommunityStore
 from bot.store.escalations import EscalationStore
-from bot.store.inbox import InboxStore
 from bot.store.incidents import FEEDBACK_KINDS, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
 from bot.store.retention import RetentionStore
@@ -15,7 +14,7 @@ __all__ = ["FEEDBACK_KINDS", "MigrationError", "Store", "StoreError", "migrate_d
            "query_filter"]
 
 
-class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, InboxStore):
+class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore):
     """Async access to the incident database. Build with `await Store.open(path)`; close when done.
 
     Every write is one short BEGIN IMMEDIATE transaction, retried while another process holds the lock;

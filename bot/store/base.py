@@ -176,7 +176,7 @@ class StoreBase:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await connection.execute("PRAGMA synchronous = NORMAL")
-        # Deleted rows (moderated inbox messages, erased incidents) are overwritten in the file, not just unlinked.
+        # Deleted rows (erased or purged incidents) are overwritten in the file, not just unlinked.
         await connection.execute("PRAGMA secure_delete = ON")
         # Checkpoints (copying the WAL back into the file, with an fsync) run on a worker thread instead of inside
         # whichever commit crosses the threshold: see _committed().

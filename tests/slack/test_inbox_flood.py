@@ -3,6 +3,7 @@ messages still waiting when the app stops are moderated, once, after the restart
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections import Counter
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.scanner import Scanner
+from bot.spool import spool_path
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import FakeSlack
 from tests.slack.conftest import ALICE, GENERAL, RunningApp, eventually, make_settings
@@ -20,8 +22,9 @@ BREACH = "text Priya on 07700 900{:03d}, that's her number"  # personal data (5.
 CLEAN = "is the {:03d} bus to Beaumont Leys still running on Sundays?"
 
 
-def inbox_rows(path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(path)) as db:
+def inbox_rows(db_path: Path) -> int:
+    """Messages waiting in the spool beside this incident database."""
+    with contextlib.closing(sqlite3.connect(spool_path(db_path))) as db:
         return int(db.execute("SELECT count(*) FROM inbox").fetchone()[0])
 
 
@@ -41,11 +44,10 @@ async def test_a_flood_waits_on_disk_beyond_the_memory_limit_and_is_all_moderate
     settings = replace(make_settings(tmp_path, mode), inbox_memory=20)
     texts = chat(150)
     async with RunningApp(mode, fake, tmp_path, shared_scanner, settings=settings) as harness:
-        for text in texts:
-            await harness.event(payloads.message(ALICE, GENERAL, text))
+        await asyncio.gather(*(harness.event(payloads.message(ALICE, GENERAL, text)) for text in texts))
         await harness.settled(len(texts), timeout=60)
         assert harness.bot.inbox.written_to_disk > 0  # the flood went past the limit
-        assert harness.bot.inbox.peak_in_memory <= 20 + 20  # the limit, plus at most one read-back batch
+        assert harness.bot.inbox.peak_in_memory <= 20 and harness.bot.inbox.peak_overflow <= 10
         await eventually(lambda: len(fake.ephemerals(ALICE)) == 30, 30, "a nudge for each breach")
     assert sum(incident_messages(settings.db_path).values()) == 30
     assert sum(1 for text in texts if shared_scanner.scan(text).matches) == 30
