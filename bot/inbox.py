@@ -54,7 +54,7 @@ def shard_of(event: MessageEvent, shards: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Waiting:
-    """A message handed to a worker, and its inbox row when it was read back from the database."""
+    """A message handed to a worker, and its spool row when it was read back from the spool."""
 
     event: MessageEvent
     row_id: int | None = None

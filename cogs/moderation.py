@@ -1,6 +1,6 @@
 """Moderation listener: new and edited guild messages go to the core's moderator; its outcome is delivered.
 
-Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in the database) and are handed to
+Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in its spool file) and are handed to
 a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of moderations at
 once and a message's edits are handled after the message itself.
 """
@@ -115,7 +115,7 @@ class Moderation(commands.Cog):
 
     @property
     def backlog(self) -> int:
-        """Messages received but not yet moderated and delivered (in memory or waiting in the database)."""
+        """Messages received but not yet moderated and delivered (in memory or waiting in the spool)."""
         return self.inbox.backlog
 
     @commands.Cog.listener()
