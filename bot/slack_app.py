@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -47,6 +46,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
 from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
+from bot.slack.socket_mode import BoundedSocketModeHandler
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -616,7 +616,7 @@ class SlackBot:
 async def run_socket_mode(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
     """Connect over Socket Mode (no public URL needed), deliver the outbox, and serve until `stop` is set."""
     await bot.start()
-    handler = AsyncSocketModeHandler(bot.app, app_token)
+    handler = BoundedSocketModeHandler(bot.app, app_token)
     try:
         await handler.connect_async()
         log.info("connected to Slack over Socket Mode")

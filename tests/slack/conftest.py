@@ -15,13 +15,13 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import Core, build_scanner, open_core
 from bot.models import Community, Platform
 from bot.scanner import Scanner
 from bot.settings import Secret, Settings
+from bot.slack.socket_mode import BoundedSocketModeHandler
 from bot.slack_app import SlackBot
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -207,7 +207,7 @@ class RunningApp:
             harness.sender = payloads.SignedSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, session)
             self._cleanup += [runner.cleanup, session.close]
         else:
-            handler = AsyncSocketModeHandler(bot.app, APP_TOKEN)
+            handler = BoundedSocketModeHandler(bot.app, APP_TOKEN)
             await handler.connect_async()
             await self.fake.wait_for_socket()
             self._cleanup.append(handler.close_async)

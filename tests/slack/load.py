@@ -30,7 +30,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from benchmarks.chat_corpus import generate
@@ -39,6 +38,7 @@ from bot.core import build_scanner, open_core
 from bot.models import Community, Platform
 from bot.scanner import Scanner
 from bot.settings import Secret, Settings
+from bot.slack.socket_mode import BoundedSocketModeHandler
 from bot.slack_app import SlackBot
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -390,7 +390,7 @@ Send = Callable[[dict[str, Any], int | None], Awaitable[None]]
 
 async def _socket_transport(bot: SlackBot, fake: FakeSlack, cleanup: list[Any]) -> Send:
     """Events pushed down the Socket Mode websocket, as Slack does, without waiting for each ack."""
-    handler = AsyncSocketModeHandler(bot.app, APP_TOKEN)
+    handler = BoundedSocketModeHandler(bot.app, APP_TOKEN)
     await handler.connect_async()
     cleanup.insert(0, handler.close_async)
     await fake.wait_for_socket()

@@ -8,10 +8,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.scanner import Scanner
+from bot.slack.socket_mode import BoundedSocketModeHandler
 from bot.slack_app import SlackBot
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import Harness, fake, make_settings, open_test_core, shared_scanner
@@ -32,7 +32,7 @@ async def slack_app(fake: FakeSlack, tmp_path: Path, shared_scanner: Scanner) ->
         bot = SlackBot(core, settings, client, outbox_retry_seconds=RETRY_SECONDS)
         await bot.start()
         stack.push_async_callback(bot.close)
-        handler = AsyncSocketModeHandler(bot.app, APP_TOKEN)
+        handler = BoundedSocketModeHandler(bot.app, APP_TOKEN)
         await handler.connect_async()
         stack.push_async_callback(handler.close_async)
         await fake.wait_for_socket()
