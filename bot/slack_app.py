@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -23,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery_claims import DeliveryClaims, NotSent
@@ -46,7 +48,6 @@ from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
 from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
-from bot.slack.socket_mode import BoundedSocketModeHandler
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -611,6 +612,47 @@ class SlackBot:
 
 
 # ---------------------------------------------------------------------- runners
+
+
+# ---------------------------------------------------------------------- Socket Mode with a brake
+# slack_sdk's client reads every frame into an unbounded queue and starts a task per envelope, so a burst is held in
+# memory however slowly it is handled. Here the queue has a size (the receive loop waits when it is full, and
+# Slack's frames wait in the socket) and at most IN_FLIGHT envelopes are handled at once. Acknowledging is
+# unchanged: Bolt acknowledges each envelope as soon as its listener has queued the message in the inbox.
+
+IN_FLIGHT = 500  # envelopes read from the socket and not yet handled
+
+
+class BoundedSocketModeClient(SocketModeClient):
+    """At most `limit` envelopes queued and at most `limit` being handled; the receive loop waits beyond that."""
+
+    def __init__(self, *args: Any, limit: int = IN_FLIGHT, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Replaced before the message processor (started by the parent) first reads it.
+        self.message_queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
+        self._slots = asyncio.Semaphore(limit)
+
+    async def process_message(self) -> None:
+        """Take one envelope and handle it in its own task, once fewer than `limit` are being handled."""
+        raw_message = await self.message_queue.get()
+        if raw_message is None:
+            return
+        message = json.loads(raw_message) if raw_message.startswith("{") else {}
+        await self._slots.acquire()
+        task = asyncio.ensure_future(self.run_message_listeners(message, raw_message))
+        task.add_done_callback(lambda _: self._slots.release())
+
+
+class BoundedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler on the bounded client."""
+
+    def __init__(self, app: AsyncApp, app_token: str, *, limit: int = IN_FLIGHT) -> None:
+        # The parent's __init__ builds slack_sdk's own client; this builds the bounded one the same way instead.
+        self.app = app
+        self.app_token = app_token
+        self.client = BoundedSocketModeClient(app_token=app_token, logger=app.logger,
+                                              web_client=app.client, limit=limit)  # type: ignore[arg-type]
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
 
 async def run_socket_mode(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
