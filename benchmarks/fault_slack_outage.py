@@ -28,13 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import Console
 from rich.table import Table
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import build_scanner
 from bot.outbox import RETRY_SECONDS
 from bot.settings import Settings
-from bot.slack_app import SlackBot
+from bot.slack_app import BoundedSocketModeHandler, SlackBot
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import ALICE, BOB, BREACH, CAROL, CLEAN, DAVE, GENERAL, TEAM, make_settings, open_test_core
@@ -68,7 +67,7 @@ async def run(folder: Path, *, outage: float, retry: float, kind: str, messages:
                        outbox_retry_seconds=retry)
         await bot.start()
         stack.push_async_callback(bot.close)
-        handler = AsyncSocketModeHandler(bot.app, APP_TOKEN)
+        handler = BoundedSocketModeHandler(bot.app, APP_TOKEN)
         await handler.connect_async()
         stack.push_async_callback(handler.close_async)
         await fake.wait_for_socket()
