@@ -174,7 +174,7 @@ def main() -> None:
             suppressed = connection.execute(
                 "SELECT count(*) FROM incidents WHERE delivery_status = 'suppressed'").fetchone()[0]
 
-        from bot.scanner import Scanner
+        from bot.detection.scanner import Scanner
 
         scanner = Scanner.from_directories()
         context = ScanContext()

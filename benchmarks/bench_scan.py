@@ -28,8 +28,8 @@ from chat_corpus import generate
 from rich.console import Console
 from rich.table import Table
 
+from bot.detection.scanner import Scanner
 from bot.models import ScanContext
-from bot.scanner import Scanner
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:

@@ -76,9 +76,9 @@ class ChatMessage:
 
 def _pack_words() -> dict[str, list[str]]:
     """Words from the bundled packs to build breaching messages from (empty lists if the packs lack them)."""
+    from bot.detection.rules import load_rule_set
+    from bot.detection.validators import VALIDATORS
     from bot.resources import rules_dir
-    from bot.rules import load_rule_set
-    from bot.validators import VALIDATORS
 
     rule_set = load_rule_set([rules_dir()], validator_names=VALIDATORS.keys())
     terms = [t for rule in rule_set.rules if rule.clause == "5.5.1" and rule.kind.value == "terms"

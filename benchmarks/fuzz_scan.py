@@ -34,9 +34,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot.detection.normalize import normalize
+from bot.detection.scanner import Scanner, load_default_scanner
 from bot.models import Audience, ScanContext
-from bot.normalize import normalize
-from bot.scanner import Scanner, load_default_scanner
 
 
 def _confusable_characters() -> list[str]:

@@ -7,11 +7,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.detection.clauses import PolicyBook, load_policy
+from bot.detection.scanner import Scanner, ScannerSettings
 from bot.escalation import Clock, EscalationTracker, utc_now
 from bot.moderation import Moderator
-from bot.policy import PolicyBook, load_policy
 from bot.review import CommitteeReview
-from bot.scanner import Scanner, ScannerSettings
 from bot.settings import Settings
 from bot.store import Store
 

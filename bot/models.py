@@ -48,6 +48,24 @@ class RuleEffect(StrEnum):
     COUNTER = "counter"
 
 
+class Tier(StrEnum):
+    """What a standing match leads to.
+
+    nudge: a clear breach: an incident and a private nudge to the poster.
+    review: a likely breach: an incident held for the committee's review, nobody nudged.
+    shadow: a rule on trial: the match is counted for the committee's rule statistics and changes nothing else.
+    """
+
+    NUDGE = "nudge"
+    REVIEW = "review"
+    SHADOW = "shadow"
+
+    @property
+    def rank(self) -> int:
+        """Higher is stronger: nudge > review > shadow."""
+        return {"shadow": 0, "review": 1, "nudge": 2}[self.value]
+
+
 @dataclass(frozen=True, slots=True)
 class ScanContext:
     """What the scanner needs to know about where a message was posted."""
@@ -67,24 +85,44 @@ class Match:
     severity: Severity
     confidence: float
     effect: RuleEffect = RuleEffect.BREACH
+    tier: Tier = Tier.NUDGE
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The scanner's answer for one message.
 
-    `matches` are the breaches that stand (counter-speech and allowlists already applied); `welfare` are
-    signals that the poster may need support; `suppressed` are breaches that were withdrawn and why, kept
-    for `nudgebot explain`.
+    `matches` are the breaches that stand (counter-speech and allowlists already applied), each of the
+    nudge or the review tier; `welfare` are signals that the poster may need support; `suppressed` are
+    breaches that were withdrawn and why, kept for `nudgebot explain`; `shadow` are matches of rules on
+    trial, kept only for the committee's rule statistics.
     """
 
     matches: tuple[Match, ...] = ()
     welfare: tuple[Match, ...] = ()
     suppressed: tuple[tuple[Match, str], ...] = ()
+    shadow: tuple[Match, ...] = ()
+
+    @property
+    def tier(self) -> Tier | None:
+        """The strongest tier among the standing breaches (nudge over review), or None when none stands."""
+        if not self.matches:
+            return None
+        return max((m.tier for m in self.matches), key=lambda t: t.rank)
 
     @property
     def flagged(self) -> bool:
-        """True when at least one breach stands."""
+        """True when a breach of the nudge tier stands: the poster is nudged."""
+        return self.tier is Tier.NUDGE
+
+    @property
+    def held_for_review(self) -> bool:
+        """True when the strongest standing breach is of the review tier: the committee reviews, nobody is nudged."""
+        return self.tier is Tier.REVIEW
+
+    @property
+    def breached(self) -> bool:
+        """True when any breach stands, of either tier."""
         return bool(self.matches)
 
     @property

@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
+from bot.detection.clauses import PolicyBook
+from bot.detection.scanner import Scanner
 from bot.escalation import Clock, EscalationTracker, is_hostile, utc_now
 from bot.models import (
     AlertKind,
@@ -37,8 +39,6 @@ from bot.models import (
     WelfareNote,
 )
 from bot.nudges import build_nudge, masked_excerpt, primary_match
-from bot.policy import PolicyBook
-from bot.scanner import Scanner
 from bot.settings import Settings
 from bot.store import Store, StoreError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.detection.clauses import PolicyBook
 from bot.models import AlertKind, CommitteeAlert, Match, Nudge, Platform
-from bot.policy import PolicyBook
 
 EXCERPT_WINDOW = 40  # characters of context either side of the match shown in an excerpt
 WORD_MASK = "*"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from bot.detection.clauses import Clause, PolicyBook
 from bot.errors import InputError, NotCommittee, ReviewError, UnknownIncident
 from bot.models import (
     Incident,
@@ -28,7 +29,6 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
-from bot.policy import Clause, PolicyBook
 from bot.store import Store
 
 log = logging.getLogger(__name__)

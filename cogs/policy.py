@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.policy import Clause, PolicyBook
+from bot.detection.clauses import Clause, PolicyBook
 
 if TYPE_CHECKING:
     from bot.discord_app import NudgeBot

@@ -6,8 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from bot.detection.scanner import Scanner, ScannerSettings
 from bot.models import Audience
-from bot.scanner import Scanner, ScannerSettings
 
 RULES_DIR_VARIABLE = "NUDGEBOT_RULES_DIR"
 STUDENT_NUMBER_VARIABLE = "NUDGEBOT_STUDENT_NUMBER_PATTERN"

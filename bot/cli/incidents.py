@@ -23,9 +23,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot.detection.clauses import load_policy
 from bot.errors import InputError
 from bot.models import Incident, IncidentQuery, IncidentStats, IncidentStatus, Platform, Principal, ReviewAction
-from bot.policy import load_policy
 from bot.review import CommitteeReview, event_to_dict, incident_to_dict, operator_principal
 from bot.settings import load_settings
 from bot.store import Store, StoreError

@@ -6,8 +6,8 @@ import argparse
 
 from rich.console import Console
 
+from bot.detection.clauses import Clause, load_policy
 from bot.errors import InputError
-from bot.policy import Clause, load_policy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli._shared import extra_rule_dirs
+from bot.detection.rulecheck import check_examples, summary_by_clause
+from bot.detection.scanner import Scanner
 from bot.models import clause_sort_key
-from bot.rulecheck import check_examples, summary_by_clause
-from bot.scanner import Scanner
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

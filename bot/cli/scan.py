@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from bot.cli._shared import add_rules_dir_option, audience_of, build_scanner
+from bot.detection.scanner import Scanner
 from bot.errors import InputError
 from bot.models import ScanContext, Verdict
-from bot.scanner import Scanner
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,10 +33,12 @@ def verdict_json(message_id: Any, verdict: Verdict) -> dict[str, Any]:
     return {
         "id": message_id,
         "flag": verdict.flagged,
+        "review": verdict.held_for_review,
         "clauses": list(verdict.clauses),
         "matches": [{"rule": m.rule_id, "clause": m.clause, "category": m.category, "start": m.start,
-                     "end": m.end, "severity": m.severity.value, "confidence": m.confidence}
+                     "end": m.end, "severity": m.severity.value, "confidence": m.confidence, "tier": m.tier.value}
                     for m in verdict.matches],
+        "shadow": [{"rule": m.rule_id, "start": m.start, "end": m.end} for m in verdict.shadow],
         "welfare": [{"rule": m.rule_id, "start": m.start, "end": m.end} for m in verdict.welfare],
     }
 

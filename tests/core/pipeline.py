@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.core import Core, open_core
+from bot.detection.clauses import PolicyBook, load_policy
+from bot.detection.scanner import Scanner, load_default_scanner
 from bot.models import MessageEvent, Platform
-from bot.policy import PolicyBook, load_policy
-from bot.scanner import Scanner, load_default_scanner
 from bot.settings import Settings, load_settings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

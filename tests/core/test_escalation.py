@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.core import Core, open_core
+from bot.detection.clauses import PolicyBook
+from bot.detection.scanner import Scanner
 from bot.models import AlertKind, Decision, IncidentStatus, Outcome, Platform
-from bot.policy import PolicyBook
-from bot.scanner import Scanner
 from tests.core.pipeline import SimClock, make_settings, message
 
 HOSTILE = ["honestly you're a complete idiot", "nobody likes you", "you are such a retard mate",

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.core import Core, open_core
+from bot.detection.clauses import PolicyBook
+from bot.detection.scanner import Scanner
 from bot.models import (
     AlertKind,
     Community,
@@ -24,8 +26,6 @@ from bot.models import (
     Severity,
 )
 from bot.nudges import render_alert_text
-from bot.policy import PolicyBook
-from bot.scanner import Scanner
 from tests.core.pipeline import SimClock, edit, fail_fast_when_locked, make_settings, message
 
 SLUR = "you are such a retard mate"  # 5.5.1, high severity

@@ -7,10 +7,10 @@ from dataclasses import fields
 
 import pytest
 
+from bot.detection.clauses import PolicyBook
+from bot.detection.scanner import Scanner
 from bot.models import AlertKind, CommitteeAlert, Nudge, Platform, Severity
 from bot.nudges import build_nudge, mask_span, masked_excerpt, primary_match, render_alert_text
-from bot.policy import PolicyBook
-from bot.scanner import Scanner
 
 # One message per kind of rule: term lists, patterns, and each validator family.
 MESSAGES = [

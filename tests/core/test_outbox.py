@@ -10,9 +10,9 @@ import textwrap
 from pathlib import Path
 
 from bot.core import Core, open_core
+from bot.detection.clauses import PolicyBook
+from bot.detection.scanner import Scanner
 from bot.models import DeliveryResult, DeliveryStatus, IncidentStatus, Platform
-from bot.policy import PolicyBook
-from bot.scanner import Scanner
 from tests.conftest import REPO_ROOT
 from tests.core.pipeline import SimClock, make_settings, message
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.detection.clauses import load_policy
 from bot.errors import InputError, NotCommittee, ReviewError, UnknownIncident
 from bot.models import IncidentQuery, IncidentStatus, Platform, Principal, ReviewAction
-from bot.policy import load_policy
 from bot.review import CommitteeReview, operator_principal
 from bot.store import Store
 from tests.core.test_store_methods import new

@@ -15,8 +15,8 @@ import pytest
 
 from bot.demo import DemoScriptError, load_script
 from bot.demo.script import bundled_script_path
+from bot.detection.scanner import load_default_scanner
 from bot.models import Audience, DeliveryStatus, NewIncident, Platform, ScanContext, Severity
-from bot.scanner import load_default_scanner
 from bot.store import Store
 
 SPACED_LETTERS = re.compile(r"\b\w(?: \w){2,}\b")

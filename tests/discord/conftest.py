@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.core import Core, build_scanner, open_core
+from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
-from bot.scanner import Scanner
 from bot.settings import Settings, load_settings
 from tests.discord.support import RunningBot, World, close_core, start_bot
 from tests.fakes.discord_server import FakeDiscord

@@ -25,8 +25,8 @@ from typing import Any
 from benchmarks.chat_corpus import generate
 from benchmarks.load_report import process_peak_rss_mb
 from bot.core import build_scanner, open_core
+from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
-from bot.scanner import Scanner
 from bot.settings import load_settings
 from tests.discord.support import READY_TIMEOUT, close_core, custom_ids, incident_rows, start_bot
 from tests.fakes.discord_server import DISCORD_LIKE_LIMITS, GUILD_MESSAGES_INTENT, FakeDiscord

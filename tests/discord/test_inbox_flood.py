@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.scanner import Scanner
+from bot.detection.scanner import Scanner
 from bot.settings import Settings, load_settings
 from bot.spool import spool_path
 from tests.discord.support import World, close_core, incident_rows, start_bot

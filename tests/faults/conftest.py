@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import Core, open_core
-from bot.scanner import Scanner
+from bot.detection.scanner import Scanner
 from bot.settings import Settings, load_settings
 from tests.discord.conftest import core, fake, open_test_core, running, shared_scanner, world
 from tests.discord.support import RunningBot, close_core, start_bot

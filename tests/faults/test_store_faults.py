@@ -14,8 +14,8 @@ import pytest
 
 from bot import moderation
 from bot.core import Core, open_core
+from bot.detection.scanner import Scanner
 from bot.models import AlertKind, Decision, DeliveryResult, DeliveryStatus, MessageEvent, Outcome, Platform
-from bot.scanner import Scanner
 from bot.settings import Settings, load_settings
 from tests.discord.support import close_core
 from tests.faults.support import (

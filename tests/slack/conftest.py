@@ -18,8 +18,8 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import Core, build_scanner, open_core
+from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
-from bot.scanner import Scanner
 from bot.settings import Secret, Settings
 from bot.slack_app import BoundedSocketModeHandler, SlackBot
 from tests.fakes import slack_events as payloads

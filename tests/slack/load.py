@@ -35,8 +35,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from benchmarks.chat_corpus import generate
 from benchmarks.load_report import process_peak_rss_mb
 from bot.core import build_scanner, open_core
+from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
-from bot.scanner import Scanner
 from bot.settings import Secret, Settings
 from bot.slack_app import BoundedSocketModeHandler, SlackBot
 from tests.fakes import slack_events as payloads

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.scanner import Scanner
+from bot.detection.scanner import Scanner
 from bot.spool import spool_path
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import FakeSlack

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.scanner import Scanner
+from bot.detection.scanner import Scanner
 from tests.slack.load import run_load
 
 

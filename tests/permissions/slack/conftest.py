@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
-from bot.scanner import Scanner
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import FakeSlack
 from tests.slack.conftest import ALERTS, ALICE, GENERAL, SERIOUS, Harness, RunningApp, eventually, fake, shared_scanner

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.detection.clauses import load_policy
 from bot.errors import RulePackError
-from bot.policy import load_policy
 from bot.resources import rules_dir
 
-POLICY_TEXT = Path(__file__).resolve().parents[2] / "shared" / "policy" / "social-media-policy.txt"
+POLICY_TEXT = Path(__file__).resolve().parents[3] / "shared" / "policy" / "social-media-policy.txt"
 
 
 def test_every_numbered_item_of_the_document_is_a_clause() -> None:
@@ -45,8 +45,8 @@ def test_a_broken_clause_book_names_the_file(tmp_path: Path) -> None:
 
 
 def test_every_rule_names_a_clause_in_the_book() -> None:
-    from bot.rules import load_rule_set
-    from bot.validators import VALIDATORS
+    from bot.detection.rules import load_rule_set
+    from bot.detection.validators import VALIDATORS
 
     book = load_policy()
     rule_set = load_rule_set([rules_dir()], validator_names=VALIDATORS)

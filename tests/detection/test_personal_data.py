@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.scanner import load_default_scanner
-from tests.test_validators import HARD_NEGATIVES
+from bot.detection.scanner import load_default_scanner
+from tests.detection.test_validators import HARD_NEGATIVES
 
 
 def personal(text: str) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Decides whether a message breaches a clause, which one and where: pure, synchronous and fast.
 
-Rules are compiled once. A message is folded (bot.normalize), its words are re-spelled toward the rules'
+Rules are compiled once. A message is folded (bot.detection.normalize), its words are re-spelled toward the rules'
 vocabulary where they are not English words (stretched letters, one-letter typos, words run together), and
 then term lists are looked up in hashed token indexes, patterns run only when one of their trigger words is
 present, and validators only when their cheap prefilter passes. Negation, counter-speech, exceptions and the
@@ -20,11 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.literals import required_literals
-from bot.models import Audience, Match, RuleEffect, ScanContext, Verdict
-from bot.normalize import Normalized, fold_plain, normalize
-from bot.resources import rules_dir
-from bot.rules import (
+from bot.detection.literals import required_literals
+from bot.detection.normalize import Normalized, fold_plain, normalize
+from bot.detection.rules import (
     PATTERN_TIMEOUT,
     AudienceScope,
     Rule,
@@ -34,7 +32,9 @@ from bot.rules import (
     pattern_words,
     word_alternation,
 )
-from bot.validators import VALIDATORS, Validator
+from bot.detection.validators import VALIDATORS, Validator
+from bot.models import Audience, Match, RuleEffect, ScanContext, Tier, Verdict
+from bot.resources import rules_dir
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +339,7 @@ class Scanner:
         step = size - self.settings.chunk_overlap
         matches: dict[tuple[str, int, int], Match] = {}
         welfare: dict[tuple[str, int, int], Match] = {}
+        shadow: dict[tuple[str, int, int], Match] = {}
         suppressed: list[tuple[Match, str]] = []
         for offset in range(0, len(text), step):
             if time.monotonic() > deadline:
@@ -349,11 +350,14 @@ class Scanner:
                 matches.setdefault((m.rule_id, m.start, m.end), m)
             for m in part.welfare:
                 welfare.setdefault((m.rule_id, m.start, m.end), m)
+            for m in part.shadow:
+                shadow.setdefault((m.rule_id, m.start, m.end), m)
             suppressed.extend(part.suppressed)
             if offset + size >= len(text):
                 break
         return Verdict(tuple(sorted(matches.values(), key=_position)),
-                       tuple(sorted(welfare.values(), key=_position)), tuple(suppressed))
+                       tuple(sorted(welfare.values(), key=_position)), tuple(suppressed),
+                       tuple(sorted(shadow.values(), key=_position)))
 
     def _scan_chunk(self, text: str, offset: int, context: ScanContext,
                     findings: list[Finding] | None) -> Verdict:
@@ -515,6 +519,7 @@ class Scanner:
         breaches: list[Match] = []
         welfare: list[Match] = []
         suppressed: list[tuple[Match, str]] = []
+        shadow: list[Match] = []
         reach: dict[str, int] = {}  # per rule, the furthest end kept so far: nested repeats are dropped
         for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start), r.rule.id)):
             rule = raw.rule
@@ -525,13 +530,16 @@ class Scanner:
                 break  # a message with this many breaches is plainly flagged; more spans add nothing
             confidence, why_not = self._judge(raw, text, layer, context, sentences, counters)
             match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
-                          rule.severity, round(confidence, 3), rule.effect)
+                          rule.severity, round(confidence, 3), rule.effect, rule.tier)
             if why_not is None and confidence < self.settings.min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
             if why_not is not None:
                 if rule.effect is RuleEffect.BREACH and len(suppressed) < _MAX_MATCHES_PER_MESSAGE:
                     suppressed.append((match, why_not))
                 status = why_not
+            elif rule.effect is RuleEffect.BREACH and rule.tier is Tier.SHADOW:
+                shadow.append(match)
+                status = "shadow"
             elif rule.effect is RuleEffect.BREACH:
                 breaches.append(match)
                 status = "breach"
@@ -542,7 +550,7 @@ class Scanner:
                 status = "counter"
             if findings is not None:
                 findings.append(Finding(match, status))
-        return Verdict(tuple(breaches), tuple(welfare), tuple(suppressed))
+        return Verdict(tuple(breaches), tuple(welfare), tuple(suppressed), tuple(shadow))
 
     def _judge(self, raw: _Raw, text: str, layer: _Layer, context: ScanContext,
                sentences: _SentenceMap | None, counters: list[_Raw]) -> tuple[float, str | None]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from bot.detection.rules import AudienceScope, Rule
+from bot.detection.scanner import Scanner
 from bot.models import Audience, ScanContext
-from bot.rules import AudienceScope, Rule
-from bot.scanner import Scanner
 
 _FIRED = frozenset({"breach", "welfare", "counter"})
 

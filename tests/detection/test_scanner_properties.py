@@ -9,9 +9,9 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.detection.normalize import _homoglyph_table, normalize
+from bot.detection.scanner import load_default_scanner
 from bot.models import Audience, ScanContext
-from bot.normalize import _homoglyph_table, normalize
-from bot.scanner import load_default_scanner
 
 # Hostile ingredients: look-alikes, zero-width and direction marks, combining-mark floods, leet, separators.
 _HOSTILE = st.sampled_from(list(

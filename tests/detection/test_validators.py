@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.validators import VALIDATORS
+from bot.detection.validators import VALIDATORS
 
 
 def found(kind: str, text: str, options: dict | None = None) -> list[str]:

@@ -8,7 +8,7 @@ import re
 from re import _constants as sre  # type: ignore[attr-defined]
 from typing import Any
 
-from bot.pattern_safety import parsed
+from bot.detection.pattern_safety import parsed
 
 _MAX_LITERALS = 400  # beyond this a prefilter search costs about as much as the pattern
 _MAX_PRODUCT = 200  # spellings multiplied out from adjacent items

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.literals import required_literals
-from bot.normalize import normalize
-from bot.rules import word_alternation
-from bot.scanner import load_default_scanner
+from bot.detection.literals import required_literals
+from bot.detection.normalize import normalize
+from bot.detection.rules import word_alternation
+from bot.detection.scanner import load_default_scanner
 
 PATTERNS = [
     r"\b(?:i|we)\s+(?:ha(?:te|ve))\s+(?:all\s+)?(?:cats|dogs)\b",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.normalize import _LEET_HINT, _LEET_SHAPE, _SPACED, _SPACED_HINT, fold_plain, normalize
+from bot.detection.normalize import _LEET_HINT, _LEET_SHAPE, _SPACED, _SPACED_HINT, fold_plain, normalize
 
 
 def _original_of(text: str, folded_word: str) -> str:

@@ -19,11 +19,11 @@ from typing import Any
 import regex
 import yaml
 
+from bot.detection.literals import required_literals
+from bot.detection.normalize import normalize
+from bot.detection.pattern_safety import readable, structural_risk
 from bot.errors import RulePackError
-from bot.literals import required_literals
-from bot.models import RuleEffect, Severity
-from bot.normalize import normalize
-from bot.pattern_safety import readable, structural_risk
+from bot.models import RuleEffect, Severity, Tier
 from bot.resources import rules_dir
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _PATTERN_WORD = re.compile(r"(?<![\\\w{])[a-z]{3,}(?![\w}])")
 _PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules"}
-_DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind"}
+_DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind",
+                 "tier"}
 _RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "requires", "validator", "options",
                               "description", "exceptions", "context", "examples", "enabled"}
 _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
@@ -90,11 +91,12 @@ class Rule:
     negatable: bool
     confidence: float
     description: str
+    tier: Tier = Tier.NUDGE
     terms: tuple[str, ...] = ()
     fuzzy: bool = False
     pattern: str = ""
     compiled: regex.Pattern[str] | None = None
-    literals: frozenset[str] | None = None  # strings one of which every match holds (bot.literals), if known
+    literals: frozenset[str] | None = None  # strings one of which every match holds (bot.detection.literals), if known
     triggers: tuple[str, ...] = ()
     requires: frozenset[str] = frozenset()
     validator: str = ""
@@ -259,7 +261,7 @@ def check_pattern_safety(compiled: regex.Pattern[str], source: str, *, probe: bo
                          where: str = "") -> str | None:
     """Return why a pattern could stall a scan, or None when it looks safe.
 
-    The decision is structural and deterministic (`bot.pattern_safety`: nested quantifiers, ambiguous
+    The decision is structural and deterministic (`bot.detection.pattern_safety`: nested quantifiers, ambiguous
     alternations under a quantifier, huge counts, backreferences). Patterns Python's parser cannot read fall
     back to a textual test for the (a+)+ shape. With `probe` (a committee's own pack, never a built-in one) the
     pattern is also run on a few short probes: only a probe that takes over a generous second is a rejection;
@@ -413,6 +415,7 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
     severity = _enum(Severity, setting("severity", "medium"), source, rule_id, "severity")
     audience = _enum(AudienceScope, setting("audience", "any"), source, rule_id, "audience")
     effect = _enum(RuleEffect, setting("effect", "breach"), source, rule_id, "effect")
+    tier = _enum(Tier, setting("tier", "nudge"), source, rule_id, "tier")
     confidence = setting("confidence", 0.9)
     if not isinstance(confidence, int | float) or not 0 < float(confidence) <= 1:
         raise RulePackError(source, f"confidence {confidence!r} must be a number in (0, 1]", rule_id)
@@ -421,7 +424,7 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
         raise RulePackError(source, "examples must be a mapping with 'match' and/or 'no_match' lists", rule_id)
     common: dict[str, Any] = {
         "id": rule_id, "pack": pack, "source": source, "kind": kind, "clause": clause,
-        "category": category.strip(), "severity": severity, "audience": audience, "effect": effect,
+        "category": category.strip(), "severity": severity, "audience": audience, "effect": effect, "tier": tier,
         "negatable": bool(setting("negatable", False)), "confidence": float(confidence),
         "description": str(raw.get("description") or "").strip(), "fuzzy": bool(setting("fuzzy", False)),
         "exceptions": tuple(fold(e) for e in _string_list(raw.get("exceptions"), source, "exceptions", rule_id)),

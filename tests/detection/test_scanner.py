@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.detection.rules import load_rule_set
+from bot.detection.scanner import Scanner
 from bot.errors import RulePackError
 from bot.models import Audience, RuleEffect, ScanContext
-from bot.rules import load_rule_set
-from bot.scanner import Scanner
 
 PACK = """
 pack: machinery
@@ -199,7 +199,7 @@ def test_a_slow_pattern_that_got_past_the_checks_cannot_stall_a_scan(tmp_path: P
 
     import regex
 
-    from bot.scanner import ScannerSettings
+    from bot.detection.scanner import ScannerSettings
 
     (tmp_path / "machinery.yaml").write_text(PACK, encoding="utf-8")
     rule_set = load_rule_set([tmp_path], validator_names=[])
