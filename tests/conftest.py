@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_inprocess import InProcessCli
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +29,13 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
     env["NUDGEBOT_DB"] = str(tmp_path / "nudgebot.db")
     return env
+
+
+@pytest.fixture
+def cli(clean_env: dict[str, str]) -> InProcessCli:
+    """The real CLI called in this process, `cli("scan", stdin=...)`, with `clean_env` as its environment (pass
+    env= or cwd= to change them); `nudgebot_cmd` stays for each command's one subprocess smoke test."""
+    return InProcessCli(clean_env)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bot.cli._shared import extra_rule_dirs
 from bot.detection.rulecheck import check_examples, summary_by_clause
-from bot.detection.scanner import Scanner
+from bot.detection.scanner import Scanner, load_default_scanner
 from bot.models import clause_sort_key
 
 
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_check(args: argparse.Namespace) -> int:
     """Load the packs, run the examples, print a per-clause summary; exit 2 when anything is wrong."""
     extra = list(args.dirs) or extra_rule_dirs(argparse.Namespace(rules_dir=None))
-    scanner = Scanner.from_directories(extra)
+    scanner = Scanner.from_directories(extra) if extra else load_default_scanner()
     extra_sources = {str(p) for d in extra for p in d.glob("*.y*ml")}
     checked = tuple(r for r in scanner.rule_set.rules if not args.dirs or r.source in extra_sources)
     failures = check_examples(scanner, checked)
