@@ -25,8 +25,10 @@ def nudgebot_cmd() -> list[str]:
 
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
-    """An environment for CLI subprocesses with no nudgebot settings leaking in from the developer's shell."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+    """An environment for CLI subprocesses with no nudgebot settings leaking in from the developer's shell, nor a
+    terminal size: the output is captured, not shown on a terminal (pytest-xdist's workers have COLUMNS=80 set)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_")) and k not in ("COLUMNS", "LINES")}
     env["NUDGEBOT_DB"] = str(tmp_path / "nudgebot.db")
     return env
 
