@@ -8,6 +8,7 @@ subprocess smoke test beside these (`nudgebot_cmd`), so the console script and `
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -80,7 +81,13 @@ class InProcessCli:
 
     def __call__(self, *args: str | Path, stdin: str = "", env: Mapping[str, str] | None = None,
                  cwd: Path | None = None) -> CliResult:
-        """Run one command to its end; an uncaught exception is a traceback on stderr and exit 1, as Python does."""
+        """Run one command to its end; an uncaught exception is a traceback on stderr and exit 1, as Python does.
+
+        Commands run their own event loop: from an async test, call it through `asyncio.to_thread`.
+        """
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop()
+            raise AssertionError("cli() inside a running event loop: use `await asyncio.to_thread(cli, ...)`")
         argv = tuple(str(a) for a in args)
         out, err, given = _Stream(), _Stream(), _Stream(stdin.encode("utf-8"))
         with _process_state(self.env if env is None else env, cwd), \
