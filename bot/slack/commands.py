@@ -108,6 +108,8 @@ def _filters(verb: str, words: list[str]) -> IncidentsRequest:
         position += 1
         if lowered in {s.value for s in IncidentStatus}:
             status = IncidentStatus(lowered)
+        elif lowered == "held":  # "/incidents list held": the incidents held for review
+            status = IncidentStatus.REVIEW
         elif lowered == "clause" and position < len(words):
             clause = words[position]
             position += 1
