@@ -50,7 +50,7 @@ TRANSITIONS: dict[ReviewAction, tuple[IncidentStatus, frozenset[IncidentStatus]]
 
 EXPORT_COLUMNS = ("id", "platform", "community_id", "channel_id", "message_id", "revision", "created_at",
                   "author_id", "author_name", "targets", "clauses", "rules", "severity", "status",
-                  "delivery_status", "delivery_reason", "excerpt", "content", "permalink")
+                  "delivery_status", "delivery_reason", "excerpt", "content", "permalink", "tier")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -85,6 +85,7 @@ def incident_to_dict(incident: Incident) -> dict[str, Any]:
         "rules": list(incident.rules), "severity": incident.severity.value, "status": incident.status.value,
         "delivery_status": incident.delivery_status.value, "delivery_reason": incident.delivery_reason,
         "excerpt": incident.excerpt, "content": incident.content, "permalink": incident.permalink,
+        "tier": incident.tier.value,
     }
 
 

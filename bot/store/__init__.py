@@ -8,11 +8,11 @@ from bot.store.escalations import EscalationStore
 from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
 from bot.store.retention import RetentionStore
-from bot.store.rulestats import RuleStatsStore
+from bot.store.rulestats import RuleStatsStore, read_rule_stats
 from bot.store.stats import StatsStore
 
 __all__ = ["FEEDBACK_KINDS", "HELD_REASON", "MigrationError", "Store", "StoreError", "migrate_database",
-           "migration_status", "query_filter"]
+           "migration_status", "query_filter", "read_rule_stats"]
 
 
 class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore):
