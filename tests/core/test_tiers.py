@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,14 @@ async def test_rule_stats_count_nudges_held_and_shadow_per_rule(tier_core: Core,
     assert stats[SHADOW_RULE].shadow == 1 and len(stats[SHADOW_RULE].samples) == 1
     summary = await tier_core.review.stats(CHAIR)
     assert (summary.held_for_review, summary.review_queue) == (2, 1)
+
+
+async def test_shadow_samples_go_with_the_retention_period(tier_core: Core, clock: SimClock, tmp_path: Path) -> None:
+    await tier_core.moderator.handle(message(clock, SHADOW))
+    clock.advance(days=1)
+    await tier_core.moderator.handle(message(clock, SHADOW))
+    db = tmp_path / "nudgebot.db"
+    assert len(rows(db, "SELECT id FROM shadow_matches")) == 2
+    await tier_core.store.purge_content(clock() + timedelta(days=179, hours=12))  # the default 180 days
+    assert [r["matched_at"] for r in rows(db, "SELECT matched_at FROM shadow_matches")] == [
+        clock().isoformat(timespec="microseconds")]
