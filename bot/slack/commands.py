@@ -10,8 +10,9 @@ from bot.errors import InputError
 from bot.models import IncidentQuery, IncidentStatus, Platform, ReviewAction
 
 USAGE = (
-    "`/incidents list [open|confirmed|dismissed|escalated|resolved|corrected] [clause 5.5.1] [@member] [#channel] "
-    "[page N]` · `/incidents show ID` · `/incidents review ID confirm|dismiss|escalate|resolve|reopen [note]` · "
+    "`/incidents list [open|held|confirmed|dismissed|escalated|resolved|corrected] [clause 5.5.1] [@member] "
+    "[#channel] [page N]` · `/incidents show ID` · "
+    "`/incidents review ID confirm|dismiss|escalate|resolve|reopen [note]` · "
     "`/incidents export [csv|json] [filters as for list]` · `/incidents stats [days]`"
 )
 VERBS = ("list", "show", "review", "export", "stats", "help")
