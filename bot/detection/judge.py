@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.detection.message import WORD, Layer, Raw
 from bot.detection.model import AudienceScope, Rule
-from bot.detection.normalize import normalize
+from bot.detection.normalize import Normalized, normalize
 from bot.models import Audience, Match, RuleEffect, ScanContext, Tier, Verdict
 
 _CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\b(?:but|however|that|because|though|although)\b"
@@ -30,6 +30,8 @@ _NEGATION_IDIOMS = re.compile(r"\b(?:can't|cant|cannot|can\s+not)\s+(?:stand|bea
 # confidential data: "do not share her number 07700 900123" still shares it.
 COUNTERABLE_CLAUSES = frozenset({"5.5.1", "5.5.2", "5.5.3", "5.2"})
 MAX_MATCHES_PER_MESSAGE = 50
+SPACED = "joined spaced letters"
+LOWERING_WORD = "a lowering context word nearby"
 _NOTHING = Verdict()  # verdicts are immutable: every clean message can share one
 
 
@@ -39,6 +41,7 @@ class Finding:
 
     match: Match
     status: str  # "breach", "welfare", "counter", "shadow", or why it was withdrawn
+    evidence: tuple[str, ...] = ()  # why the match rests on weaker evidence (its tier lowered to review)
 
 
 def is_counterable_breach(raw: Raw) -> bool:
@@ -86,7 +89,7 @@ class Judge:
         self._min_confidence = min_confidence
 
     def decide(self, raws: list[Raw], text: str, layer: Layer, offset: int, context: ScanContext,
-               findings: list[Finding] | None) -> Verdict:
+               findings: list[Finding] | None, norm: Normalized | None = None) -> Verdict:
         """The verdict on one message (or chunk at `offset`) from its candidates."""
         if not raws:
             return _NOTHING
@@ -101,22 +104,25 @@ class Judge:
             reach[rule.id] = raw.orig_end
             if len(outcome.breaches) >= MAX_MATCHES_PER_MESSAGE:
                 break  # a message with this many breaches is plainly flagged; more spans add nothing
-            confidence, why_not = self.judge(raw, text, layer, context, sentences, counters)
+            confidence, why_not, lowered = self.judge(raw, text, layer, context, sentences, counters)
+            evidence = weaker_evidence(raw, layer, norm) + ((LOWERING_WORD,) if lowered else ())
+            tier = Tier.REVIEW if evidence and rule.tier is Tier.NUDGE else rule.tier
             match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
-                          rule.severity, round(confidence, 3), rule.effect, rule.tier)
+                          rule.severity, round(confidence, 3), rule.effect, tier)
             if why_not is None and confidence < self._min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self._min_confidence:.2f}"
             status = outcome.add(match, rule.effect, why_not)
             if findings is not None:
-                findings.append(Finding(match, status))
+                findings.append(Finding(match, status, evidence))
         return outcome.verdict()
 
     def judge(self, raw: Raw, text: str, layer: Layer, context: ScanContext,
-              sentences: SentenceMap | None, counters: list[Raw]) -> tuple[float, str | None]:
-        """Return the match's confidence and, when it is withdrawn, why."""
+              sentences: SentenceMap | None, counters: list[Raw]) -> tuple[float, str | None, bool]:
+        """Return the match's confidence, why it is withdrawn (None if it stands) and whether a lowering
+        context word is near it."""
         why_not = self._withdrawn(raw, text, layer, context, sentences, counters)
         if why_not is not None:
-            return raw.rule.confidence, why_not
+            return raw.rule.confidence, why_not, False
         return _with_context(raw, text)
 
     def _withdrawn(self, raw: Raw, text: str, layer: Layer, context: ScanContext,
@@ -142,19 +148,32 @@ class Judge:
         return word_at(text, start) in self._allowlist or word_at(text, end - 1) in self._allowlist
 
 
-def _with_context(raw: Raw, text: str) -> tuple[float, str | None]:
+def weaker_evidence(raw: Raw, layer: Layer, norm: Normalized | None) -> tuple[str, ...]:
+    """Why a candidate rests on weaker evidence: its words were re-spelled from a typo or split apart, or its
+    letters were joined from spaced-out letters ("f u c k")."""
+    if not raw.in_layer:
+        return ()
+    found = [why for begin, finish, why in layer.weak if begin < raw.end and raw.start < finish]
+    if norm is not None and norm.spaced_joins:
+        start, end = layer.to_folded(raw.start, raw.end)
+        if any(begin < end and start < finish for begin, finish in norm.spaced_joins):
+            found.append(SPACED)
+    return tuple(dict.fromkeys(found))
+
+
+def _with_context(raw: Raw, text: str) -> tuple[float, str | None, bool]:
     """The confidence after the rule's context words near the match; withdrawn if a required one is missing."""
     confidence = raw.confidence
     ctx = raw.rule.context
     if not (ctx.raise_words or ctx.lower_words):
-        return confidence, None
+        return confidence, None, False
     window = normalize(text[max(0, raw.orig_start - ctx.window): raw.orig_end + ctx.window]).text
     near = set(WORD.findall(window))
     raised = sum(1 for w in ctx.raise_words if (w in near if " " not in w else w in window))
     lowered = sum(1 for w in ctx.lower_words if (w in near if " " not in w else w in window))
     if ctx.require and not raised:
-        return confidence, "needs a context word nearby"
-    return max(0.0, min(1.0, confidence + 0.1 * raised - 0.3 * lowered)), None
+        return confidence, "needs a context word nearby", False
+    return max(0.0, min(1.0, confidence + 0.1 * raised - 0.3 * lowered)), None, lowered > 0
 
 
 def word_at(text: str, position: int) -> str:

@@ -19,12 +19,15 @@ def tokens(text: str) -> list[str]:
 class Layer:
     """The re-spelled text and the way back to positions in the folded text."""
 
-    __slots__ = ("ends", "starts", "text")
+    __slots__ = ("ends", "starts", "text", "weak")
 
-    def __init__(self, text: str, starts: list[int] | None = None, ends: list[int] | None = None) -> None:
+    def __init__(self, text: str, starts: list[int] | None = None, ends: list[int] | None = None,
+                 weak: tuple[tuple[int, int, str], ...] = ()) -> None:
         self.text = text
         self.starts = starts
         self.ends = ends
+        # Spans of `text` re-spelled on weaker evidence (a typo corrected, words split), and which it was.
+        self.weak = weak
 
     def to_folded(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the re-spelled text to the span of the folded text it came from."""

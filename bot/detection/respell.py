@@ -79,8 +79,8 @@ class Respeller:
             words = tokens(text)
         if self.is_plain(words) or not self._learn(words):
             return Layer(text), words
-        respelled, starts, ends = self._rewrite(text)
-        return Layer(respelled, starts, ends), tokens(respelled)
+        respelled, starts, ends, weak = self._rewrite(text)
+        return Layer(respelled, starts, ends, weak), tokens(respelled)
 
     def _learn(self, words: list[str]) -> bool:
         """Re-spell the words not yet known; True when one of them changes."""
@@ -102,11 +102,13 @@ class Respeller:
             spelled = self._respelled[word] = self.respell(word)
         return spelled
 
-    def _rewrite(self, text: str) -> tuple[str, list[int], list[int]]:
-        """The text with every re-spelled word replaced, and each new character's span in `text`."""
+    def _rewrite(self, text: str) -> tuple[str, list[int], list[int], tuple[tuple[int, int, str], ...]]:
+        """The text with every re-spelled word replaced, each new character's span in `text`, and the spans
+        re-spelled on weaker evidence."""
         pieces: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
+        weak: list[tuple[int, int, str]] = []
         last = 0
         for found in WORD.finditer(text):
             spelled = self._lookup(found.group())
@@ -116,13 +118,16 @@ class Respeller:
             pieces.append(text[last:begin])
             starts.extend(range(last, begin))
             ends.extend(range(last + 1, begin + 1))
+            why = weakness(found.group(), spelled)
+            if why:
+                weak.append((len(starts), len(starts) + len(spelled), why))
             pieces.append(spelled)
             _map_word(spelled, found.group(), begin, finish, starts, ends)
             last = finish
         pieces.append(text[last:])
         starts.extend(range(last, len(text)))
         ends.extend(range(last + 1, len(text) + 1))
-        return "".join(pieces), starts, ends
+        return "".join(pieces), starts, ends, tuple(weak)
 
     def respell(self, word: str) -> str | None:
         """The word the rules know that `word` was meant to be, or None to leave it as it is."""
@@ -184,6 +189,19 @@ class Respeller:
         """Whether an English word is common enough to be half of two words run together ("hoo" is not, so
         "hoodies" stays whole)."""
         return word in _SHORT_WORDS or self._frequency.get(word, _COMMON_WORD) >= _COMMON_WORD
+
+
+SPLIT = "split run-together words"
+TYPO = "re-spelled a typo"
+
+
+def weakness(word: str, spelled: str) -> str:
+    """Why re-spelling `word` as `spelled` is weaker evidence ("" when it is not: stretched letters squeezed)."""
+    if spelled.replace(" ", "") == word:
+        return SPLIT
+    if _DOUBLED.sub(r"\1", spelled) == _DOUBLED.sub(r"\1", word):
+        return ""
+    return TYPO
 
 
 def _map_word(spelled: str, word: str, begin: int, finish: int, starts: list[int], ends: list[int]) -> None:

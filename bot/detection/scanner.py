@@ -151,7 +151,7 @@ class Scanner:
         if not raws:
             return self._judge.decide(raws, text, Layer(""), offset, context, findings)
         norm = norm or Normalized(text, folded or "")
-        return self._judge.decide(raws, text, layer or Layer(norm.text), offset, context, findings)
+        return self._judge.decide(raws, text, layer or Layer(norm.text), offset, context, findings, norm)
 
 
 def _merge(parts: Sequence[Verdict]) -> Verdict:
