@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.detection.message import WORD, Layer, Raw
 from bot.detection.model import AudienceScope, Rule
 from bot.detection.normalize import Normalized, normalize
+from bot.detection.spans import snap_to_words
 from bot.models import Audience, Match, RuleEffect, ScanContext, Tier, Verdict
 
 _CLAUSE_BREAK = re.compile(r"[.!?;:,\n]|\b(?:but|however|that|because|though|although)\b"
@@ -93,6 +94,8 @@ class Judge:
         """The verdict on one message (or chunk at `offset`) from its candidates."""
         if not raws:
             return _NOTHING
+        for raw in raws:  # a reported span never starts or ends inside a word
+            raw.orig_start, raw.orig_end = snap_to_words(text, raw.orig_start, raw.orig_end)
         counters = [r for r in raws if r.rule.effect is RuleEffect.COUNTER and r.in_layer]
         sentences = SentenceMap(layer.text) if counters else None
         outcome = _Outcome()

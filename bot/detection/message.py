@@ -72,9 +72,11 @@ class Message:
             self._joined = f" {' '.join(self.words)} "
         return self._joined
 
-    def raw(self, rule: Rule, start: int, end: int, confidence: float) -> Raw:
-        """A candidate at [start, end) of the re-spelled layer, with its span in the original text."""
+    def raw(self, rule: Rule, start: int, end: int, confidence: float,
+            reported: tuple[int, int] | None = None) -> Raw:
+        """A candidate at [start, end) of the re-spelled layer, with its span in the original text: that of
+        `reported` (the offending words within the match, also in the layer) when given."""
         assert self.layer is not None and self.norm is not None
-        folded_start, folded_end = self.layer.to_folded(start, end)
+        folded_start, folded_end = self.layer.to_folded(*(reported or (start, end)))
         orig_start, orig_end = self.norm.to_original(folded_start, folded_end)
         return Raw(rule, start, end, orig_start, orig_end, confidence)

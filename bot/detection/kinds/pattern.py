@@ -64,6 +64,20 @@ def check_pattern_safety(compiled: regex.Pattern[str], source: str, *, probe: bo
     return None
 
 
+def hit_span(found: regex.Match[str], hits: list[str]) -> tuple[int, int] | None:
+    """The span of the offending words a pattern marks with `(?P<hit>...)`, or None to report the whole match.
+
+    Python's parser (used for the safety check and literal prefilters) refuses a group name used twice, so
+    a pattern whose alternatives each mark their words names them `hit`, `hit_2`, ...: the first that took
+    part in the match is reported.
+    """
+    for name in hits:
+        start, end = found.span(name)
+        if end > start:
+            return start, end
+    return None
+
+
 class PatternKind:
     """Regex patterns with trigger words, `requires` words and placeholders for lexicons and macros."""
 
@@ -130,10 +144,12 @@ class PatternMatcher:
 
     def _run(self, rule: Rule, message: Message, raws: list[Raw]) -> None:
         assert rule.compiled is not None and message.layer is not None
+        hits = [name for name in rule.compiled.groupindex if name == "hit" or name.startswith("hit_")]
         try:
             for found in rule.compiled.finditer(message.layer.text, timeout=self._timeout):
                 if found.end() > found.start():
-                    raws.append(message.raw(rule, found.start(), found.end(), rule.confidence))
+                    raws.append(message.raw(rule, found.start(), found.end(), rule.confidence,
+                                            hit_span(found, hits)))
         except TimeoutError:
             # The rule id, never the message: content is logged at DEBUG only.
             log.warning("pattern %s timed out after %.2fs and was skipped for this message", rule.id,
