@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.detection import cache
 from bot.detection.judge import COUNTERABLE_CLAUSES, NEGATORS, Finding, Judge
 from bot.detection.kinds import KINDS, KindEnv, KindMatcher
 from bot.detection.message import Layer, Message, Raw, tokens
@@ -84,10 +85,24 @@ class Scanner:
         self._judge = Judge(rule_set.allowlist, self.settings.min_confidence)
 
     @classmethod
-    def from_directories(cls, extra: Sequence[Path] = (), settings: ScannerSettings | None = None) -> Scanner:
-        """Build a scanner from the built-in packs plus a committee's own pack directories."""
-        rule_set = load_rule_set([rules_dir(), *extra], validator_names=VALIDATORS.keys())
-        return cls(rule_set, settings)
+    def from_directories(cls, extra: Sequence[Path] = (), settings: ScannerSettings | None = None, *,
+                         use_cache: bool = True) -> Scanner:
+        """Build a scanner from the built-in packs plus a committee's own pack directories.
+
+        The built scanner is cached (bot.detection.cache) under a key of every pack's bytes and the code's
+        version: a pack that changes is loaded afresh, and a cache that does not match is never used.
+        """
+        directories = [rules_dir(), *extra]
+        settings = settings or ScannerSettings()
+        key = cache.cache_key(directories, VALIDATORS.keys(), settings) if use_cache else ""
+        if key:
+            cached = cache.load(key)
+            if isinstance(cached, cls):
+                return cached
+        scanner = cls(load_rule_set(directories, validator_names=VALIDATORS.keys()), settings)
+        if key:
+            cache.store(key, scanner)
+        return scanner
 
     @property
     def respeller(self) -> Respeller:
