@@ -4,7 +4,17 @@ from __future__ import annotations
 
 
 class NudgebotError(Exception):
-    """Base for errors a person can act on; `str()` is the one line the CLI prints."""
+    """Base for errors a person can act on; `str()` is the one line the CLI prints.
+
+    The exit code is 1, a command that failed; usage errors are 2 (see the README, "Exit codes").
+    """
+
+    exit_code = 1
+
+
+class UsageError(NudgebotError):
+    """The command line asks for something impossible (an empty date range, a page of no rows): exit 2, as
+    argparse exits on an unknown option."""
 
     exit_code = 2
 

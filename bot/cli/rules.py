@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli import EXIT_FAILURE, print_help_for_usage
 from bot.cli._shared import extra_rule_dirs
 from bot.detection.rulecheck import check_examples, summary_by_clause
 from bot.detection.scanner import Scanner
@@ -22,11 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
                        help="a committee's pack directory to check along with the built-in packs")
     check.set_defaults(func=run_check)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
+    parser.set_defaults(func=lambda args: print_help_for_usage(parser))
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Load the packs, run the examples, print a per-clause summary; exit 2 when anything is wrong."""
+    """Load the packs, run the examples, print a per-clause summary; exit 1 when anything is wrong."""
     extra = list(args.dirs) or extra_rule_dirs(argparse.Namespace(rules_dir=None))
     scanner = Scanner.from_directories(extra)
     extra_sources = {str(p) for d in extra for p in d.glob("*.y*ml")}
@@ -47,6 +48,6 @@ def run_check(args: argparse.Namespace) -> int:
                       f"{failure.example!r} ({failure.detail})")
     if failures:
         console.print(f"[red]{len(failures)} example(s) failed.[/]")
-        return 2
+        return EXIT_FAILURE
     console.print("[green]All examples pass.[/]")
     return 0
