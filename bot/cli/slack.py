@@ -98,11 +98,12 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int:
     """Ask Slack about the tokens, the committee and the alert channel; print a table of findings."""
+    import aiohttp
     from rich.console import Console
     from rich.table import Table
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack_app import build_client
+    from bot.slack_app import build_client, unreachable
     from bot.store import Store
 
     client = build_client(settings, args.api_url)
@@ -111,6 +112,8 @@ async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int
     async def ask(what: str, call: Any) -> dict[str, Any] | None:
         try:
             return dict((await call).data)
+        except aiohttp.ClientConnectorError as exc:  # no answer at all: nothing else can be checked
+            raise unreachable(exc) from None
         except SlackApiError as exc:
             findings.append((what, False, str(exc.response.get("error", "error"))))
             return None

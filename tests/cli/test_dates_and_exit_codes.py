@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from bot.cli.dates import since_moment, until_moment
 from tests.cli.conftest import Cli, at, fill, run_nudgebot
 from tests.core.test_store_methods import new
 
@@ -50,6 +48,8 @@ def test_since_4w_works_for_report_stats_and_list(cli: Cli, tmp_path: Path) -> N
 
 
 def test_the_parser_itself() -> None:
+    from bot.cli.dates import since_moment, until_moment
+
     now = at("2026-11-30T10:00")
     assert since_moment("2026-11-20") == at("2026-11-20T00:00")
     assert until_moment("2026-11-20") == at("2026-11-21T00:00")
@@ -69,12 +69,12 @@ def test_usage_errors_exit_2(cli: Cli, tmp_path: Path, args: tuple[str, ...]) ->
     db = tmp_path / "n.db"
     fill(db)
     ran = cli(*args, *(["--db", db] if args[:1] in (("incidents",), ("report",)) and len(args) > 2 else []))
-    assert ran.code == EXIT_USAGE == 2, ran.err
+    assert ran.code == 2, ran.err
     assert "Traceback" not in ran.err
 
 
 def test_failures_and_checks_that_found_problems_exit_1(cli: Cli, tmp_path: Path) -> None:
-    assert cli("incidents", "list", "--db", tmp_path / "absent.db").code == EXIT_FAILURE == 1
+    assert cli("incidents", "list", "--db", tmp_path / "absent.db").code == 1
     db = tmp_path / "n.db"
     fill(db)
     assert cli("incidents", "show", "999", "--db", db).code == 1
@@ -92,7 +92,13 @@ def test_success_exits_0(cli: Cli, tmp_path: Path) -> None:
     fill(db)
     for args in (("incidents", "list"), ("db", "status"), ("policy", "5.5.1"), ("--help",), ("incidents", "--help")):
         assert cli(*args, *(["--db", db] if args[0] in ("incidents", "db") and "--help" not in args else [])).code \
-            == EXIT_OK == 0, args
+            == 0, args
+
+
+def test_the_codes_are_named_once_in_the_code() -> None:
+    from bot.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+    assert (EXIT_OK, EXIT_FAILURE, EXIT_USAGE) == (0, 1, 2)
 
 
 def test_the_exit_codes_through_a_real_process(nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
