@@ -91,9 +91,9 @@ def read_only_uri(path: Path, *, immutable: bool = False) -> str:
 def readable_uri(path: Path, migrations: list[Migration] | None = None) -> str:
     """Check a database can be read without writing to it and is fully migrated; return the URI that reads it.
 
-    A WAL database needs its -shm file, which a read-only folder cannot hold: when none exists no process has the
-    database open (the last one to close removes it, after copying the log back into the file), so the file is
-    complete and unchanging as it is, and SQLite may read it as immutable.
+    A WAL database needs its -shm file, which a read-only folder cannot hold. When SQLite cannot open it and there
+    is no -wal file either, no process has the database open (the last one to close copies the log back into the
+    file and removes both), so the file is complete and unchanging as it is, and SQLite may read it as immutable.
     """
     wanted = available() if migrations is None else migrations
     for immutable in (False, True):
