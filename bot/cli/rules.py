@@ -1,4 +1,5 @@
-"""`nudgebot rules check [DIR]`: load and validate rule packs, run their examples, summarise per clause.
+"""`nudgebot rules check [DIR]`: load and validate rule packs, run their examples, check the clauses they cite
+against the policy, summarise per clause.
 
 `nudgebot rules stats`: what each rule did, from the database (read-only): nudges, held for review, shadow volume.
 """
@@ -12,14 +13,18 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from bot.cli import EXIT_FAILURE, print_help_for_usage
-from bot.cli._shared import extra_rule_dirs
+from bot.cli._shared import RULES_DIR_VARIABLE, extra_rule_dirs
 from bot.cli.dates import add_range_options, check_range
-from bot.detection.rulecheck import check_examples, summary_by_clause
+from bot.detection.clauses import load_policy
+from bot.detection.rulecheck import check_examples, summary_by_clause, unknown_clauses
+from bot.detection.rules import pack_files
 from bot.detection.scanner import Scanner
+from bot.errors import InputError
 from bot.models import Platform, clause_sort_key
 from bot.settings import load_settings
 from bot.store import read_rule_stats
@@ -43,13 +48,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: print_help_for_usage(parser))
 
 
+def _pack_folders(args: argparse.Namespace) -> list[Path]:
+    """The committee's folders to check, each holding at least one pack; an error names the folder and, when it
+    came from the environment rather than the command line, the variable."""
+    given = list(args.dirs)
+    folders = given or extra_rule_dirs(argparse.Namespace(rules_dir=None))
+    for folder in folders:
+        where = str(folder) if given else f"{RULES_DIR_VARIABLE}: {folder}"
+        if not folder.is_dir():
+            raise InputError(f"{where}: {'no such folder' if not folder.exists() else 'not a folder'}; give the "
+                             "folder that holds your .yaml rule packs")
+        if not pack_files(folder):
+            raise InputError(f"{where}: no rule packs here (a pack is a .yaml file); write one, or check the folder")
+    return folders
+
+
 def run_check(args: argparse.Namespace) -> int:
-    """Load the packs, run the examples, print a per-clause summary; exit 1 when anything is wrong."""
-    extra = list(args.dirs) or extra_rule_dirs(argparse.Namespace(rules_dir=None))
+    """Load the packs, run the examples, check every clause cited is in the policy, print a per-clause summary;
+    exit 1 when anything is wrong."""
+    extra = _pack_folders(args)
     scanner = Scanner.from_directories(extra)
-    extra_sources = {str(p) for d in extra for p in d.glob("*.y*ml")}
+    extra_sources = {str(p) for d in extra for p in pack_files(d)}
     checked = tuple(r for r in scanner.rule_set.rules if not args.dirs or r.source in extra_sources)
     failures = check_examples(scanner, checked)
+    no_such_clause = unknown_clauses(load_policy(), checked)
     console = Console(highlight=False)
     table = Table("clause", "terms", "pattern", "validator", "rules", title="Rules per clause")
     for clause, counts in sorted(summary_by_clause(checked).items(), key=lambda kv: clause_sort_key(kv[0])):
@@ -62,9 +84,14 @@ def run_check(args: argparse.Namespace) -> int:
     for failure in failures:
         expected = "should match" if failure.expected_match else "should not match"
         console.print(f"[red]FAIL[/] {failure.source}: rule {failure.rule_id!r} {expected}: "
-                      f"{failure.example!r} ({failure.detail})")
-    if failures:
-        console.print(f"[red]{len(failures)} example(s) failed.[/]")
+                      f"{failure.example!r} ({failure.detail})", soft_wrap=True)
+    for rule in no_such_clause:
+        console.print(f"[red]FAIL[/] {escape(rule.source)}: rule {escape(repr(rule.id))} cites clause "
+                      f"{escape(repr(rule.clause))}, which is not a clause of the Social Media Policy (`nudgebot "
+                      "policy` lists them)", soft_wrap=True)
+    if failures or no_such_clause:
+        console.print(f"[red]{len(failures)} example(s) failed, {len(no_such_clause)} rule(s) cite no clause of the "
+                      "policy.[/]")
         return EXIT_FAILURE
     console.print("[green]All examples pass.[/]")
     return 0
