@@ -135,10 +135,10 @@ def _offset(value: str) -> int:
 
 def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, Store], Awaitable[int]], *,
          read_only: bool = False) -> int:
+    check_range(getattr(args, "since", None), getattr(args, "until", None))  # a usage error comes first
     path: Path = args.db or load_settings().db_path
     if not path.exists():
         raise StoreError(f"no database at {path}: check --db or NUDGEBOT_DB (the bot creates it on first run)")
-    check_range(getattr(args, "since", None), getattr(args, "until", None))
 
     async def main() -> int:
         store = await Store.open(path, migrate=False, read_only=read_only)

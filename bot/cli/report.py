@@ -35,10 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Gather the figures and write the page."""
+    check_range(args.since, args.until)  # a usage error comes first
     path = args.db or load_settings().db_path
     if not Path(path).is_file():
         raise InputError(f"no incident database at {path}: run the bot or `nudgebot demo` first, or pass --db")
-    check_range(args.since, args.until)
     written, data = asyncio.run(_write(args, Path(path)))
     console = Console(highlight=False)
     console.print(f"Report for [bold]{data.title}[/]: {data.total_incidents} incidents, {data.open_total} open, "
