@@ -20,12 +20,13 @@ EXIT_FAILURE = 1  # the command failed, or a check found problems (each named on
 EXIT_USAGE = 2  # the command line was wrong (argparse exits 2 itself for an unknown option or a bad value)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full `nudgebot` parser from the command modules that are present."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the `nudgebot` parser from the command modules that are present (just `only`'s, when given:
+    `nudgebot scan` then imports nothing the other commands need, such as the store or the platforms)."""
     parser = argparse.ArgumentParser(prog="nudgebot", description="Policy-driven moderation for student-group chats.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for DEBUG)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
+    for name in (only,) if only else _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"bot.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -44,9 +45,10 @@ def print_help_for_usage(parser: argparse.ArgumentParser) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `nudgebot` console script: the exit code (see EXIT_*); argparse exits 2 on its own."""
-    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(arguments))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:  # --help (0) or a usage error (2): a code to return, in-process callers included
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     level = logging.WARNING - 10 * min(args.verbose, 2)
@@ -63,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _command_named(arguments: Sequence[str]) -> str | None:
+    """The command the arguments name, if it is one of ours (the first word that is not an option)."""
+    first = next((a for a in arguments if not a.startswith("-")), None)
+    return first if first in _COMMAND_MODULES else None
 
 
 if __name__ == "__main__":
