@@ -39,10 +39,11 @@ Cli = Callable[..., Ran]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        scanner_cache_dir: Path) -> Cli:
     """`cli("incidents", "list", env={...})`: run nudgebot in this process, from tmp_path, and capture it."""
     for name in list(os.environ):
-        if name.startswith(_SETTINGS):
+        if name.startswith(_SETTINGS) and name != "NUDGEBOT_CACHE_DIR":  # the session's scanner cache stays
             monkeypatch.delenv(name)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
