@@ -77,14 +77,14 @@ def test_review_then_show_keeps_the_audit_trail(cli: InProcessCli, filled: dict[
     reviewed = json.loads(run(cli, "review", incident_id, "confirm", "--note", "clear slur",
                               "--as", "chair", "--json").stdout)
     assert reviewed["status"] == IncidentStatus.CONFIRMED.value
-    refused = run(cli, "review", incident_id, "confirm", code=2)
+    refused = run(cli, "review", incident_id, "confirm", code=1)
     assert "cannot confirm" in refused.stderr and "Traceback" not in refused.stderr
     detail = json.loads(run(cli, "show", incident_id, "--json").stdout)
     assert [(e["actor_id"], e["action"], e["note"]) for e in detail["events"]][-1] == ("chair", "confirm",
                                                                                        "clear slur")
     assert detail["clauses"][0]["id"] == "5.5.1"
     assert "audit trail" in run(cli, "show", incident_id).stdout
-    missing = run(cli, "show", "999999", code=2)
+    missing = run(cli, "show", "999999", code=1)
     assert "no incident #999999" in missing.stderr
 
 
@@ -129,7 +129,7 @@ def test_subject_access_and_erasure(cli: InProcessCli, filled: dict[str, int]) -
 
 
 def test_a_missing_database_is_a_clear_error(cli: InProcessCli, tmp_path: Path) -> None:
-    result = run(cli, "list", "--db", str(tmp_path / "absent.db"), code=2)
+    result = run(cli, "list", "--db", str(tmp_path / "absent.db"), code=1)
     assert "no database at" in result.stderr and not (tmp_path / "absent.db").exists()
-    bad_date = run(cli, "list", "--since", "yesterday-ish", code=1)
+    bad_date = run(cli, "list", "--since", "yesterday-ish", code=2)
     assert "not a date" in bad_date.stderr
