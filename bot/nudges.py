@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.detection.clauses import PolicyBook
-from bot.models import AlertKind, CommitteeAlert, Match, Nudge, Platform
+from bot.models import CommitteeAlert, Match, Nudge, Platform
+from bot.texts import MISTAKE_HINT, alert_title
 
 EXCERPT_WINDOW = 40  # characters of context either side of the match shown in an excerpt
 WORD_MASK = "*"
@@ -18,17 +19,6 @@ _CHUNK = re.compile(r"\S+")
 
 _DEFAULT_GUIDANCE = "Please edit the message to remove the words shown, or delete it."
 _CORRECTION_NOTE = "Once it's edited or deleted, nothing more is needed (clause 5.6.6)."
-_MISTAKE_HINT = ("Think we got this wrong? Choose \u201cThis was a mistake\u201d and the committee will take a look; "
-                 "it also helps nudgebot learn.")
-
-_ALERT_TITLES = {
-    AlertKind.ESCALATION: "Repeated hostility (possible cyberbullying, 4.3)",
-    AlertKind.HIGH_SEVERITY: "Serious incident",
-    AlertKind.NUDGE_REFUSED: "A private nudge could not be delivered",
-    AlertKind.MEMBER_REPORT: "A member reported a message",
-    AlertKind.WELFARE: "A member may need support",
-    AlertKind.STORE_DEGRADED: "nudgebot cannot write to its database",
-}
 
 
 def mask_span(span: str) -> str:
@@ -157,7 +147,7 @@ def build_nudge(*, incident_id: int, platform: Platform, community_id: str, chan
         excerpt=excerpt,
         what_to_do=f"{guidance} {_CORRECTION_NOTE}",
         lookup_hint=lookup_hint(clause_id, platform),
-        mistake_hint=_MISTAKE_HINT,
+        mistake_hint=MISTAKE_HINT,
         permalink=permalink,
         extra_clauses=tuple(c for c in dict.fromkeys(clauses[1:]) if c != clause_id),
     )
@@ -166,11 +156,6 @@ def build_nudge(*, incident_id: int, platform: Platform, community_id: str, chan
 def nudge_text(nudge: Nudge) -> str:
     """The plain-text form of a nudge (console, fallback direct message)."""
     return nudge.to_text()
-
-
-def alert_title(kind: AlertKind) -> str:
-    """A short heading for an alert of this kind, for embeds and Block Kit headers."""
-    return _ALERT_TITLES.get(kind, "nudgebot alert")
 
 
 def render_alert_text(alert: CommitteeAlert) -> str:

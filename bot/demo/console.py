@@ -17,7 +17,8 @@ from rich.text import Text
 
 from bot.demo.script import Channel, Member
 from bot.models import CommitteeAlert, Escalation, Incident, Nudge, Verdict, WelfareNote
-from bot.nudges import alert_title, mask_span
+from bot.nudges import mask_span
+from bot.texts import NUDGE_BUTTONS, alert_title, also_touches
 
 INDENT = (0, 0, 0, 11)
 
@@ -39,22 +40,21 @@ def masked_text(text: str, verdict: Verdict) -> str:
 
 
 def nudge_panel(nudge: Nudge, member: Member, channel: Channel) -> Panel:
-    """A nudge as its recipient sees it: a private message with the three buttons the chat adapters offer."""
+    """A nudge as its recipient sees it: a private message with the two buttons both chat adapters offer."""
     body = Text()
     body.append(f"Hi {member.name}, a quick private note about your message in #{channel.name}.\n\n")
     body.append(f"It may go against clause {nudge.clause_id} ", style="bold")
     body.append(f"({nudge.clause_heading})", style="bold")
     body.append(f" of the Students' Union Social Media Policy: {nudge.plain_words}\n")
     if nudge.extra_clauses:
-        body.append(f"It may also touch clause(s) {', '.join(nudge.extra_clauses)}.\n")
+        body.append(also_touches(nudge.extra_clauses) + "\n")
     body.append("\nWhy: ", style="bold")
     body.append(f"{nudge.category}, here: ")
     body.append(f"\u201c{nudge.excerpt}\u201d", style="italic")
     body.append("\n\nWhat to do now: ", style="bold")
     body.append(f"{nudge.what_to_do}\n\n")
     body.append(f"{nudge.lookup_hint} {nudge.mistake_hint}", style="dim")
-    buttons = Text.assemble((" Edit my message ", "reverse"), "  ", (f" Read clause {nudge.clause_id} ", "reverse"),
-                            "  ", (" This was a mistake ", "reverse"))
+    buttons = Text("  ").join(Text(f" {label} ", style="reverse") for label in NUDGE_BUTTONS.values())
     return Panel(Group(body, Text(), buttons), box=box.ROUNDED, border_style="yellow", padding=(0, 1),
                  title=f"[bold]Private message from nudgebot to {member.name}[/]",
                  subtitle="only the poster sees this", title_align="left", subtitle_align="right")
@@ -69,7 +69,9 @@ def welfare_panel(note: WelfareNote, member: Member) -> Panel:
 
 def alert_panel(alert: CommitteeAlert, alert_channel: str, names: dict[str, str]) -> Panel:
     """A committee alert as it appears in the committee's alert channel."""
-    body = Text(_with_names(alert.summary, names))
+    # The title opens the body rather than the border: a border cuts it at 80 columns, a body wraps it.
+    body = Text(alert_title(alert.kind), style="bold")
+    body.append("\n" + _with_names(alert.summary, names), style="")
     details = []
     if alert.severity is not None:
         details.append(f"severity {alert.severity.value}")
@@ -85,7 +87,7 @@ def alert_panel(alert: CommitteeAlert, alert_channel: str, names: dict[str, str]
     if alert.incident_ids:
         body.append(f"\nReview: /incidents show {alert.incident_ids[0]}", style="dim")
     return Panel(body, box=box.HEAVY, border_style="red", padding=(0, 1),
-                 title=f"[bold]#{alert_channel}: {alert_title(alert.kind)}[/]", title_align="left",
+                 title=f"[bold]#{alert_channel}[/]", title_align="left",
                  subtitle="committee only", subtitle_align="right")
 
 

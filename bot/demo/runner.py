@@ -27,6 +27,7 @@ from bot.models import (
 from bot.report import gather_report, write_report
 from bot.settings import Settings
 from bot.store import Store
+from bot.texts import MISTAKE_LABEL
 
 log = logging.getLogger(__name__)
 REFUSED_REASON = "50007: cannot send messages to this user (direct messages closed)"
@@ -217,7 +218,7 @@ class DemoRunner:
         accepted = await self.core.moderator.member_feedback(posted.incident_id, posted.member.user_id, "mistake",
                                                              step.note)
         if accepted:
-            self.view.event(f"↩ {posted.member.name} pressed \u201cThis was a mistake\u201d on incident "
+            self.view.event(f"↩ {posted.member.name} pressed \u201c{MISTAKE_LABEL}\u201d on incident "
                             f"#{posted.incident_id}: \u201c{step.note}\u201d (kept for the committee's review)",
                             style="cyan")
 
