@@ -41,6 +41,7 @@ from bot.models import (
 from bot.nudges import build_nudge, masked_excerpt, primary_match
 from bot.settings import Settings
 from bot.store import Store, StoreError
+from bot.texts import plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -292,8 +293,9 @@ class Moderator:
         self._next_degraded_alert[community] = time.monotonic() + DEGRADED_ALERT_SECONDS
         alert = CommitteeAlert(
             kind=AlertKind.STORE_DEGRADED, platform=new.platform, community_id=new.community_id,
-            summary=(f"nudgebot could not write to its database ({type(exc).__name__}). {len(self._pending)} "
-                     "incident(s) are held in memory and will be recorded when it recovers; nudges wait until then."),
+            summary=(f"nudgebot could not write to its database ({type(exc).__name__}). "
+                     f"{plural(len(self._pending), 'incident')} {'is' if len(self._pending) == 1 else 'are'} held in "
+                     "memory and will be recorded when it recovers; nudges wait until then."),
             severity=new.severity, channel_id=new.channel_id)
         return Outcome(Decision.RECORD, alerts=(alert,), verdict=verdict)
 

@@ -29,6 +29,7 @@ from bot.audit.common import (
     Ignored,
 )
 from bot.models import MessageEvent, Platform
+from bot.texts import plural
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class DiscordExport:
         """
         sizes = {f: f.stat().st_size for f in self.files}
         if 1 < len(self.files) <= _MERGE_LIMIT:
-            label = f"{self._label(self.files[0])} and {len(self.files) - 1} more channel file(s)"
+            label = f"{self._label(self.files[0])} and {plural(len(self.files) - 1, 'more channel file')}"
             return [ExportUnit(label, sum(sizes.values()), self.read_merged,
                                lambda: sum(self._positions.values()), files=len(self.files))]
         return [ExportUnit(self._label(f), sizes[f], lambda f=f: self.read_file(f),

@@ -14,6 +14,7 @@ from rich.markup import escape
 from bot.audit import AuditSummary, ExportProblem, open_export, run_audit
 from bot.audit.run import progress_bar, summary_table
 from bot.settings import Settings, load_settings
+from bot.texts import plural
 
 EXIT_OK = 0
 EXIT_SKIPPED = 2
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     summary = asyncio.run(_audit(args.path, settings, args.since, args.community, err))
     out.print(summary_table(summary, settings.db_path))
     if summary.problems:
-        err.print(f"nudgebot audit: {summary.files_skipped} file(s) and {summary.malformed_messages} message(s) "
+        err.print(f"nudgebot audit: {plural(summary.files_skipped, 'file')} and "
+                  f"{plural(summary.malformed_messages, 'message')} "
                   "could not be read (named above); everything else was audited.", style="yellow", soft_wrap=True)
     return EXIT_OK if summary.clean else EXIT_SKIPPED
 

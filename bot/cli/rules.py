@@ -12,6 +12,7 @@ from bot.cli._shared import extra_rule_dirs
 from bot.detection.rulecheck import check_examples, summary_by_clause
 from bot.detection.scanner import Scanner
 from bot.models import clause_sort_key
+from bot.texts import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,13 +41,13 @@ def run_check(args: argparse.Namespace) -> int:
     console.print(table)
     packs = {r.source for r in checked}
     examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in checked)
-    console.print(f"{len(packs)} pack(s), {len(checked)} rule(s), {examples} example(s) run.")
+    console.print(f"{plural(len(packs), 'pack')}, {plural(len(checked), 'rule')}, {plural(examples, 'example')} run.")
     for failure in failures:
         expected = "should match" if failure.expected_match else "should not match"
         console.print(f"[red]FAIL[/] {failure.source}: rule {failure.rule_id!r} {expected}: "
                       f"{failure.example!r} ({failure.detail})")
     if failures:
-        console.print(f"[red]{len(failures)} example(s) failed.[/]")
+        console.print(f"[red]{plural(len(failures), 'example')} failed.[/]")
         return 2
     console.print("[green]All examples pass.[/]")
     return 0

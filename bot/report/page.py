@@ -16,6 +16,7 @@ from bot.report.charts import (
     stacked_columns,
 )
 from bot.report.data import ReportData
+from bot.texts import noun
 
 TOP_RULES = 12
 
@@ -175,9 +176,9 @@ def _open_section(data: ReportData) -> str:
 
 def _cards(data: ReportData) -> str:
     cards = [
-        (str(data.total_incidents), "incidents"),
+        (str(data.total_incidents), noun(data.total_incidents, "incident")),
         (str(data.open_total), "open (waiting for review)"),
-        (str(len(data.escalations)), "escalations"),
+        (str(len(data.escalations)), noun(len(data.escalations), "escalation")),
         (_percent(data.delivery_rate), "nudges delivered"),
         (str(data.status_counts.get("corrected", 0)), "corrected by the poster (5.6.6)"),
         (_percent(data.mistake_rate), "dismissed as a mistake"),

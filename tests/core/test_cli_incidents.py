@@ -116,7 +116,7 @@ def test_subject_access_and_erasure(nudgebot_cmd: list[str], clean_env: dict[str
     assert sorted(i["message_id"] for i in access["incidents"]) == ["m1", "m3", "m4"]
     assert all(i["events"][0]["action"] == "recorded" for i in access["incidents"])
     unconfirmed = run(nudgebot_cmd, clean_env, "export", "--erase-author", "u1", code=1)
-    assert "3 incident(s)" in unconfirmed.stderr and "--yes" in unconfirmed.stderr
+    assert "3 incidents" in unconfirmed.stderr and "--yes" in unconfirmed.stderr
     assert json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "u1").stdout)["count"] == 3
     erased = json.loads(run(nudgebot_cmd, clean_env, "export", "--erase-author", "u1", "--yes").stdout)
     assert erased["anonymised"] == 3
