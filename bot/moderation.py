@@ -196,7 +196,8 @@ class Moderator:
         new = NewIncident(
             platform=event.platform, community_id=event.community_id, channel_id=event.channel_id,
             message_id=event.message_id, author_id=event.author_id, clauses=clauses, rules=rules,
-            severity=severity, excerpt=masked_excerpt(event.text, matches, focus), created_at=created_at,
+            severity=severity, excerpt=masked_excerpt(event.text, matches, focus, rules=self.scanner.rule_set.rules),
+            created_at=created_at,
             revision=event.revision, permalink=event.permalink, author_name=event.author_name, targets=targets,
             content=event.text if community.keep_full_content else None)
 
@@ -438,7 +439,8 @@ class Moderator:
         community = await self._community(event.platform, event.community_id)
         audience = _audience(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
-        excerpt = masked_excerpt(event.text, verdict.matches, primary_match(verdict.matches))
+        excerpt = masked_excerpt(event.text, verdict.matches, primary_match(verdict.matches),
+                                 rules=self.scanner.rule_set.rules)
         incident = await self.store.latest_incident_for_message(event.platform, event.community_id,
                                                                 event.message_id)
         incident_ids: tuple[int, ...] = ()

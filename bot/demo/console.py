@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,16 +16,19 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.demo.script import Channel, Member
+from bot.detection.rules import Rule as PackRule
 from bot.models import CommitteeAlert, Escalation, Incident, Nudge, Verdict, WelfareNote
-from bot.nudges import mask_span
+from bot.nudges import mask_span, word_matches
 from bot.texts import NUDGE_BUTTONS, alert_title, also_touches
 
 INDENT = (0, 0, 0, 11)
 
 
-def masked_text(text: str, verdict: Verdict) -> str:
-    """The message as the demo prints it: every breaching span masked, so the transcript never shows it whole."""
-    spans = sorted((m.start, m.end) for m in verdict.matches if m.end > m.start)
+def masked_text(text: str, verdict: Verdict, rules: Iterable[PackRule] | None = None) -> str:
+    """The message as the demo prints it: the offending words of every breach masked (every breaching span
+    whole without `rules`), so the transcript never shows them while the rest of the chat reads as written."""
+    matches = word_matches(text, verdict.matches, rules) if rules is not None else verdict.matches
+    spans = sorted((m.start, m.end) for m in matches if m.end > m.start)
     pieces: list[str] = []
     cursor = 0
     for start, end in spans:

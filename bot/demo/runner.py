@@ -185,8 +185,8 @@ class DemoRunner:
             self.result.incidents += 1
             rules = ", ".join(dict.fromkeys(m.rule_id for m in outcome.verdict.matches))
             note = f"⚑ incident #{outcome.incident_id}: clause {', '.join(outcome.verdict.clauses)} ({rules})"
-        self.view.message(event.created_at, channel, member, masked_text(event.text, outcome.verdict), note=note,
-                          edited=event.is_edit)
+        shown = masked_text(event.text, outcome.verdict, self.core.moderator.scanner.rule_set.rules)
+        self.view.message(event.created_at, channel, member, shown, note=note, edited=event.is_edit)
         if outcome.decision is Decision.CORRECTED:
             self.result.corrected += 1
             self.view.event(f"✓ {member.name} edited the message: incident #{outcome.incident_id} marked corrected "
