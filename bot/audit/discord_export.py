@@ -61,6 +61,7 @@ class DiscordExport:
             self.files = [path]
         self._positions: dict[Path, int] = {}
         self.excluded: set[str] = set()  # direct-message channel files left out
+        self.community_names: dict[str, str] = {}  # community id -> the server's name, as the export gives it
 
     def close(self) -> None:
         """Nothing is held open between units."""
@@ -111,6 +112,8 @@ class DiscordExport:
                     self.excluded.add(label)
                     return
                 community_id = self.community_override or guild["id"]
+                if guild.get("name"):
+                    self.community_names[community_id] = str(guild["name"])
                 stream.seek(0)
                 # Reply targets: the author of each message seen so far in this channel (ids only).
                 authors: dict[str, str] = {}

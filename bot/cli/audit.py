@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,6 +16,9 @@ from bot.audit import AuditSummary, ExportProblem, open_export, run_audit
 from bot.audit.run import progress_bar, summary_table
 from bot.settings import Settings, load_settings
 from bot.texts import plural
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 EXIT_OK = 0
 EXIT_SKIPPED = 2
@@ -79,8 +83,24 @@ async def _audit(path: Path, settings: Settings, since: datetime | None, communi
                     progress.console.print(f"nudgebot audit: {escape(str(problem))} ({what})", style="red",
                                            soft_wrap=True)
 
-                return await run_audit(reader, core.moderator, report=report, progress=progress)
+                summary = await run_audit(reader, core.moderator, report=report, progress=progress)
+            await _remember_names(core.store, summary, getattr(reader, "community_names", {}))
+            return summary
         finally:
             await core.close()
     finally:
         reader.close()
+
+
+async def _remember_names(store: Store, summary: AuditSummary, community_names: dict[str, str]) -> None:
+    """Keep the export's names for what the new incidents refer to, and the community, for `nudgebot report`."""
+    now = datetime.now(UTC)
+    for where in summary.names.referred:
+        platform, community_id = where
+        await store.save_names(platform, community_id, "member", summary.names.members(where), now)
+        await store.save_names(platform, community_id, "channel", summary.names.channel_names(where), now)
+        if community_id not in {c.community_id for c in await store.list_communities() if c.platform is platform}:
+            # Saved with default settings, so the report names it; the committee's setup later fills in the rest.
+            community = dataclasses.replace(store.default_community(platform, community_id),
+                                            name=community_names.get(community_id, ""))
+            await store.save_community(community, now)

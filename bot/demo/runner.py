@@ -121,6 +121,10 @@ class DemoRunner:
             under18_channels=tuple(c.key for c in self.script.channels.values() if c.under18),
             welfare_contact=self.script.welfare_contact, welfare_alerts=self.script.welfare_alerts)
         await self.core.store.save_community(community, self.start)
+        await self.core.store.save_names(Platform.DEMO, self.script.community_id, "member",
+                                         {m.user_id: m.name for m in self.script.members.values()}, self.start)
+        await self.core.store.save_names(Platform.DEMO, self.script.community_id, "channel",
+                                         {c.key: c.name for c in self.script.channels.values()}, self.start)
 
     async def run(self) -> DemoResult:
         """Play every step in order."""
@@ -239,7 +243,8 @@ class DemoRunner:
         incidents = await self.core.review.list(principal, IncidentQuery(limit=200))
         self.view.incident_table(sorted(incidents, key=lambda i: i.id), self.script.channels)
         self.view.escalation_table(await self.core.store.list_escalations(Platform.DEMO, self.script.community_id))
-        data = await gather_report(self.core.store, now=self.clock.now, platform=Platform.DEMO,
+        # The simulated clock dates the messages; the report says when it was really made.
+        data = await gather_report(self.core.store, now=datetime.now(UTC), platform=Platform.DEMO,
                                    community_id=self.script.community_id)
         self.result.report_path = write_report(data, report_path)
         return self.result

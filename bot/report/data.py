@@ -53,6 +53,8 @@ class ReportData:
     open_incidents: tuple[Incident, ...] = ()
     open_total: int = 0
     status_counts: Mapping[str, int] = field(default_factory=dict)  # incident status -> incidents
+    member_names: Mapping[str, str] = field(default_factory=dict)  # member id -> display name, where known
+    channel_names: Mapping[str, str] = field(default_factory=dict)  # channel id -> name, where known
 
     @property
     def total_incidents(self) -> int:

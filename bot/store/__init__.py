@@ -7,6 +7,7 @@ from bot.store.communities import CommunityStore
 from bot.store.escalations import EscalationStore
 from bot.store.incidents import FEEDBACK_KINDS, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
+from bot.store.names import NameStore
 from bot.store.retention import RetentionStore
 from bot.store.stats import StatsStore
 
@@ -14,7 +15,7 @@ __all__ = ["FEEDBACK_KINDS", "MigrationError", "Store", "StoreError", "migrate_d
            "query_filter"]
 
 
-class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore):
+class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, NameStore):
     """Async access to the incident database. Build with `await Store.open(path)`; close when done.
 
     Every write is one short BEGIN IMMEDIATE transaction, retried while another process holds the lock;
