@@ -273,7 +273,7 @@ def _write(output: Path | None, data: bytes) -> None:
 
 
 async def _communities(args: argparse.Namespace, store: Store, author_id: str) -> list[tuple[Platform, str]]:
-    found = await store.author_communities(author_id)
+    found = list(dict.fromkeys([*await store.author_communities(author_id), *await store.named_in(author_id)]))
     return [(p, c) for p, c in found
             if (args.platform is None or p.value == args.platform) and (args.community is None or c == args.community)]
 
@@ -281,13 +281,18 @@ async def _communities(args: argparse.Namespace, store: Store, author_id: str) -
 async def _subject_access(args: argparse.Namespace, store: Store) -> int:
     author_id = args.subject
     incidents: list[dict[str, Any]] = []
+    names: list[dict[str, str]] = []
     for platform, community_id in await _communities(args, store, author_id):
+        saved = (await store.names(platform, community_id, "member")).get(author_id)
+        if saved:  # the display name kept so reports can name them
+            names.append({"platform": platform.value, "community_id": community_id, "name": saved})
         for incident in await store.author_incidents(platform, community_id, author_id):
             entry = incident_to_dict(incident)
             entry["events"] = [event_to_dict(e) for e in await store.events(incident.id)]
             incidents.append(entry)
     document = {"request": "subject access (UK GDPR article 15)", "author_id": author_id,
-                "generated_at": datetime.now(UTC).isoformat(), "count": len(incidents), "incidents": incidents}
+                "generated_at": datetime.now(UTC).isoformat(), "count": len(incidents), "incidents": incidents,
+                "names": names}
     _write(args.output, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return 0
 

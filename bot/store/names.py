@@ -36,3 +36,9 @@ class NameStore(StoreBase):
         rows = await self._rows("SELECT id, name FROM names WHERE platform = ? AND community_id = ? AND kind = ?",
                                 (platform.value, community_id, kind))
         return {str(r["id"]): str(r["name"]) for r in rows}
+
+    async def named_in(self, member_id: str) -> list[tuple[Platform, str]]:
+        """Every (platform, community) keeping a name for this member id (subject access and erasure)."""
+        rows = await self._rows("SELECT DISTINCT platform, community_id FROM names WHERE kind = 'member' AND id = ? "
+                                "ORDER BY platform, community_id", (member_id,))
+        return [(Platform(r["platform"]), str(r["community_id"])) for r in rows]
