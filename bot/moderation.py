@@ -94,6 +94,18 @@ class Moderator:
         self._next_flush = 0.0  # time.monotonic() before which handle() does not retry a failing database
         # Per community: when its committee may next be told (again) that the database is failing.
         self._next_degraded_alert: dict[tuple[str, str], float] = {}
+        self._named_channels: set[tuple[str, str, str, str]] = set()  # channel names already saved for reports
+
+    async def _name_channel(self, event: MessageEvent, now: datetime) -> None:
+        """Keep the channel's name, as the platform gave it, so reports say "#general" rather than an id."""
+        key = (event.platform.value, event.community_id, event.channel_id, event.channel_name)
+        if not event.channel_name or event.channel_name == event.channel_id or key in self._named_channels:
+            return
+        if len(self._named_channels) > 10_000:
+            self._named_channels.clear()
+        self._named_channels.add(key)
+        await self._quietly(self.store.save_names(event.platform, event.community_id, "channel",
+                                                  {event.channel_id: event.channel_name}, now))
 
     # -- one message ------------------------------------------------------------------------------------
 
@@ -224,6 +236,7 @@ class Moderator:
                                               "rules": list(rules), "delivery": delivery.value})
         if reason:
             await self._quietly(self.store.add_event(incident_id, SYSTEM_ACTOR, "nudge not sent", reason))
+        await self._name_channel(event, created_at)
 
         alerts: list[CommitteeAlert] = []
         escalated = False
