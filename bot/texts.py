@@ -5,7 +5,7 @@ One place, so a nudge never names a button that is labelled otherwise on the scr
 
 from __future__ import annotations
 
-from bot.models import AlertKind
+from bot.models import AlertKind, IncidentStatus
 
 # The two answers a poster can give to a nudge, by the kind the core records (`member_feedback`).
 FIXED_LABEL = "I've fixed it"
@@ -26,6 +26,8 @@ FEEDBACK_NOT_YOURS = "Only the person who posted the message can answer this not
 # The committee's buttons on an alert (Discord also offers "delete"; Slack leaves deleting to the client).
 REVIEW_LABELS: dict[str, str] = {"confirm": "Confirm", "dismiss": "Dismiss", "delete": "Delete message",
                                  "escalate": "Escalate"}
+# A held-for-review incident's alert: confirming it is what sends the poster their nudge.
+HELD_CONFIRM_LABEL = "Confirm & nudge"
 REVIEW_DONE: dict[str, str] = {"confirm": "Confirmed", "dismiss": "Dismissed", "delete": "Message deleted",
                                "escalate": "Escalated", "resolve": "Resolved", "reopen": "Reopened"}
 
@@ -44,12 +46,19 @@ ALERT_TITLES: dict[AlertKind, str] = {
     AlertKind.MEMBER_REPORT: "A member reported a message",
     AlertKind.WELFARE: "A member may need support",
     AlertKind.STORE_DEGRADED: "nudgebot cannot write to its database",
+    AlertKind.HELD_FOR_REVIEW: "Held for review: nobody has been nudged",
 }
+HELD_LABEL = "held for review"
 
 
 def alert_title(kind: AlertKind) -> str:
     """A short heading for an alert of this kind, for embeds, Block Kit headers and the demo."""
     return ALERT_TITLES.get(kind, "nudgebot alert")
+
+
+def status_label(status: IncidentStatus) -> str:
+    """An incident status in the committee's words: "held for review" for REVIEW, else the status itself."""
+    return HELD_LABEL if status is IncidentStatus.REVIEW else status.value
 
 
 def also_touches(clauses: tuple[str, ...]) -> str:

@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
             (result.nudges, noun(result.nudges, "nudge") + " delivered"),
             (result.alerts, noun(result.alerts, "committee alert")),
             (result.welfare, noun(result.welfare, "welfare note")),
-            (result.corrected, "corrected by the poster"))) + ".",
+            (result.corrected, "corrected by the poster"),
+            (result.held, "held for review"),
+            (result.shadow, noun(result.shadow, "rule-on-trial match", "rule-on-trial matches") + " counted"))) + ".",
         f"Incident database: [bold]{os.path.abspath(settings.db_path)}[/] "
         f"(try: {paste_command()} incidents list --db {settings.db_path})",
         f"Committee report:  [bold]{result.report_path}[/] (open it in a browser)",

@@ -19,7 +19,7 @@ from bot.demo.script import Channel, Member
 from bot.detection.rules import Rule as PackRule
 from bot.models import CommitteeAlert, Escalation, Incident, Nudge, Verdict, WelfareNote
 from bot.nudges import mask_span, word_matches
-from bot.texts import NUDGE_BUTTONS, alert_title, also_touches
+from bot.texts import NUDGE_BUTTONS, alert_title, also_touches, status_label
 
 INDENT = (0, 0, 0, 11)
 
@@ -200,7 +200,7 @@ class ConsoleView:
                               (f"#{channel.name}" if channel else incident.channel_id, "blue")),
                 ", ".join(incident.clauses),
                 Text.assemble(incident.excerpt, "\n", (", ".join(incident.rules), "dim")),
-                Text.assemble(incident.status.value, "\n",
+                Text.assemble(status_label(incident.status), "\n",
                               (incident.delivery_status.value.replace("_", " "), "dim")))
         self.console.print()
         self.console.print(table)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.models import (
+    AlertKind,
     CommitteeAlert,
     Incident,
     IncidentEvent,
@@ -18,7 +19,16 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
-from bot.texts import NUDGE_BUTTONS, REPORT_THANKS, REVIEW_LABELS, alert_title, also_touches, plural
+from bot.texts import (
+    HELD_CONFIRM_LABEL,
+    NUDGE_BUTTONS,
+    REPORT_THANKS,
+    REVIEW_LABELS,
+    alert_title,
+    also_touches,
+    plural,
+    status_label,
+)
 
 Block = dict[str, Any]
 
@@ -33,6 +43,8 @@ REPORT_NOTE = "note"
 _SECTION_LIMIT = 2900  # Slack's section text limit is 3000 characters
 _MAX_BLOCKS = 50
 
+# Held for review: the committee decides whether the poster is nudged at all.
+HELD_BUTTONS = (("confirm", HELD_CONFIRM_LABEL, "primary"), ("dismiss", REVIEW_LABELS["dismiss"], None))
 
 
 def escape(text: str) -> str:
@@ -130,8 +142,9 @@ def alert_message(alert: CommitteeAlert) -> tuple[str, list[Block]]:
         blocks.append(context(f"<{alert.permalink}|Open the message>"))
     if alert.incident_ids:
         value = ",".join(str(i) for i in alert.incident_ids)
+        choices = HELD_BUTTONS if alert.kind is AlertKind.HELD_FOR_REVIEW else REVIEW_BUTTONS
         blocks.append({"type": "actions", "block_id": "nudgebot_review", "elements": [
-            button(label, REVIEW_PREFIX + action, value, style) for action, label, style in REVIEW_BUTTONS]})
+            button(label, REVIEW_PREFIX + action, value, style) for action, label, style in choices]})
     return f"nudgebot: {title}", blocks
 
 
@@ -169,7 +182,7 @@ def incident_line(incident: Incident) -> str:
     """One incident in a list."""
     when = incident.created_at.strftime("%d %b %Y %H:%M")
     return (f"*#{incident.id}* · {', '.join(incident.clauses)} · {incident.severity.value} · "
-            f"{incident.status.value} · {user_ref(incident.author_id)} in {channel_ref(incident.channel_id)} · "
+            f"{status_label(incident.status)} · {user_ref(incident.author_id)} in {channel_ref(incident.channel_id)} · "
             f"{when} UTC · nudge {incident.delivery_status.value}")
 
 
@@ -189,7 +202,8 @@ def incident_list(incidents: Sequence[Incident], description: str) -> tuple[str,
 def incident_detail(incident: Incident, events: Sequence[IncidentEvent],
                     actions: Sequence[ReviewAction] = ()) -> tuple[str, list[Block]]:
     """`/incidents show ID`: the incident, its audit trail and a button for each review step open to it."""
-    facts = [f"*Status:* {incident.status.value}", f"*Clauses:* {', '.join(incident.clauses)}",
+    facts = [f"*Status:* {status_label(incident.status)} (tier {incident.tier.value})",
+             f"*Clauses:* {', '.join(incident.clauses)}",
              f"*Severity:* {incident.severity.value}", f"*Member:* {user_ref(incident.author_id)}",
              f"*Channel:* {channel_ref(incident.channel_id)}", f"*Nudge:* {incident.delivery_status.value}"
              + (f" ({escape(incident.delivery_reason)})" if incident.delivery_reason else ""),
@@ -226,7 +240,8 @@ def stats_blocks(stats: IncidentStats, description: str) -> tuple[str, list[Bloc
     per_clause = {clause: sum(weeks.values()) for clause, weeks in stats.by_clause_week.items()}
     rate = stats.delivery_rate
     lines = [
-        f"*Incidents* ({escape(description)}): {stats.total} · *open now:* {stats.open_incidents}",
+        f"*Incidents* ({escape(description)}): {stats.total} · *open now:* {stats.open_incidents}"
+        f" · *held for review now:* {stats.review_queue} (held in the period: {stats.held_for_review})",
         f"*By status:* {counts(stats.by_status)}",
         f"*By clause:* {counts(sorted(per_clause.items(), key=lambda kv: -kv[1]))}",
         f"*Most frequent rules:* {counts(stats.top_rules)}",
