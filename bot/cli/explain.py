@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     # A rule id is what `rules check` and the packs name: it is never cut, whatever the terminal's width.
     widest = max(len(finding.match.rule_id) for finding in explanation.findings)
     table.add_column("rule", no_wrap=True, min_width=widest)
-    for name in ("clause", "span", "words", "confidence", "result", "why the rule exists"):
+    for name in ("clause", "span", "words", "score", "result", "why the rule exists"):
         table.add_column(name, overflow="fold")
     for finding in explanation.findings:
         match = finding.match
