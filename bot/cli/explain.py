@@ -36,14 +36,16 @@ def run(args: argparse.Namespace) -> int:
     # A rule id is what `rules check` and the packs name: it is never cut, whatever the terminal's width.
     widest = max(len(finding.match.rule_id) for finding in explanation.findings)
     table.add_column("rule", no_wrap=True, min_width=widest)
-    for name in ("clause", "span", "words", "score", "result", "why the rule exists"):
+    for name in ("clause", "span", "words", "score", "tier", "result", "why the rule exists"):
         table.add_column(name, overflow="fold")
     for finding in explanation.findings:
         match = finding.match
+        tier = match.tier.value + (f" ({'; '.join(finding.evidence)})" if finding.evidence else "")
         table.add_row(match.rule_id, match.clause, f"{match.start}-{match.end}", args.text[match.start:match.end],
-                      f"{match.confidence:.2f}", finding.status, rules[match.rule_id].description)
+                      f"{match.confidence:.2f}", tier, finding.status, rules[match.rule_id].description)
     console.print(table)
     verdict = explanation.verdict
-    console.print(f"[bold]verdict:[/] {'breaches ' + ', '.join(verdict.clauses) if verdict.flagged else 'no breach'}"
+    outcome = ("breaches " if verdict.flagged else "held for review: ") + ", ".join(verdict.clauses)
+    console.print(f"[bold]verdict:[/] {outcome if verdict.breached and verdict.clauses else 'no breach'}"
                   + (" (welfare signal)" if verdict.welfare else ""))
     return 0
