@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.detection.literals import required_literals
 from bot.detection.normalize import Normalized, fold_plain, normalize
+from bot.detection.ownership import OWNERSHIP_PACKS, judge_ownership
 from bot.detection.rules import (
     PATTERN_TIMEOUT,
     AudienceScope,
@@ -533,6 +534,8 @@ class Scanner:
                           rule.severity, round(confidence, 3), rule.effect, rule.tier)
             if why_not is None and confidence < self.settings.min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
+            if why_not is None and rule.pack in OWNERSHIP_PACKS:
+                match, why_not = judge_ownership(match, text, offset)
             if why_not is not None:
                 if rule.effect is RuleEffect.BREACH and len(suppressed) < _MAX_MATCHES_PER_MESSAGE:
                     suppressed.append((match, why_not))
