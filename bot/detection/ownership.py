@@ -164,9 +164,10 @@ _ROLE_AFTER_NAME = re.compile(
 _TRAILING_NAME = re.compile(r"^[\s,.;:)]*(?:[a-z]+(?:\s+x+)?|x+)\s*[!.]*\s*$")
 
 # Someone else's: a third-person possessor or subject tied to the detail.
+_CONTRACTION = r"(?:here|there|it|that|what|who|he|she|let|where|how|one|everyone|nobody|somebody|someone)'s\b"
 _OFFICE_WORD = r"(?:office|desk|reception|team|department|dept|work|shop|business|company)"
 _OTHERS = re.compile(
-    rf"(?:\b(?:her|his|their|hers|theirs)\b|\b[a-z]+'s\b|\b[a-z]+s'(?=\s))(?:\s+(?!{_OFFICE_WORD}\b)\w+){{0,2}}?"
+    rf"(?:\b(?:her|his|their|hers|theirs)\b|\b(?!{_CONTRACTION})[a-z]+'s\b|\b[a-z]+s'(?=\s))(?:\s+(?!{_OFFICE_WORD}\b)\w+){{0,2}}?"
     rf"\s+(?:{_DETAIL})\b"
     rf"|\b(?:her|his|their|[a-z]+'s)\s+{_PERSONAL}\s+(?:{_DETAIL})\b"
     r"|\b(?:she|he|they)\s+(?:lives?|stays?|is\s+living|'s\s+living|moved|sleeps|is\s+staying)\b"
@@ -216,7 +217,8 @@ def classify(text: str, start: int, end: int) -> OwnershipFinding:
         _distance, kind, cue = min(candidates, key=lambda c: (c[0], order[c[1]]))
         at = before.rfind(cue)
         owner = cue.split()[0]
-        possessor = " ".join([*before[:max(at, 0)].split()[-2:], owner]) if owner.endswith(("'s", "s'")) else ""
+        possessor = (" ".join([*before[:max(at, 0)].split()[-2:], owner])
+                     if owner.endswith(("'s", "s'")) and not re.match(_CONTRACTION, owner) else "")
         if kind is Ownership.OTHERS and _PUBLIC_PLACE.search(possessor):
             kind = Ownership.PUBLIC  # the possessor is itself a public place: "the climbing centre's number"
         return OwnershipFinding(kind, cue)
