@@ -81,12 +81,23 @@ _NO_CONSENT = re.compile(
     r"|\bbehind\s+(?:her|his|their)\s+back\b",
 )
 
+# Gossip and secrecy around a disclosure: the person has not chosen to share it.
+_SECRECY = re.compile(
+    r"\b(?:don'?t|do\s+not|dont)\s+(?:tell|say|mention|repeat|spread)\b|\b(?:hasn'?t|has\s+not|hadn'?t|"
+    r"haven'?t|isn'?t|is\s+not|not)\s+(?:told|out|said|shared|announced|public|open)\b|\bkeep\s+(?:it|this)\s+"
+    r"(?:quiet|between|secret|on\s+the\s+down\s?low)|\bbetween\s+(?:us|you\s+and\s+me)\b|\bshh+\b|\bsecret(?:ly)?\b"
+    r"|\bhides?\b|\bhiding\b|\b(?:did|do)\s+(?:you|u|ya)\s+know\b|\bbet\s+(?:you|u)\s+didn'?t\s+know\b"
+    r"|\bapparently\b|\bfound\s+out\b|\bjust\s+so\s+(?:you|u)\s+(?:all|lot|guys)?\s*know\b|\bfyi\b|\bbtw\b"
+    r"|\b(?:heard|hear)\s+(?:that|from)\b|\bnobody\s+knows\b|\bno\s+one\s+knows\b|\bbehind\s+(?:her|his|their)\s+back\b"
+    r"|\bfor\s+anyone\s+who\s+wants\b|\byou\s+heard\s+it\s+from\s+me\b|\U0001f440",
+)
+
 # Consent or the person's own request.
 _CONSENT = re.compile(
     r"\b(?:she|he|they|[a-z]+)\s+(?:has\s+|had\s+|'s\s+|'d\s+)?(?:asked|wanted|told)\s+(?:me|us)\s+to\s+"
     r"(?:share|post|pass|give|put|send|add|forward|spread)\b"
     r"|\b(?:asked|wanted|told)\s+(?:me|us)\s+to\s+(?:share|post|pass|give|put|send|add|forward|spread)\b"
-    r"|\b(?:she|he|they)\s+asked\s+me\s+to\b|\b(?:since|as|because)\s+(?:she|he|they)\s+asked\b"
+    r"|\b(?:she|he|they|[a-z]+)\s+(?:asked|wanted)\s+(?:me|us)\s+to\b(?!\s+(?:stop|not|leave|delete|remove|take))|\b(?:since|as|because)\s+(?:she|he|they)\s+asked\b"
     r"|\b(?:as|by|at\s+(?:her|his|their|[a-z]+'s))\s+(?:requested|request)\b|\bas\s+requested\b"
     r"|\bon\s+behalf\s+of\b|\bposting\s+(?:this\s+)?for\s+[a-z]+\b|\bsharing\s+(?:this\s+)?for\s+[a-z]+\b"
     r"|\bwith\s+(?:her|his|their|[a-z]+'s|the\s+\w+'s)\s+(?:permission|consent|blessing|ok|okay)\b"
@@ -180,11 +191,13 @@ _OTHERS = re.compile(
 _FIRST_PERSON_POSSESSOR = re.compile(r"\b(?:my|mine|i'?m|i\s+am|me)\b")
 
 
-def classify(text: str, start: int, end: int) -> OwnershipFinding:
+def classify(text: str, start: int, end: int, *, contact: bool = True) -> OwnershipFinding:
     """Whose the detail at text[start:end] is, from the words of the same message around it.
 
-    `text` is the original message; the span is the detail (a number, an address, or a disclosure a pattern
-    found). Only cues in the message itself count.
+    `text` is the original message; the span is the detail. Only cues in the message itself count. A contact
+    detail (`contact`: a number, an email, an address) can be the poster's own or an office's; a disclosure a
+    pattern found ("X is pregnant", "her room is 12") names someone else already, so only consent, a refusal or
+    secrecy, or nothing, can be said of it.
     """
     lower = text.lower()
     span = lower[start:end]
@@ -198,6 +211,10 @@ def classify(text: str, start: int, end: int) -> OwnershipFinding:
     consent = _CONSENT.search(whole)
     if consent:
         return OwnershipFinding(Ownership.CONSENTED, consent.group().strip())
+    if not contact:
+        secret = _SECRECY.search(whole)
+        return OwnershipFinding(Ownership.OTHERS, secret.group().strip()) if secret else OwnershipFinding(
+            Ownership.UNKNOWN)
     if _ROLE_MAILBOX.match(span.strip()):
         return OwnershipFinding(Ownership.PUBLIC, span.strip().split("@", 1)[0] + "@")
     emergency = _EMERGENCY.fullmatch(re.sub(r"[^\d ]", "", span).strip())
@@ -228,18 +245,19 @@ def classify(text: str, start: int, end: int) -> OwnershipFinding:
     return OwnershipFinding(Ownership.UNKNOWN)
 
 
-OWNERSHIP_PACKS = frozenset({"personal-data"})
-"""Packs whose matches are personal details: their ownership decides whether they stand."""
+OWNERSHIP_PACKS: dict[str, bool] = {"personal-data": True, "personal-details": False}
+"""Packs whose matches are personal details, their ownership deciding whether they stand; True where the
+pack's matches are contact details (numbers, emails, addresses), False where they are disclosures."""
 
 
-def judge_ownership(match: Match, text: str, offset: int = 0) -> tuple[Match, str | None]:
+def judge_ownership(match: Match, text: str, offset: int = 0, *, contact: bool = True) -> tuple[Match, str | None]:
     """The match with its ownership recorded, and why it is withdrawn (None when it stands).
 
     The poster's own, consented and public details are withdrawn; someone else's keep the rule's tier; where
     the words do not say, a nudge-tier match is held for review instead. `text` is the message (or the part
     of a long one that was scanned) and `offset` where it starts in the whole message.
     """
-    finding = classify(text, match.start - offset, match.end - offset)
+    finding = classify(text, match.start - offset, match.end - offset, contact=contact)
     judged = replace(match, ownership=finding.ownership.value)
     if finding.ownership.withdraws:
         return judged, finding.reason
