@@ -188,16 +188,32 @@ _OTHERS = re.compile(
     r"|\b(?:text|call|ring|phone|email|message|whatsapp|contact)\s+(?!(?:me|us|the|it|this|that)\b)[a-z]+\s+(?:on|at)\b"
     r"|\b(?:her|his|their)\s+(?:parents'?|mum'?s?|dad'?s?|family'?s?)\b"
 )
-_FIRST_PERSON_POSSESSOR = re.compile(r"\b(?:my|mine|i'?m|i\s+am|me)\b")
+# A work used under a licence or with credit (clause 5.5.4 asks for permission or credit, not both).
+_LICENCE = re.compile(
+    r"(?<!n't )(?<!not )(?<!never )(?<!nt )(?<!no )(?:"
+    r"\bcc[\s\-]?(?:by|0|zero)\b|\bcreative\s+commons\b|\bpublic\s+domain\b|\bopen\s+(?:licen[cs]e|access)\b"
+    r"|\broyalty[\s\-]free\b|\b(?:unsplash|pexels|pixabay|wikimedia)\b|\bwith\s+(?:full\s+)?credit\b"
+    r"|\b(?:credited|crediting)\s+(?:her|him|them|the|[a-z]+)\b|\bcredits?\s+(?:to|goes\s+to)\s+(?!the\s+(?:original\s+)?owner)(?:@|[a-z])"
+    r"|\b(?:photo|photos|pic|pics|art|artwork|image|design|words|music|video)\s+(?:by|from|credit|courtesy\s+of)\s+@?[a-z]"
+    r"|\b(?:bought|paid\s+for|got|have)\s+(?:a\s+|the\s+)?(?:licen[cs]e|rights|permission)\b|\blicensed\b)"
+)
 
 
-def classify(text: str, start: int, end: int, *, contact: bool = True) -> OwnershipFinding:
+class DetailKind(StrEnum):
+    """What a match holds, which decides the cues that can be said of it."""
+
+    CONTACT = "contact"  # a number, an email, an address: the poster's own, an office's or someone else's
+    DISCLOSURE = "disclosure"  # a fact a pattern found about someone else ("X is pregnant", "her room is 12")
+    WORK = "work"  # someone's photo, art, writing or paid material (clause 5.5.4)
+
+
+def classify(text: str, start: int, end: int, *, kind: DetailKind = DetailKind.CONTACT) -> OwnershipFinding:
     """Whose the detail at text[start:end] is, from the words of the same message around it.
 
     `text` is the original message; the span is the detail. Only cues in the message itself count. A contact
-    detail (`contact`: a number, an email, an address) can be the poster's own or an office's; a disclosure a
-    pattern found ("X is pregnant", "her room is 12") names someone else already, so only consent, a refusal or
-    secrecy, or nothing, can be said of it.
+    detail can be the poster's own or an office's; a disclosure already names someone else, so only consent,
+    a refusal or secrecy, or nothing, can be said of it; a work is someone else's unless it was used with
+    permission, with credit or under an open licence.
     """
     lower = text.lower()
     span = lower[start:end]
@@ -211,7 +227,11 @@ def classify(text: str, start: int, end: int, *, contact: bool = True) -> Owners
     consent = _CONSENT.search(whole)
     if consent:
         return OwnershipFinding(Ownership.CONSENTED, consent.group().strip())
-    if not contact:
+    if kind is DetailKind.WORK:
+        licence = _LICENCE.search(whole)
+        return OwnershipFinding(Ownership.CONSENTED, licence.group().strip()) if licence else OwnershipFinding(
+            Ownership.OTHERS)
+    if kind is DetailKind.DISCLOSURE:
         secret = _SECRECY.search(whole)
         return OwnershipFinding(Ownership.OTHERS, secret.group().strip()) if secret else OwnershipFinding(
             Ownership.UNKNOWN)
@@ -224,40 +244,44 @@ def classify(text: str, start: int, end: int, *, contact: bool = True) -> Owners
     own = _nearest(_OWN, before, after)
     others = _nearest(_OTHERS, before, after, span)
     public = _nearest(_PUBLIC_PLACE, before, after)
-    candidates = [(distance, kind, cue) for kind, found in
+    candidates = [(distance, whose, cue) for whose, found in
                   ((Ownership.OWN, own), (Ownership.OTHERS, others), (Ownership.PUBLIC, public))
                   if found is not None for distance, cue in [found]]
     if candidates:
         # The nearest cue wins; at equal distance a third person beats a public place, which beats "me"
         # ("ring me about her number": the number is hers).
         order = {Ownership.OTHERS: 0, Ownership.PUBLIC: 1, Ownership.OWN: 2}
-        _distance, kind, cue = min(candidates, key=lambda c: (c[0], order[c[1]]))
+        _distance, whose, cue = min(candidates, key=lambda c: (c[0], order[c[1]]))
         at = before.rfind(cue)
         owner = cue.split()[0]
         possessor = (" ".join([*before[:max(at, 0)].split()[-2:], owner])
                      if owner.endswith(("'s", "s'")) and not re.match(_CONTRACTION, owner) else "")
-        if kind is Ownership.OTHERS and _PUBLIC_PLACE.search(possessor):
-            kind = Ownership.PUBLIC  # the possessor is itself a public place: "the climbing centre's number"
-        return OwnershipFinding(kind, cue)
+        if whose is Ownership.OTHERS and _PUBLIC_PLACE.search(possessor):
+            whose = Ownership.PUBLIC  # the possessor is itself a public place: "the climbing centre's number"
+        return OwnershipFinding(whose, cue)
     signature = _signature(lower, start, end)
     if signature:
         return OwnershipFinding(Ownership.OWN, signature)
     return OwnershipFinding(Ownership.UNKNOWN)
 
 
-OWNERSHIP_PACKS: dict[str, bool] = {"personal-data": True, "personal-details": False}
-"""Packs whose matches are personal details, their ownership deciding whether they stand; True where the
-pack's matches are contact details (numbers, emails, addresses), False where they are disclosures."""
+OWNERSHIP_PACKS: dict[str, DetailKind] = {
+    "personal-data": DetailKind.CONTACT,
+    "personal-details": DetailKind.DISCLOSURE,
+    "copyright": DetailKind.WORK,
+}
+"""Packs whose matches are someone's details or work, their ownership deciding whether they stand."""
 
 
-def judge_ownership(match: Match, text: str, offset: int = 0, *, contact: bool = True) -> tuple[Match, str | None]:
+def judge_ownership(match: Match, text: str, offset: int = 0, *,
+                    kind: DetailKind = DetailKind.CONTACT) -> tuple[Match, str | None]:
     """The match with its ownership recorded, and why it is withdrawn (None when it stands).
 
     The poster's own, consented and public details are withdrawn; someone else's keep the rule's tier; where
     the words do not say, a nudge-tier match is held for review instead. `text` is the message (or the part
     of a long one that was scanned) and `offset` where it starts in the whole message.
     """
-    finding = classify(text, match.start - offset, match.end - offset, contact=contact)
+    finding = classify(text, match.start - offset, match.end - offset, kind=kind)
     judged = replace(match, ownership=finding.ownership.value)
     if finding.ownership.withdraws:
         return judged, finding.reason

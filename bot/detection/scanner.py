@@ -535,7 +535,7 @@ class Scanner:
             if why_not is None and confidence < self.settings.min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
             if why_not is None and rule.pack in OWNERSHIP_PACKS:
-                match, why_not = judge_ownership(match, text, offset, contact=OWNERSHIP_PACKS[rule.pack])
+                match, why_not = judge_ownership(match, text, offset, kind=OWNERSHIP_PACKS[rule.pack])
             if why_not is not None:
                 if rule.effect is RuleEffect.BREACH and len(suppressed) < _MAX_MATCHES_PER_MESSAGE:
                     suppressed.append((match, why_not))
