@@ -21,6 +21,16 @@ _CORRECTION_NOTE = "Once it's edited or deleted, nothing more is needed (clause 
 _MISTAKE_HINT = ("Think we got this wrong? Choose \u201cThis was a mistake\u201d and the committee will take a look; "
                  "it also helps nudgebot learn.")
 
+# Matches of this category (rules/explicit-illegal.yaml: explicit.minor) are always nudged and the committee's
+# high-severity alert carries the safeguarding steps below.
+SAFEGUARDING_CATEGORY = "Sexual content involving a child"
+SAFEGUARDING_GUIDANCE = (
+    "Safeguarding: this may be sexual content involving a child. Do not download, forward or screenshot it. "
+    "Remove the message, keep the incident record, and tell the SU's safeguarding lead today. If a child is in "
+    "danger call 999; otherwise report it to the police on 101 or to CEOP (ceop.police.uk), and report images "
+    "to the Internet Watch Foundation (report.iwf.org.uk)."
+)
+
 _ALERT_TITLES = {
     AlertKind.ESCALATION: "Repeated hostility (possible cyberbullying, 4.3)",
     AlertKind.HIGH_SEVERITY: "Serious incident",

@@ -367,3 +367,15 @@ async def test_a_thread_under_an_under18_channel_gets_clause_5_2(core: Core, clo
     inside = replace(message(clock, text, channel="thread-2"), parent_channel_id="freshers")
     outcome = await core.moderator.handle(inside)
     assert outcome.decision is Decision.NUDGE and outcome.nudge is not None and outcome.nudge.clause_id == "5.2"
+
+
+async def test_sexual_content_involving_a_child_is_nudged_and_the_alert_carries_safeguarding_steps(
+        core: Core, clock: SimClock) -> None:
+    outcome = await core.moderator.handle(message(clock, "she's only 14 and she sends nudes to the lads", author="u4"))
+    assert outcome.nudge is not None
+    [alert] = [a for a in outcome.alerts if a.kind is AlertKind.HIGH_SEVERITY]
+    assert alert.severity is Severity.CRITICAL
+    assert "Safeguarding" in alert.summary and "CEOP" in alert.summary and "Do not download" in alert.summary
+    other = await core.moderator.handle(message(clock, SLUR, author="u6"))
+    [plain] = [a for a in other.alerts if a.kind is AlertKind.HIGH_SEVERITY]
+    assert "Safeguarding" not in plain.summary
