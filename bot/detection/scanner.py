@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.detection.audience import for_audience
 from bot.detection.literals import required_literals
 from bot.detection.normalize import Normalized, fold_plain, normalize
 from bot.detection.ownership import OWNERSHIP_PACKS, judge_ownership
@@ -536,6 +537,7 @@ class Scanner:
                 why_not = f"confidence {confidence:.2f} below {self.settings.min_confidence:.2f}"
             if why_not is None and rule.pack in OWNERSHIP_PACKS:
                 match, why_not = judge_ownership(match, text, offset, kind=OWNERSHIP_PACKS[rule.pack])
+            match = for_audience(match, context)
             if why_not is not None:
                 if rule.effect is RuleEffect.BREACH and len(suppressed) < _MAX_MATCHES_PER_MESSAGE:
                     suppressed.append((match, why_not))
