@@ -112,7 +112,9 @@ _CONSENT = re.compile(
     r"|\b(?:checked|cleared\s+it)\s+with\s+(?:her|him|them|[a-z]+)\b"
     r"|\bwith\s+permission\b|\bshared\s+with\s+permission\b|\bby\s+request\b"
     r"|\b(?:she|he|they|[a-z]+)\s+(?:doesn'?t|didn'?t|does\s+not|did\s+not)\s+mind\b"  # "won't mind" is a guess
-    r"|\b(?:she|he|they)\s+(?:wants?|wanted)\s+(?:it|this|people|everyone|you\s+all)\b",
+    r"|\b(?:she|he|they)\s+(?:wants?|wanted)\s+(?:it|this|people|everyone|you\s+all)\b"
+    r"|\b(?:open|public|out)\s+about\s+it\b|\bopenly\b|\bout\s+and\s+proud\b|\b(?:talks|talked|talking|posted|"
+    r"spoke|speaks)\s+(?:openly\s+)?about\s+(?:it|this|her|his|their)\b|\bdoing\s+a\s+talk\b",
 )
 
 # Published contact points: the span itself (a role mailbox) or an office, service, venue or business near it.
