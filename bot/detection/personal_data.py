@@ -69,7 +69,7 @@ class AddressValidator:
     """A street address: house number, street and type, with a flat, building or postcode if given; UK and abroad."""
 
     name = "street_address"
-    needs_digit = True
+    needs_char = ""
     min_digits = 1
     hint = r"\d"
 
@@ -104,7 +104,7 @@ class PassportValidator:
     """Passport numbers (UK: nine digits; elsewhere one or two letters and six to eight digits); needs context."""
 
     name = "passport_number"
-    needs_digit = True
+    needs_char = ""
     min_digits = 6
     hint = r"\d{6}"
     _pattern = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d{6,8}|\d{9})(?![A-Za-z0-9])")
@@ -122,7 +122,7 @@ class DrivingLicenceValidator:
     """UK driving licence numbers: surname, birth date code, initials and check characters (16 characters)."""
 
     name = "driving_licence"
-    needs_digit = True
+    needs_char = ""
     min_digits = 6
     hint = r"\d{6}"
     _pattern = re.compile(r"(?<![A-Za-z0-9])([A-Z9]{5})(\d)([0156]\d)([0-3]\d)(\d)([A-Z9]{2})(\d)([A-Z]{2})"
@@ -146,7 +146,7 @@ class NhsNumberValidator:
     """NHS numbers: ten digits (often 3-3-4) with a valid modulus-11 check digit (python-stdnum); needs context."""
 
     name = "nhs_number"
-    needs_digit = True
+    needs_char = ""
     min_digits = 10
     hint = r"\d{3}"
     _pattern = re.compile(r"(?<![\d-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])")

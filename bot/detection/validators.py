@@ -20,6 +20,7 @@ from stdnum import luhn
 from bot.detection.candidates import POSTCODE as _POSTCODE
 from bot.detection.candidates import Candidate, longest_digit_run
 from bot.detection.personal_data import ADDED_VALIDATORS
+from bot.detection.registry import Registry
 
 _DIGIT = re.compile(r"\d")
 # Runs of digits with the separators people put inside numbers ("07700 900123", "4111-1111", "(0116) 252").
@@ -33,15 +34,20 @@ _RUN_OF_7 = r"\d(?:[\s\-().\u00a0/]{0,3}\d){6}"
 
 
 class Validator(Protocol):
-    """A recognizer of one kind of personal data."""
+    """A recognizer of one kind of personal data, and what a message must hold before it is asked.
+
+    The scanner reads the needs once, when it compiles the rules: `min_digits`, the fewest digits close together
+    a candidate has (the scanner counts a message's digits once and skips validators needing more); `needs_char`,
+    a character every candidate holds ("@" for email; "" for none), so a message without it and without digits
+    never reaches `prefilter`; and `hint`, a simple regex that matches somewhere in every text holding a
+    candidate (None for none), searched once per message before `prefilter` is called (most messages with
+    digits, such as times, prices and rooms, fail them all).
+    """
 
     name: str
-    needs_digit: bool  # the scanner skips the validator for a message with no digit at all
-    # Optional, read with getattr: `min_digits`, the fewest digits close together a candidate has (the scanner
-    # counts them once per message and skips the validator below it); `needs_char`, a character every
-    # candidate holds ("@" for email), so a message without it and without digits never reaches `prefilter`;
-    # and `hint`, a simple regex that matches somewhere in every text holding a candidate, searched by the scanner
-    # before `prefilter` is called (most messages with digits, such as times, prices and rooms, fail them all).
+    min_digits: int
+    needs_char: str
+    hint: str | None
 
     def prefilter(self, text: str) -> bool:
         """Cheap: can this text hold a candidate at all?"""
@@ -56,8 +62,8 @@ class PhoneValidator:
     """Phone numbers in UK and international formats, parsed by Google's libphonenumber port."""
 
     name = "phone"
-    needs_digit = True
     min_digits = 7
+    needs_char = ""
     hint = _RUN_OF_7
 
     def prefilter(self, text: str) -> bool:
@@ -99,7 +105,6 @@ class EmailValidator:
     """Email addresses."""
 
     name = "email"
-    needs_digit = False
     min_digits = 0
     hint = "@"
     needs_char = "@"
@@ -119,8 +124,8 @@ class PostcodeValidator:
     """Full UK postcodes (outward and inward code), e.g. LE1 7RH."""
 
     name = "postcode"
-    needs_digit = True
     min_digits = 1
+    needs_char = ""
     hint = r"[A-Za-z]\d"
     _pattern = re.compile(rf"(?<![A-Za-z0-9]){_POSTCODE}(?![A-Za-z0-9])", re.IGNORECASE)
 
@@ -138,8 +143,8 @@ class NationalInsuranceValidator:
     """UK National Insurance numbers (HMRC's letter rules: no D, F, I, Q, U, V; no BG, GB, NK, KN, TN, NT, ZZ)."""
 
     name = "ni_number"
-    needs_digit = True
     min_digits = 6
+    needs_char = ""
     hint = _RUN_OF_6
     _pattern = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
                           r"([A-D])(?![A-Za-z0-9])", re.IGNORECASE)
@@ -159,8 +164,8 @@ class SortCodeAccountValidator:
     """A bank sort code (12-34-56) with an eight-digit account number near it."""
 
     name = "sort_code_account"
-    needs_digit = True
     min_digits = 8
+    needs_char = ""
     hint = _RUN_OF_6
     _sort_code = re.compile(r"(?<![\d-])\d{2}[-\s]\d{2}[-\s]\d{2}(?![\d-])")
     _account = re.compile(r"(?<!\d)\d{8}(?!\d)")
@@ -186,8 +191,8 @@ class PaymentCardValidator:
     up to 19) with a known issuer prefix and a valid Luhn check digit."""
 
     name = "payment_card"
-    needs_digit = True
     min_digits = 12
+    needs_char = ""
     hint = _RUN_OF_6
     _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
     _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
@@ -216,8 +221,8 @@ class IbanValidator:
     """International bank account numbers, checked with python-stdnum."""
 
     name = "iban"
-    needs_digit = True
     min_digits = 2
+    needs_char = ""
     hint = r"[A-Z]{2}\d{2}"
     _pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
@@ -244,8 +249,9 @@ class StudentNumberValidator:
     """
 
     name = "student_number"
-    needs_digit = True
     min_digits = 1  # the pattern is a setting: assume no more
+    needs_char = ""
+    hint = None
     default_pattern = r"(?<![\d-])\d{9}(?![\d-])"
     _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
 
@@ -272,8 +278,8 @@ class DateOfBirthValidator:
     '04, March 12th 2004); the pack requires birth context."""
 
     name = "date_of_birth"
-    needs_digit = True
     min_digits = 3  # every accepted form has a day and a two- or four-digit year ("9 june '03")
+    needs_char = ""
     hint = r"\d"
     _pattern = re.compile(
         rf"(?<![\d/.-])(?:[0-3]?\d\s?[/.-]\s?[01]?\d\s?[/.-]\s?(?:19|20)?\d\d"
@@ -303,8 +309,11 @@ class DateOfBirthValidator:
 
 
 
-VALIDATORS: Mapping[str, Validator] = {
-    v.name: v for v in (PhoneValidator(), EmailValidator(), PostcodeValidator(), NationalInsuranceValidator(),
-                        SortCodeAccountValidator(), PaymentCardValidator(), IbanValidator(),
-                        StudentNumberValidator(), DateOfBirthValidator(), *ADDED_VALIDATORS)
-}
+
+VALIDATORS: Registry[Validator] = Registry("validator", (
+    PhoneValidator(), EmailValidator(), PostcodeValidator(), NationalInsuranceValidator(),
+    SortCodeAccountValidator(), PaymentCardValidator(), IbanValidator(), StudentNumberValidator(),
+    DateOfBirthValidator(), *ADDED_VALIDATORS,  # addresses, passports, licences, NHS: bot.detection.personal_data
+))
+"""Every validator by name. A new one is a class above (or in its own module) and one more entry here, or
+`VALIDATORS.register(MyValidator())` from its module: a name already taken is refused."""
