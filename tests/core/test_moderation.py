@@ -379,3 +379,10 @@ async def test_sexual_content_involving_a_child_is_nudged_and_the_alert_carries_
     other = await core.moderator.handle(message(clock, SLUR, author="u6"))
     [plain] = [a for a in other.alerts if a.kind is AlertKind.HIGH_SEVERITY]
     assert "Safeguarding" not in plain.summary
+
+
+async def test_a_number_whose_owner_is_not_said_is_held_and_the_alert_says_why(core: Core, clock: SimClock) -> None:
+    outcome = await core.moderator.handle(message(clock, "07700 900574", author="u8"))
+    assert outcome.decision is Decision.REVIEW and outcome.nudge is None
+    [alert] = outcome.alerts
+    assert "does not say whose these details are" in alert.summary
