@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.models import Match, Tier
+from bot.models import Match, Severity, Tier
 
 
 class Ownership(StrEnum):
@@ -279,12 +279,17 @@ def judge_ownership(match: Match, text: str, offset: int = 0, *,
                     kind: DetailKind = DetailKind.CONTACT) -> tuple[Match, str | None]:
     """The match with its ownership recorded, and why it is withdrawn (None when it stands).
 
-    The poster's own, consented and public details are withdrawn; someone else's keep the rule's tier; where
-    the words do not say, a nudge-tier match is held for review instead. `text` is the message (or the part
+    The poster's own, consented and public details are withdrawn (the poster's own card number, critical, is
+    held for review instead); someone else's keep the rule's tier; where the words do not say, a nudge-tier match
+    is held for review instead. `text` is the message (or the part
     of a long one that was scanned) and `offset` where it starts in the whole message.
     """
     finding = classify(text, match.start - offset, match.end - offset, kind=kind)
     judged = replace(match, ownership=finding.ownership.value)
+    if finding.ownership is Ownership.OWN and judged.severity is Severity.CRITICAL:
+        # A card number in a group chat can be used by anyone who reads it, the poster's own included: the
+        # committee is asked to look, nobody is nudged.
+        return replace(judged, tier=Tier.REVIEW) if judged.tier is Tier.NUDGE else judged, None
     if finding.ownership.withdraws:
         return judged, finding.reason
     if finding.ownership is Ownership.UNKNOWN and judged.tier is Tier.NUDGE:

@@ -110,3 +110,9 @@ def test_the_scanner_holds_unsaid_ownership_for_review() -> None:
     verdict = load_default_scanner().scan(text)
     assert verdict.held_for_review and not verdict.flagged
     assert [m.ownership for m in verdict.matches] == ["unknown"]
+
+
+def test_the_posters_own_card_number_is_held_for_review_not_withdrawn() -> None:
+    text = "my card is 4111 1111 1111 1111, can someone book the minibus"
+    [match] = load_default_scanner().scan(text).matches
+    assert (match.rule_id, match.ownership, match.tier) == ("pii.payment-card", "own", Tier.REVIEW)
