@@ -61,8 +61,12 @@ _FRENCH = re.compile(
     r"(?:,?\s+\d{5}\s+[A-ZÀ-Ý][\wÀ-ÿ\-]+)?",
     re.IGNORECASE,
 )
-_STREET_HINT = re.compile(rf"\b(?:{_STRONG_TYPES}|{_WEAK_TYPES}|{_BUILDINGS}|rue|calle|via|avenida|piazza)\b|"
-                          r"(?:straße|strasse|weg|gasse|platz|straat|gatan|vej)\b", re.IGNORECASE)
+# The prefilter's words: one set test per message instead of a regex over every street type.
+_STREET_WORDS = frozenset(f"{_STRONG_TYPES}|{_WEAK_TYPES}|{_BUILDINGS}|rue|calle|via|avenida|piazza|paseo|plaza|"
+                          "viale|corso|rua|travessa|chemin|impasse|quai|cours|bd|av".split("|"))
+_STREET_SUFFIXES = ("straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "damm", "laan", "straat", "gracht",
+                    "vej", "gatan", "gata", "veien")
+_LETTERS = re.compile(r"[a-zß]+")
 
 
 class AddressValidator:
@@ -75,7 +79,11 @@ class AddressValidator:
 
     def prefilter(self, text: str) -> bool:
         """A digit and a street, building or foreign street word."""
-        return _DIGIT.search(text) is not None and _STREET_HINT.search(text) is not None
+        if _DIGIT.search(text) is None:
+            return False
+        lower = text.lower()
+        return (not _STREET_WORDS.isdisjoint(_LETTERS.findall(lower))
+                or any(suffix in lower for suffix in _STREET_SUFFIXES))
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Addresses; a postcode, a flat or a capitalised street name makes them more certain."""
