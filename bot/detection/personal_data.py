@@ -61,12 +61,12 @@ _FRENCH = re.compile(
     r"(?:,?\s+\d{5}\s+[A-ZÀ-Ý][\wÀ-ÿ\-]+)?",
     re.IGNORECASE,
 )
-# The prefilter's words: one set test per message instead of a regex over every street type.
-_STREET_WORDS = frozenset(f"{_STRONG_TYPES}|{_WEAK_TYPES}|{_BUILDINGS}|rue|calle|via|avenida|piazza|paseo|plaza|"
-                          "viale|corso|rua|travessa|chemin|impasse|quai|cours|bd|av".split("|"))
-_STREET_SUFFIXES = ("straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "damm", "laan", "straat", "gracht",
-                    "vej", "gatan", "gata", "veien")
-_LETTERS = re.compile(r"[a-zß]+")
+# The prefilter: substring tests for the longer street words (a few hundred nanoseconds), and one small regex for
+# the short abbreviations only when none is found.
+_STREET_WORDS = tuple(w for w in f"{_STRONG_TYPES}|{_WEAK_TYPES}|{_BUILDINGS}|calle|avenida|piazza|paseo|plaza|viale|"
+                      "corso|travessa|chemin|impasse|quai|cours|straße|strasse|str.|weg|gasse|platz|allee|damm|laan|"
+                      "straat|gracht|vej|gatan|gata|veien".split("|") if len(w) >= 3)
+_SHORT_STREET = re.compile(r"\b(?:st|rd|ln|dr|pl|ct|sq|bd|av|rua|rue|via)\b", re.IGNORECASE)
 
 
 class AddressValidator:
@@ -82,8 +82,7 @@ class AddressValidator:
         if _DIGIT.search(text) is None:
             return False
         lower = text.lower()
-        return (not _STREET_WORDS.isdisjoint(_LETTERS.findall(lower))
-                or any(suffix in lower for suffix in _STREET_SUFFIXES))
+        return any(word in lower for word in _STREET_WORDS) or _SHORT_STREET.search(text) is not None
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Addresses; a postcode, a flat or a capitalised street name makes them more certain."""
