@@ -86,6 +86,9 @@ class Match:
     confidence: float
     effect: RuleEffect = RuleEffect.BREACH
     tier: Tier = Tier.NUDGE
+    # Personal data only (bot.detection.ownership): whose the detail is, "own", "consented", "public", "others"
+    # or "unknown"; "" for every other kind of match.
+    ownership: str = ""
 
 
 @dataclass(frozen=True, slots=True)

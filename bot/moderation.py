@@ -39,7 +39,7 @@ from bot.models import (
     Verdict,
     WelfareNote,
 )
-from bot.nudges import build_nudge, masked_excerpt, primary_match
+from bot.nudges import SAFEGUARDING_CATEGORY, SAFEGUARDING_GUIDANCE, build_nudge, masked_excerpt, primary_match
 from bot.settings import Settings
 from bot.store import HELD_REASON, Store, StoreError
 from bot.texts import plural
@@ -260,7 +260,8 @@ class Moderator:
                 alerts.extend(escalation_alerts)
                 escalated = True
         if severity.rank >= Severity.HIGH.rank:
-            alerts.append(await self._high_severity_alert(incident_id, new, focus))
+            safeguarding = any(m.category == SAFEGUARDING_CATEGORY for m in matches)
+            alerts.append(await self._high_severity_alert(incident_id, new, focus, safeguarding))
 
         nudge = None
         if delivery is DeliveryStatus.PENDING:
@@ -293,9 +294,12 @@ class Moderator:
             delivery_status=new.delivery_status, delivery_reason="", permalink=new.permalink)
         return await self.escalation.observe(incident)
 
-    async def _high_severity_alert(self, incident_id: int, new: NewIncident, focus: Match) -> CommitteeAlert:
+    async def _high_severity_alert(self, incident_id: int, new: NewIncident, focus: Match,
+                                   safeguarding: bool = False) -> CommitteeAlert:
         count = await self._quietly(self.store.author_incident_count(new.platform, new.community_id, new.author_id))
         repeat = f" Incidents recorded for this member in all: {count}." if count else ""
+        if safeguarding:
+            repeat += f" {SAFEGUARDING_GUIDANCE}"
         return CommitteeAlert(
             kind=AlertKind.HIGH_SEVERITY, platform=new.platform, community_id=new.community_id,
             summary=(f"{new.author_name or new.author_id} posted a message that may breach clause {new.clauses[0]} "

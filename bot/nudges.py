@@ -22,6 +22,15 @@ _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 
 _DEFAULT_GUIDANCE = "Please edit the message to remove the words shown, or delete it."
 _CORRECTION_NOTE = "Once it's edited or deleted, nothing more is needed (clause 5.6.6)."
+# Matches of this category (rules/explicit-illegal.yaml: explicit.minor) are always nudged and the committee's
+# high-severity alert carries the safeguarding steps below.
+SAFEGUARDING_CATEGORY = "Sexual content involving a child"
+SAFEGUARDING_GUIDANCE = (
+    "Safeguarding: this may be sexual content involving a child. Do not download, forward or screenshot it. "
+    "Remove the message, keep the incident record, and tell the SU's safeguarding lead today. If a child is in "
+    "danger call 999; otherwise report it to the police on 101 or to CEOP (ceop.police.uk), and report images "
+    "to the Internet Watch Foundation (report.iwf.org.uk)."
+)
 
 
 def mask_span(span: str) -> str:

@@ -116,3 +116,14 @@ def test_explain_shows_folding_and_the_rule(nudgebot_cmd, clean_env) -> None:
     result = run(nudgebot_cmd, clean_env, "explain", "ring me on 07700\u200b900123")
     assert result.returncode == 0, result.stderr
     assert "normalised:" in result.stdout and "5.5.5" in result.stdout
+
+
+def test_scan_writes_whose_personal_data_it_is(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+    lines = [{"id": 1, "text": "here's lou's number 07700 900575"}, {"id": 2, "text": "07700 900576"},
+             {"id": 3, "text": "text me on 07700 900577"}]
+    result = run(nudgebot_cmd, clean_env, "scan", stdin="".join(json.dumps(x) + "\n" for x in lines), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["flag"], o["review"]) for o in out] == [(True, False), (False, True), (False, False)]
+    assert [m["ownership"] for m in out[0]["matches"]] == ["others"]
+    assert [m["ownership"] for m in out[1]["matches"]] == ["unknown"]
