@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from bot import logsetup
 from bot.errors import NudgebotError
 
 # Each module exposes register(subparsers); the handler it sets as `func` returns the exit code.
@@ -48,8 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `nudgebot` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The bot commands raise this to NUDGEBOT_LOG_LEVEL once their settings are read (`logsetup.level_for`).
+    logsetup.configure(logging.WARNING - 10 * min(args.verbose, 2))
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

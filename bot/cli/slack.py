@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import logsetup
 from bot.models import Platform
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -50,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the settings, open the core and serve Slack until SIGINT or SIGTERM."""
     settings = load_settings(env_file=args.env_file)
+    logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
     if args.mode:
         settings = dataclasses.replace(settings, slack_mode=args.mode)
     _check(settings)
