@@ -158,8 +158,8 @@ class SlackBot:
 
     async def start(self) -> None:
         """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, the
-        moderation workers (messages left waiting by the last run first), and the periodic retry of nudges a Slack
-        outage held back."""
+        moderation workers (messages left waiting by the last run first), the periodic retry of nudges a Slack
+        outage held back, and the daily retention purge."""
         if self.client.session is None:
             # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
             self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
@@ -168,11 +168,13 @@ class SlackBot:
         await self.inbox.start()
         self._workers.start()
         self.outbox_retry.start()
+        self.core.purge.start()
 
     async def close(self) -> None:
         """Stop the outbox retry (letting a run finish), let the workers finish the messages in hand and save
         what still waits for the next start, then close the HTTP session `start()` opened."""
         await self.outbox_retry.stop()
+        await self.core.purge.stop()
         await self._workers.stop(DRAIN_SECONDS)
         log.info("moderation stopped: %d message event(s) handled", self.handled_events)
         if self._own_session is not None:
