@@ -345,7 +345,7 @@ class SlackBot:
     async def post_alert(self, alert: CommitteeAlert) -> bool:
         """Post a committee alert, with review buttons, in the workspace's alert (or committee) channel."""
         community = await self.core.store.get_community(Platform.SLACK, alert.community_id)
-        channel = community.alert_channel or community.committee_channel
+        channel = community.alerts_channel
         if not channel:
             log.warning("committee alert not posted: no alert channel is set (nudgebot slack --alert-channel)",
                         extra={"kind": alert.kind, "incident_ids": alert.incident_ids})

@@ -152,9 +152,7 @@ class Moderation(commands.Cog):
         self.inbox.put(event)
 
     async def _moderate(self, event: MessageEvent) -> None:
-        community = await self.bot.communities.get(event.community_id)
-        if community.alert_channel and community.alert_channel in (event.channel_id, event.parent_channel_id):
-            return  # the committee's own channel (or a thread in it): they discuss incidents there
+        # The moderator skips the committee's alert channel itself (on both platforms).
         outcome = await self.bot.core.moderator.handle(event)
         await self.bot.courier.deliver(outcome)
 
