@@ -28,9 +28,10 @@ def _is_credential(key: str) -> bool:
 
 
 def _value(value: Any) -> str:
-    """One extra as it appears after `key=`: quoted when it holds spaces, `=` or line breaks (so a value can
-    never pose as another key or another log line)."""
-    text = str(value)
+    """One extra as it appears after `key=`: a list as `a,b`, quoted when it holds spaces, quotes, `=` or line
+    breaks (so a value can never pose as another key or another log line)."""
+    # Lists of ids (incident_ids, rules) read best as a,b,c.
+    text = ",".join(map(str, value)) if isinstance(value, list | tuple | set | frozenset) else str(value)
     if not text or any(c.isspace() or c in "=\"'" for c in text):
         return repr(text)
     return text

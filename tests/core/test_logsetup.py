@@ -81,8 +81,8 @@ def _record(level: int, message: str, **extra: object) -> logging.LogRecord:
 def test_content_only_on_debug_records_and_credentials_never() -> None:
     formatter = IdsFormatter("%(levelname)s %(message)s")
     info = formatter.format(_record(logging.INFO, "incident recorded", incident_id=7, text=WORDS,
-                                    slack_bot_token="xoxb-1-2-3", rules=["insult.direct"]))
-    assert info == "INFO incident recorded incident_id=7 rules=\"['insult.direct']\""
+                                    slack_bot_token="xoxb-1-2-3", rules=["insult.direct", "insult.group"]))
+    assert info == "INFO incident recorded incident_id=7 rules=insult.direct,insult.group"
     debug = formatter.format(_record(logging.DEBUG, "scanned", message_id="5", text=WORDS, token="abc"))
     assert debug == f"DEBUG scanned message_id=5 text='{WORDS}'"
     assert formatter.format(_record(logging.WARNING, "no extras")) == "WARNING no extras"
