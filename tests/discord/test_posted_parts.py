@@ -106,3 +106,16 @@ async def test_a_thread_in_the_alert_channel_keeps_its_title_unmoderated(running
     await fake.wait_for(lambda: fake.dms_to(world.bob), what="bob's nudge")
     await running.idle(fake, received=2)
     assert [r["author_id"] for r in incident_rows(settings.db_path)] == [str(world.bob)]
+
+
+async def test_the_alert_about_a_title_says_to_rename_the_thread_instead_of_deleting(running: RunningBot,
+                                                                                     world: World, settings) -> None:
+    fake = world.fake
+    await fake.start_thread(world.general, world.alice, HATE)  # high severity: the committee is alerted
+    [alert] = await fake.wait_for(lambda: fake.bot_messages(world.alerts), what="the committee's alert")
+    await running.idle(fake)
+    [row] = incident_rows(settings.db_path)
+    pressed = await fake.press_button(alert, f"nudgebot:alert:delete:{row['id']}", world.chair)
+    answer = await fake.wait_answer(pressed)
+    assert "rename or delete the thread" in answer["data"]["content"]
+    assert fake.deleted == [] and incident_rows(settings.db_path)[0]["status"] == "open"
