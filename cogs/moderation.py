@@ -1,4 +1,5 @@
-"""Moderation listener: new and edited guild messages go to the core's moderator; its outcome is delivered.
+"""Moderation listener: new and edited guild messages, and thread and forum-post titles, go to the core's
+moderator; its outcome is delivered.
 
 Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in its spool file) and are handed to
 a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of moderations at
