@@ -78,10 +78,13 @@ def configure(level: int) -> None:
     """Send nudgebot's and the libraries' records to stderr through `IdsFormatter`, at `level`.
 
     Called by `nudgebot` at start and again by the bot commands once their settings are read; calling it again
-    changes the level and keeps a single handler.
+    changes the level and keeps a single handler. Like `logging.basicConfig`, it leaves logging alone when
+    something else has configured it already (a program calling `main()` in-process, a test runner).
     """
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_nudgebot", False)), None)
+    if handler is None and root.handlers:
+        return
     if handler is None:
         handler = logging.StreamHandler()
         handler._nudgebot = True  # type: ignore[attr-defined]

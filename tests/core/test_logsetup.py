@@ -101,3 +101,12 @@ def test_a_value_cannot_pose_as_another_id_or_another_line() -> None:
 def test_the_bot_level_is_the_setting_or_louder_when_asked_on_the_command_line(setting: str, verbose: int,
                                                                              level: int) -> None:
     assert level_for(setting, verbose) == level
+
+
+def test_configure_leaves_logging_alone_when_something_else_set_it_up(lines: io.StringIO) -> None:
+    from bot.logsetup import configure
+
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    configure(logging.ERROR)  # as main() does when a program calls it in-process
+    assert (root.level, list(root.handlers)) == before
