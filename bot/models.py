@@ -264,7 +264,8 @@ class Nudge:
             self.mistake_hint,
         ]
         if self.extra_clauses:
-            lines.insert(2, "It may also touch clause(s) " + ", ".join(self.extra_clauses) + ".")
+            word = "clauses" if len(self.extra_clauses) > 1 else "clause"
+            lines.insert(2, f"It may also touch {word} " + ", ".join(self.extra_clauses) + ".")
         if self.permalink:
             lines.append(f"Message: {self.permalink}")
         return "\n".join(lines)

@@ -30,6 +30,7 @@ from bot.audit.common import (
 )
 from bot.models import MessageEvent, Platform
 from bot.posted import file_name_words, gather
+from bot.texts import plural
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class DiscordExport:
             self.files = [path]
         self._positions: dict[Path, int] = {}
         self.excluded: set[str] = set()  # direct-message channel files left out
+        self.community_names: dict[str, str] = {}  # community id -> the server's name, as the export gives it
 
     def close(self) -> None:
         """Nothing is held open between units."""
@@ -77,7 +79,7 @@ class DiscordExport:
         """
         sizes = {f: f.stat().st_size for f in self.files}
         if 1 < len(self.files) <= _MERGE_LIMIT:
-            label = f"{self._label(self.files[0])} and {len(self.files) - 1} more channel file(s)"
+            label = f"{self._label(self.files[0])} and {plural(len(self.files) - 1, 'more channel file')}"
             return [ExportUnit(label, sum(sizes.values()), self.read_merged,
                                lambda: sum(self._positions.values()), files=len(self.files))]
         return [ExportUnit(self._label(f), sizes[f], lambda f=f: self.read_file(f),
@@ -111,6 +113,8 @@ class DiscordExport:
                     self.excluded.add(label)
                     return
                 community_id = self.community_override or guild["id"]
+                if guild.get("name"):
+                    self.community_names[community_id] = str(guild["name"])
                 stream.seek(0)
                 # Reply targets: the author of each message seen so far in this channel (ids only).
                 authors: dict[str, str] = {}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot import logsetup
 from bot.models import Platform
 from bot.settings import Settings, SettingsError, load_settings
+from bot.texts import plural
 
 if TYPE_CHECKING:
     from bot.slack_app import SlackBot
@@ -156,14 +157,14 @@ async def _check_committee(client: Any, community: Any, bot_user: str, ask: Any,
                           client.usergroups_users_list(usergroup=community.committee_role))
         if group is not None:
             findings.append((f"committee user group {community.committee_role}", bool(group.get("users")),
-                             f"{len(group.get('users') or [])} member(s)"))
+                             plural(len(group.get('users') or []), 'member')))
     if community.committee_channel:
         members = await ask(f"committee channel {community.committee_channel}",
                             client.conversations_members(channel=community.committee_channel, limit=1000))
         if members is not None:
             people = [m for m in members.get("members") or [] if m != bot_user]
             findings.append((f"committee channel {community.committee_channel}", bool(people),
-                             f"{len(people)} member(s)"))
+                             plural(len(people), 'member')))
     alert_channel = community.alert_channel or community.committee_channel
     if not alert_channel:
         findings.append(("alert channel", False, "not set: nudgebot slack --alert-channel C..."))

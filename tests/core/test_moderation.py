@@ -367,3 +367,17 @@ async def test_a_thread_under_an_under18_channel_gets_clause_5_2(core: Core, clo
     inside = replace(message(clock, text, channel="thread-2"), parent_channel_id="freshers")
     outcome = await core.moderator.handle(inside)
     assert outcome.decision is Decision.NUDGE and outcome.nudge is not None and outcome.nudge.clause_id == "5.2"
+
+
+async def test_an_incident_keeps_its_channels_name_for_the_report(core: Core, clock: SimClock) -> None:
+    from datetime import UTC, datetime
+
+    from bot.report import gather_report, render_report
+
+    event = replace(message(clock, "honestly you are a complete idiot", channel="C0GEN"), channel_name="general")
+    outcome = await core.moderator.handle(event)
+    assert outcome.incident_id is not None
+    assert await core.store.names(event.platform, event.community_id, "channel") == {"C0GEN": "general"}
+    await core.store.save_community(Community(event.platform, event.community_id, name="Film Soc"), clock())
+    page = render_report(await gather_report(core.store, now=datetime.now(UTC)))
+    assert "#general" in page and ">C0GEN<" not in page
