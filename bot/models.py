@@ -433,6 +433,12 @@ class Community:
     welfare_contact: str = ""
     welfare_alerts: bool = False
 
+    @property
+    def alerts_channel(self) -> str:
+        """Where committee alerts go, and so where the committee discusses incidents: the alert channel, else
+        (Slack) the committee channel; "" when neither is set."""
+        return self.alert_channel or self.committee_channel
+
 
 class ReviewAction(StrEnum):
     """What a committee member can do to an incident; each moves it to a status and leaves an audit event."""

@@ -72,6 +72,13 @@ def _audience(event: MessageEvent, community: Community) -> Audience:
     return Audience.GENERAL
 
 
+def _in_alerts_channel(event: MessageEvent, community: Community) -> bool:
+    """Posted where the committee gets its alerts (or in a thread there): they discuss incidents in it, so it is
+    not moderated, on any platform."""
+    channel = community.alerts_channel
+    return bool(channel) and channel in (event.channel_id, event.parent_channel_id)
+
+
 class Moderator:
     """Decides what happens to each message and keeps the outbox of nudges not yet delivered.
 
@@ -128,7 +135,7 @@ class Moderator:
 
     async def _handle(self, event: MessageEvent, deliver: bool) -> Outcome:
         community = await self._community(event.platform, event.community_id)
-        if community.nudge_mode is NudgeMode.OFF:
+        if community.nudge_mode is NudgeMode.OFF or _in_alerts_channel(event, community):
             return Outcome(Decision.IGNORE)
         audience = _audience(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))

@@ -180,8 +180,8 @@ class SlackBot:
 
     async def start(self) -> None:
         """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, the
-        moderation workers (messages left waiting by the last run first), and the periodic retry of nudges a Slack
-        outage held back."""
+        moderation workers (messages left waiting by the last run first), the periodic retry of nudges a Slack
+        outage held back, and the daily retention purge."""
         if self.client.session is None:
             # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
             self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
@@ -190,11 +190,13 @@ class SlackBot:
         await self.inbox.start()
         self._workers.start()
         self.outbox_retry.start()
+        self.core.purge.start()
 
     async def close(self) -> None:
         """Stop the outbox retry (letting a run finish), let the workers finish the messages in hand and save
         what still waits for the next start, then close the HTTP session `start()` opened."""
         await self.outbox_retry.stop()
+        await self.core.purge.stop()
         await self._workers.stop(DRAIN_SECONDS)
         log.info("moderation stopped: %d message event(s) handled", self.handled_events)
         if self._own_session is not None:
@@ -365,7 +367,7 @@ class SlackBot:
     async def post_alert(self, alert: CommitteeAlert) -> bool:
         """Post a committee alert, with review buttons, in the workspace's alert (or committee) channel."""
         community = await self.core.store.get_community(Platform.SLACK, alert.community_id)
-        channel = community.alert_channel or community.committee_channel
+        channel = community.alerts_channel
         if not channel:
             log.warning("committee alert not posted: no alert channel is set (nudgebot slack --alert-channel)",
                         extra={"kind": alert.kind, "incident_ids": alert.incident_ids})

@@ -207,6 +207,8 @@ async def deliver_reviewed(bot: NudgeBot, reviewed: Reviewed) -> None:
 
 async def _delete_message(bot: NudgeBot, channel_id: str, message_id: str) -> str:
     """Delete the reported message; '' on success (or when it was already gone), else why not."""
+    if not message_id.isdigit():  # a thread's title (cogs.moderation.title_id): there is no message to delete
+        return "That incident is about a thread's title: rename or delete the thread in Discord instead."
     channel = bot.get_partial_messageable(int(channel_id))
     try:
         await channel.get_partial_message(int(message_id)).delete()

@@ -29,6 +29,7 @@ from bot.audit.common import (
     Ignored,
 )
 from bot.models import MessageEvent, Platform
+from bot.posted import file_name_words, gather
 from bot.texts import plural
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,11 @@ class DiscordExport:
         content = message.get("content", "")
         if not isinstance(content, str):
             return ExportProblem(file, f"{where} has a 'content' that is not a string", whole_file=False)
+        attachments = message.get("attachments")
+        names = [file_name_words(str(a.get("fileName") or "")) for a in attachments if isinstance(a, dict)] \
+            if isinstance(attachments, list) else []
+        # Attachment names are read live too (cogs/moderation.py posted_text); the export keeps no alt text.
+        content = gather([content, *names])
         if self.since is not None and created_at < self.since:
             return Ignored(BEFORE_SINCE)
         if not content.strip():

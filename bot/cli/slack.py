@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import logsetup
 from bot.models import Platform
 from bot.settings import Settings, SettingsError, load_settings
 from bot.texts import plural
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the settings, open the core and serve Slack until SIGINT or SIGTERM."""
     named = args.env_file is not None  # a file named on the command line must exist; the default .env need not
     settings = load_settings(env_file=args.env_file.expanduser() if named else Path(".env"), env_file_required=named)
+    logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
     if args.mode:
         settings = dataclasses.replace(settings, slack_mode=args.mode)
     _check(settings)
