@@ -433,8 +433,10 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
         "examples_no_match": _string_list(examples.get("no_match"), source, "examples.no_match", rule_id),
     }
     if kind is RuleKind.TERMS:
-        terms = tuple(dict.fromkeys(t for t in (fold_words(t) for t in _string_list(raw.get("terms"), source,
-                                                                                        "terms", rule_id)) if t))
+        listed = _string_list(raw.get("terms"), source, "terms", rule_id)
+        # "{name}" in a term list stands for every word of that lexicon, so a word list is kept in one place.
+        listed = [word for item in listed for word in _lexicon_words(item, lexicons, source, rule_id)]
+        terms = tuple(dict.fromkeys(t for t in (fold_words(t) for t in listed) if t))
         if not terms:
             raise RulePackError(source, "a terms rule needs a non-empty 'terms' list", rule_id)
         return Rule(**common, terms=terms)
@@ -467,6 +469,16 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
     if not isinstance(options, dict):
         raise RulePackError(source, "options must be a mapping", rule_id)
     return Rule(**common, validator=validator, options=dict(options))
+
+
+def _lexicon_words(item: str, lexicons: Mapping[str, tuple[str, ...]], source: str, rule_id: str) -> tuple[str, ...]:
+    """A term as listed, or every word of the lexicon when the term is "{name}"."""
+    placeholder = _PLACEHOLDER.fullmatch(item.strip())
+    if placeholder is None:
+        return (item,)
+    if placeholder.group(1) not in lexicons:
+        raise RulePackError(source, f"terms use unknown lexicon {item.strip()}", rule_id)
+    return lexicons[placeholder.group(1)]
 
 
 def _expand_triggers(raw: Sequence[str], lexicons: Mapping[str, tuple[str, ...]], source: str,
