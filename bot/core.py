@@ -10,10 +10,12 @@ from datetime import timedelta
 from bot.detection.clauses import PolicyBook, load_policy
 from bot.detection.scanner import Scanner, ScannerSettings
 from bot.escalation import Clock, EscalationTracker, utc_now
+from bot.models import Principal, ReviewAction
 from bot.moderation import Moderator
 from bot.review import CommitteeReview
 from bot.settings import Settings
 from bot.store import Store
+from bot.tiers import Reviewed, after_decision
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,15 @@ class Core:
     review: CommitteeReview
     clock: Clock = utc_now
     closed: bool = False
+
+    async def review_incident(self, principal: Principal, incident_id: int, action: ReviewAction | str,
+                              note: str = "") -> Reviewed:
+        """A committee decision (principal checked by the review service) and what the adapter must now deliver.
+
+        Confirming an incident held for review gives its nudge; the adapter sends it through its claims, so it is
+        delivered once even if the outbox runs meanwhile.
+        """
+        return await after_decision(self.moderator, await self.review.decide(principal, incident_id, action, note))
 
     async def close(self) -> None:
         """Try once more to record incidents held in memory, then close the database; a second call does nothing."""

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # Clauses whose breaches are hostile toward a person: discrimination/bullying/harassment and insults.
 HOSTILE_CLAUSES = frozenset({"5.5.1", "5.5.3"})
+# Dismissed incidents never count; one held for review is uncertain and counts once the committee confirms it.
+_NOT_COUNTED = frozenset({IncidentStatus.DISMISSED, IncidentStatus.REVIEW})
 
 
 def utc_now() -> datetime:
@@ -53,7 +55,7 @@ class EscalationTracker:
 
     async def observe(self, incident: Incident) -> list[CommitteeAlert]:
         """Take a newly recorded incident into account; return an alert for each escalation it opened."""
-        if not is_hostile(incident.clauses) or incident.status is IncidentStatus.DISMISSED:
+        if not is_hostile(incident.clauses) or incident.status in _NOT_COUNTED:
             return []
         alerts = []
         for target in dict.fromkeys(incident.targets):
@@ -68,7 +70,7 @@ class EscalationTracker:
         since = incident.created_at - self.window
         found = await self.store.hostile_incidents(incident.platform, incident.community_id, incident.author_id,
                                                    target, since)
-        hostile = [i for i in found if is_hostile(i.clauses) and i.status is not IncidentStatus.DISMISSED
+        hostile = [i for i in found if is_hostile(i.clauses) and i.status not in _NOT_COUNTED
                    and i.created_at <= incident.created_at]
         if incident.id not in {i.id for i in hostile}:
             hostile.append(incident)

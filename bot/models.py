@@ -186,6 +186,7 @@ class Decision(StrEnum):
     IGNORE = "ignore"  # clean, or nothing to do
     RECORD = "record"  # incident recorded, no nudge (rate-limited nudge, audit mode, record-only community)
     NUDGE = "nudge"  # incident recorded and a nudge is to be delivered
+    REVIEW = "review"  # incident held for the committee's review: nobody nudged until a member confirms it
     ESCALATE = "escalate"  # as NUDGE, and an escalation was opened for the committee
     WELFARE = "welfare"  # a private pointer to support; no incident against the poster
     CORRECTED = "corrected"  # an edit removed the breach: incident marked corrected by poster (5.6.6)
@@ -196,6 +197,7 @@ class IncidentStatus(StrEnum):
     """Where an incident is in the committee's review."""
 
     OPEN = "open"
+    REVIEW = "review"  # held for review (review tier): nobody nudged until the committee confirms it
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
     ESCALATED = "escalated"
@@ -223,6 +225,7 @@ class AlertKind(StrEnum):
     MEMBER_REPORT = "member_report"
     WELFARE = "welfare"
     STORE_DEGRADED = "store_degraded"
+    HELD_FOR_REVIEW = "held_for_review"  # a review-tier incident waits in the committee's queue, nobody nudged
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +353,8 @@ class NewIncident:
     targets: tuple[str, ...] = ()
     content: str | None = None
     delivery_status: DeliveryStatus = DeliveryStatus.PENDING
+    tier: Tier = Tier.NUDGE  # REVIEW: recorded with status REVIEW (held for review) instead of OPEN
+    delivery_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +380,12 @@ class Incident:
     delivery_status: DeliveryStatus
     delivery_reason: str
     permalink: str
+    tier: Tier = Tier.NUDGE  # the tier it was recorded at; REVIEW stays after the committee decides
+
+    @property
+    def held_for_review(self) -> bool:
+        """True while the incident waits in the committee's review queue with nobody nudged."""
+        return self.status is IncidentStatus.REVIEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,6 +484,8 @@ class IncidentStats:
     dismissed_by_rule: dict[str, int] = field(default_factory=dict)
     mistakes_by_rule: dict[str, int] = field(default_factory=dict)  # dismissed AND a member said "mistake"
     escalations: dict[str, int] = field(default_factory=dict)  # escalation status -> count
+    held_for_review: int = 0  # incidents recorded at the review tier in the period, whatever became of them
+    review_queue: int = 0  # incidents held for review now (status review), like `open_incidents`
 
     @property
     def weeks(self) -> tuple[str, ...]:
@@ -495,4 +508,36 @@ class IncidentStats:
             "top_rules": [list(pair) for pair in self.top_rules], "delivery": dict(self.delivery),
             "delivery_rate": self.delivery_rate, "dismissed_by_rule": dict(self.dismissed_by_rule),
             "mistakes_by_rule": dict(self.mistakes_by_rule), "escalations": dict(self.escalations),
+            "held_for_review": self.held_for_review, "review_queue": self.review_queue,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowRecord:
+    """One shadow-tier match kept for the committee's rule statistics: never the message, never its author."""
+
+    platform: Platform
+    community_id: str
+    rule_id: str
+    clause: str
+    sample: str  # the few words around the match, the matched words masked
+    matched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RuleStats:
+    """What one rule did in a period (`nudgebot rules stats`): nudge-tier and held incidents, shadow volume."""
+
+    rule_id: str
+    nudges: int = 0  # incidents recorded at the nudge tier naming the rule
+    held_for_review: int = 0  # incidents recorded at the review tier naming the rule
+    confirmed: int = 0  # of those held, how many the committee confirmed
+    dismissed: int = 0  # incidents naming the rule that the committee dismissed (any tier)
+    shadow: int = 0  # shadow-tier matches recorded
+    samples: tuple[str, ...] = ()  # a few masked shadow samples, newest first
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready form."""
+        return {"rule": self.rule_id, "nudges": self.nudges, "held_for_review": self.held_for_review,
+                "confirmed": self.confirmed, "dismissed": self.dismissed, "shadow": self.shadow,
+                "samples": list(self.samples)}

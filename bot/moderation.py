@@ -35,12 +35,14 @@ from bot.models import (
     Platform,
     ScanContext,
     Severity,
+    Tier,
     Verdict,
     WelfareNote,
 )
 from bot.nudges import build_nudge, masked_excerpt, primary_match
 from bot.settings import Settings
-from bot.store import Store, StoreError
+from bot.store import HELD_REASON, Store, StoreError
+from bot.tiers import held_alert, shadow_records
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,6 +121,9 @@ class Moderator:
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
         log.debug("scanned", extra={**_ids(event), "text": event.text, "rules": [m.rule_id for m in verdict.matches]})
 
+        if verdict.shadow:
+            # Rules on trial: counted for the committee's statistics, and nothing else follows from them.
+            await self._quietly(self.store.record_shadow(shadow_records(event, verdict)))
         corrected = None
         if event.is_edit and event.revision > 0:
             corrected = await self._correct_if_clean(event, verdict)
@@ -153,15 +158,15 @@ class Moderator:
             return None
         if previous.status is IncidentStatus.CORRECTED:
             return Outcome(Decision.IGNORE, incident_id=previous.id, verdict=verdict)
-        if previous.status is not IncidentStatus.OPEN:
+        if previous.status not in (IncidentStatus.OPEN, IncidentStatus.REVIEW):
             # Under review already: the committee decides, but should see that the poster fixed it.
             await self.store.add_event(previous.id, event.author_id, "edited by poster",
                                        f"revision {event.revision} no longer breaches")
             return Outcome(Decision.IGNORE, incident_id=previous.id, verdict=verdict)
         await self.store.set_status(previous.id, IncidentStatus.CORRECTED, event.author_id, "corrected by poster",
                                     f"5.6.6: revision {event.revision} no longer breaches")
-        if previous.delivery_status is DeliveryStatus.PENDING:
-            # Nothing left to nudge about: the outbox must not send it after a restart.
+        if previous.delivery_status is DeliveryStatus.PENDING or previous.delivery_reason == HELD_REASON:
+            # Nothing left to nudge about: the outbox must not send it after a restart, nor a later confirmation.
             await self.store.set_delivery(previous.id, DeliveryStatus.NOT_NEEDED, "corrected before delivery")
         log.info("incident corrected by poster", extra={**_ids(event), "incident_id": previous.id})
         return Outcome(Decision.CORRECTED, incident_id=previous.id, verdict=verdict)
@@ -192,12 +197,14 @@ class Moderator:
         severity = verdict.severity or Severity.MEDIUM
         created_at = _aware(event.created_at)
         targets = tuple(t for t in dict.fromkeys(event.targets) if t and t != event.author_id)
+        held = verdict.held_for_review
         new = NewIncident(
             platform=event.platform, community_id=event.community_id, channel_id=event.channel_id,
             message_id=event.message_id, author_id=event.author_id, clauses=clauses, rules=rules,
             severity=severity, excerpt=masked_excerpt(event.text, matches, focus), created_at=created_at,
             revision=event.revision, permalink=event.permalink, author_name=event.author_name, targets=targets,
-            content=event.text if community.keep_full_content else None)
+            content=event.text if community.keep_full_content else None,
+            tier=Tier.REVIEW if held else Tier.NUDGE)
 
         key = (event.platform.value, event.community_id, event.author_id)
         lock = self._author_locks.get(key)
@@ -211,7 +218,9 @@ class Moderator:
                 # Cannot check the rate window: nudge rather than lose the incident (recording will tell).
                 log.warning("nudge window unreadable", extra=_ids(event))
                 delivery, reason = DeliveryStatus.PENDING, ""
-            new = replace(new, delivery_status=delivery)
+            if held and delivery is DeliveryStatus.PENDING:
+                delivery, reason = DeliveryStatus.SUPPRESSED, HELD_REASON  # owed only once the committee confirms
+            new = replace(new, delivery_status=delivery, delivery_reason=reason if held else "")
             try:
                 incident_id, created = await self.store.record_incident(new)
             except _STORE_FAILURES as exc:
@@ -221,7 +230,12 @@ class Moderator:
         log.info("incident recorded", extra={**_ids(event), "incident_id": incident_id, "clause": clauses[0],
                                               "rules": list(rules), "delivery": delivery.value})
         if reason:
-            await self._quietly(self.store.add_event(incident_id, SYSTEM_ACTOR, "nudge not sent", reason))
+            await self._quietly(self.store.add_event(incident_id, SYSTEM_ACTOR,
+                                                     "held for review" if held else "nudge not sent", reason))
+        if held:
+            # Uncertain: no nudge, no escalation count (4.3) until a committee member confirms it.
+            return Outcome(Decision.REVIEW, incident_id=incident_id, alerts=(held_alert(incident_id, new, focus),),
+                           verdict=verdict)
 
         alerts: list[CommitteeAlert] = []
         escalated = False

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.detection.clauses import PolicyBook
-from bot.models import AlertKind, CommitteeAlert, Match, Nudge, Platform
+from bot.models import AlertKind, CommitteeAlert, IncidentStatus, Match, Nudge, Platform
 
 EXCERPT_WINDOW = 40  # characters of context either side of the match shown in an excerpt
 WORD_MASK = "*"
@@ -28,7 +28,9 @@ _ALERT_TITLES = {
     AlertKind.MEMBER_REPORT: "A member reported a message",
     AlertKind.WELFARE: "A member may need support",
     AlertKind.STORE_DEGRADED: "nudgebot cannot write to its database",
+    AlertKind.HELD_FOR_REVIEW: "Held for review: nobody has been nudged",
 }
+HELD_LABEL = "held for review"
 
 
 def mask_span(span: str) -> str:
@@ -171,6 +173,11 @@ def nudge_text(nudge: Nudge) -> str:
 def alert_title(kind: AlertKind) -> str:
     """A short heading for an alert of this kind, for embeds and Block Kit headers."""
     return _ALERT_TITLES.get(kind, "nudgebot alert")
+
+
+def status_label(status: IncidentStatus) -> str:
+    """An incident status in the committee's words: "held for review" for REVIEW, else the status itself."""
+    return HELD_LABEL if status is IncidentStatus.REVIEW else status.value
 
 
 def render_alert_text(alert: CommitteeAlert) -> str:

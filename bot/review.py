@@ -40,16 +40,17 @@ EXPORT_PAGE = 1_000
 S = IncidentStatus
 TRANSITIONS: dict[ReviewAction, tuple[IncidentStatus, frozenset[IncidentStatus]]] = {
     # action: (status it leads to, statuses it may be taken from)
-    ReviewAction.CONFIRM: (S.CONFIRMED, frozenset({S.OPEN, S.ESCALATED, S.CORRECTED})),
-    ReviewAction.DISMISS: (S.DISMISSED, frozenset({S.OPEN, S.CONFIRMED, S.ESCALATED, S.CORRECTED})),
-    ReviewAction.ESCALATE: (S.ESCALATED, frozenset({S.OPEN, S.CONFIRMED, S.CORRECTED})),
+    # Confirming one held for review (S.REVIEW) also releases its nudge: see CommitteeReview.decide.
+    ReviewAction.CONFIRM: (S.CONFIRMED, frozenset({S.OPEN, S.REVIEW, S.ESCALATED, S.CORRECTED})),
+    ReviewAction.DISMISS: (S.DISMISSED, frozenset({S.OPEN, S.REVIEW, S.CONFIRMED, S.ESCALATED, S.CORRECTED})),
+    ReviewAction.ESCALATE: (S.ESCALATED, frozenset({S.OPEN, S.REVIEW, S.CONFIRMED, S.CORRECTED})),
     ReviewAction.RESOLVE: (S.RESOLVED, frozenset({S.OPEN, S.CONFIRMED, S.ESCALATED, S.CORRECTED})),
     ReviewAction.REOPEN: (S.OPEN, frozenset({S.CONFIRMED, S.DISMISSED, S.ESCALATED, S.RESOLVED, S.CORRECTED})),
 }
 
 EXPORT_COLUMNS = ("id", "platform", "community_id", "channel_id", "message_id", "revision", "created_at",
                   "author_id", "author_name", "targets", "clauses", "rules", "severity", "status",
-                  "delivery_status", "delivery_reason", "excerpt", "content", "permalink")
+                  "delivery_status", "delivery_reason", "excerpt", "content", "permalink", "tier")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -84,6 +85,7 @@ def incident_to_dict(incident: Incident) -> dict[str, Any]:
         "rules": list(incident.rules), "severity": incident.severity.value, "status": incident.status.value,
         "delivery_status": incident.delivery_status.value, "delivery_reason": incident.delivery_reason,
         "excerpt": incident.excerpt, "content": incident.content, "permalink": incident.permalink,
+        "tier": incident.tier.value,
     }
 
 
@@ -113,6 +115,18 @@ class IncidentDetail:
         return {"incident": incident_to_dict(self.incident), "events": [event_to_dict(e) for e in self.events],
                 "clauses": [{"id": c.id, "heading": c.heading, "summary": c.summary} for c in self.clauses],
                 "actions": [a.value for a in self.actions]}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """An incident after a committee decision; `from_review` when it was held for review until this decision.
+
+    A confirmed one from review has its nudge pending now (unless it was never to be sent: an audit, a
+    record-only community); the adapter sends it through its usual delivery path, and escalation (4.3) counts it.
+    """
+
+    incident: Incident
+    from_review: bool = False
 
 
 class CommitteeReview:
@@ -176,6 +190,11 @@ class CommitteeReview:
     async def transition(self, principal: Principal, incident_id: int, action: ReviewAction | str,
                          note: str = "") -> Incident:
         """Confirm, dismiss, escalate, resolve or reopen an incident with a note; the audit trail names the actor."""
+        return (await self.decide(principal, incident_id, action, note)).incident
+
+    async def decide(self, principal: Principal, incident_id: int, action: ReviewAction | str,
+                     note: str = "") -> ReviewOutcome:
+        """As `transition`, saying too whether the incident came out of review (its nudge released on confirm)."""
         self._require(principal, "incident review")
         try:
             action = ReviewAction(action)
@@ -189,14 +208,17 @@ class CommitteeReview:
         target, sources = TRANSITIONS[action]
         if incident.status not in sources:
             raise self._refusal(incident, action)
+        # Only from the status read above: a confirmation must not release a nudge it did not see held.
+        from_review = incident.status is S.REVIEW
         changed = await self.store.set_status(incident_id, target, principal.user_id, action.value, note,
-                                              expected=sources)
+                                              expected=({S.REVIEW} if from_review else sources),
+                                              release_held_nudge=from_review and action is ReviewAction.CONFIRM)
         if changed is None:  # someone else moved it between our read and our write
             current = await self._incident(principal, incident_id)
             raise self._refusal(current, action)
         log.info("incident reviewed", extra={"incident_id": incident_id, "action": action.value,
-                                             "actor_id": principal.user_id})
-        return changed
+                                             "actor_id": principal.user_id, "from_review": from_review})
+        return ReviewOutcome(changed, from_review=from_review)
 
     @staticmethod
     def _refusal(incident: Incident, action: ReviewAction) -> ReviewError:

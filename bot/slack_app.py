@@ -43,6 +43,7 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
+from bot.nudges import status_label
 from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
@@ -52,6 +53,7 @@ from bot.workers import Workers
 
 if TYPE_CHECKING:
     from bot.core import Core
+    from bot.tiers import Reviewed
 
 log = logging.getLogger(__name__)
 
@@ -485,8 +487,12 @@ class SlackBot:
             return blocks.incident_detail(detail.incident, detail.events, detail.actions)
         if request.verb == "review":
             assert request.incident_id is not None and request.action is not None
-            incident = await review.transition(principal, request.incident_id, request.action, request.note)
-            return blocks.notice(f"Incident #{request.incident_id} is now {incident.status.value}.")
+            reviewed = await self.core.review_incident(principal, request.incident_id, request.action,
+                                                       request.note)
+            await self._deliver_reviewed(reviewed)
+            sent = " The nudge was sent to the poster." if reviewed.nudge is not None else ""
+            return blocks.notice(f"Incident #{request.incident_id} is now "
+                                 f"{status_label(reviewed.incident.status)}.{sent}")
         if request.verb == "export":
             data = await review.export(principal, request.query(principal.community_id, export=True),
                                        fmt=request.fmt)
@@ -543,8 +549,8 @@ class SlackBot:
         try:
             review_action = ReviewAction(str(action.get("action_id", ""))[len(blocks.REVIEW_PREFIX):])
             ids = [int(part) for part in str(action.get("value") or "").split(",") if part]
-            for incident_id in ids:
-                await self.core.review.transition(principal, incident_id, review_action, "from the Slack alert")
+            decided = [await self.core.review_incident(principal, incident_id, review_action, "from the Slack alert")
+                       for incident_id in ids]
         except (NudgebotError, ValueError) as exc:
             # A button's value comes back from the client and may be forged: never repeat it as markup.
             await respond(text=f"Sorry, that did not work: {blocks.escape(str(exc))}", response_type="ephemeral",
@@ -554,6 +560,15 @@ class SlackBot:
         note = f"{_PAST[review_action]} by <@{user_id}> · {stamp} UTC"
         original = (body.get("message") or {}).get("blocks") or []
         await respond(text=note, blocks=blocks.reviewed_alert(original, note), replace_original=True)
+        for reviewed in decided:
+            await self._deliver_reviewed(reviewed)
+
+    async def _deliver_reviewed(self, reviewed: Reviewed) -> None:
+        """After a committee decision: the nudge a confirmation released (claimed, so sent once), its alerts."""
+        if reviewed.nudge is not None:
+            await self.deliver_and_report(reviewed.nudge)
+        for alert in reviewed.alerts:
+            await self.post_alert(alert)
 
     async def _on_report(self, ack: Callable[..., Awaitable[Any]], shortcut: dict[str, Any],
                          respond: Callable[..., Awaitable[Any]], context: dict[str, Any]) -> None:

@@ -29,9 +29,10 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
+from bot.nudges import status_label
 from cogs.access import REFUSAL, committee_role_of, principal_for
 from cogs.moderation import message_event
-from cogs.ui import AlertActionButton
+from cogs.ui import AlertActionButton, deliver_reviewed
 
 if TYPE_CHECKING:
     from bot.discord_app import NudgeBot
@@ -62,7 +63,8 @@ def incident_line(incident: Incident) -> str:
     """One row of the list: id, clause, status, who, where, when and the masked excerpt."""
     clause = incident.clauses[0] if incident.clauses else "?"
     excerpt = _cut(incident.excerpt, 80)
-    return (f"**#{incident.id}** \u00b7 {clause} \u00b7 {incident.status.value} \u00b7 <@{incident.author_id}> in "
+    return (f"**#{incident.id}** \u00b7 {clause} \u00b7 {status_label(incident.status)} \u00b7 "
+            f"<@{incident.author_id}> in "
             f"<#{incident.channel_id}> \u00b7 {_when(incident.created_at)}\n\u2003\u201c{excerpt}\u201d")
 
 
@@ -73,7 +75,8 @@ def detail_embed(detail: IncidentDetail) -> discord.Embed:
                           colour=discord.Colour.orange(), url=incident.permalink or None)
     embed.add_field(name="Clauses", value=", ".join(incident.clauses) or "?")
     embed.add_field(name="Severity", value=incident.severity.value)
-    embed.add_field(name="Status", value=incident.status.value)
+    embed.add_field(name="Status", value=status_label(incident.status))
+    embed.add_field(name="Tier", value=incident.tier.value)
     embed.add_field(name="Posted by", value=f"<@{incident.author_id}>")
     embed.add_field(name="Channel", value=f"<#{incident.channel_id}>")
     embed.add_field(name="Nudge", value=f"{incident.delivery_status.value} {incident.delivery_reason}".strip())
@@ -96,6 +99,7 @@ def stats_embed(stats: IncidentStats, days: int) -> discord.Embed:
     embed = discord.Embed(title=f"Incidents in the last {days} days", colour=discord.Colour.blurple())
     embed.add_field(name="Recorded", value=str(stats.total))
     embed.add_field(name="Waiting for review", value=str(stats.open_incidents))
+    embed.add_field(name="Held for review (nobody nudged)", value=str(stats.review_queue))
     rate = stats.delivery_rate
     embed.add_field(name="Nudges delivered", value="-" if rate is None else f"{rate:.0%}")
     if stats.by_status:
@@ -223,9 +227,12 @@ class Incidents(commands.Cog):
     async def review(self, interaction: discord.Interaction, incident: app_commands.Range[int, 1], action: str,
                      note: app_commands.Range[str, 0, 1000] = "") -> None:
         """Move an incident along the review, leaving an audit event."""
-        updated = await self.bot.core.review.transition(self._principal(interaction), incident, action, note)
-        await interaction.response.send_message(f"Incident #{updated.id} is now **{updated.status.value}**.",
-                                                ephemeral=True)
+        reviewed = await self.bot.core.review_incident(self._principal(interaction), incident, action, note)
+        sent = " The nudge is being sent to the poster." if reviewed.nudge is not None else ""
+        await interaction.response.send_message(
+            f"Incident #{reviewed.incident.id} is now **{status_label(reviewed.incident.status)}**.{sent}",
+            ephemeral=True)
+        await deliver_reviewed(self.bot, reviewed)
 
     @incidents.command(name="export", description="Download incidents as a CSV file")
     @app_commands.describe(status="only this status", clause="only this clause", days="only the last N days")

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import NudgebotError
-from bot.models import CommitteeAlert, Nudge, ReviewAction, Severity
+from bot.models import AlertKind, CommitteeAlert, Nudge, ReviewAction, Severity
 from bot.nudges import alert_title
 from cogs.access import REFUSAL, principal_for
 
 if TYPE_CHECKING:
     from bot.discord_app import NudgeBot
+    from bot.tiers import Reviewed
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +93,13 @@ def alert_embed(alert: CommitteeAlert) -> discord.Embed:
 
 def alert_view(alerts: Sequence[CommitteeAlert]) -> discord.ui.View | None:
     """Confirm, Dismiss, Delete message and Escalate for each alert's newest incident, one row per alert (None
-    when no alert has an incident)."""
+    when no alert has an incident); an incident held for review gets "Confirm & nudge" and "Dismiss"."""
     view = discord.ui.View(timeout=None)
     for row, alert in enumerate(a for a in alerts if a.incident_ids):
-        for action in ALERT_ACTIONS:
-            view.add_item(AlertActionButton(alert.incident_ids[-1], action, row=row))
+        held = alert.kind is AlertKind.HELD_FOR_REVIEW
+        for action in HELD_ACTIONS if held else ALERT_ACTIONS:
+            label = HELD_CONFIRM_LABEL if held and action == "confirm" else None
+            view.add_item(AlertActionButton(alert.incident_ids[-1], action, row=row, label=label))
     return view if view.children else None
 
 
@@ -141,6 +144,8 @@ class NudgeFeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 ALERT_ACTIONS = ("confirm", "dismiss", "delete", "escalate")
+HELD_ACTIONS = ("confirm", "dismiss")  # held for review: the committee decides whether the poster is nudged
+HELD_CONFIRM_LABEL = "Confirm & nudge"
 _ALERT_BUTTONS = {"confirm": ("Confirm", discord.ButtonStyle.danger),
                   "dismiss": ("Dismiss", discord.ButtonStyle.secondary),
                   "delete": ("Delete message", discord.ButtonStyle.danger),
@@ -153,9 +158,9 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                         template=r"nudgebot:alert:(?P<action>confirm|dismiss|delete|escalate):(?P<incident>[0-9]+)"):
     """A committee button on an alert; who pressed it is checked on every press."""
 
-    def __init__(self, incident_id: int, action: str, row: int | None = None) -> None:
-        label, style = _ALERT_BUTTONS[action]
-        super().__init__(discord.ui.Button(label=label, style=style, row=row,
+    def __init__(self, incident_id: int, action: str, row: int | None = None, label: str | None = None) -> None:
+        default_label, style = _ALERT_BUTTONS[action]
+        super().__init__(discord.ui.Button(label=label or default_label, style=style, row=row,
                                            custom_id=f"nudgebot:alert:{action}:{incident_id}"))
         self.incident_id = incident_id
         self.action = action
@@ -174,6 +179,7 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await interaction.response.send_message(REFUSAL, ephemeral=True)
             return
         note = f"from the alert in Discord by {principal.display_name or principal.user_id}"
+        reviewed = None
         try:
             if self.action == "delete":
                 incident = (await bot.core.review.show(principal, self.incident_id)).incident
@@ -184,7 +190,8 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                 await bot.core.review.transition(principal, self.incident_id, ReviewAction.RESOLVE,
                                                  "message deleted " + note)
             else:
-                await bot.core.review.transition(principal, self.incident_id, ReviewAction(self.action), note)
+                reviewed = await bot.core.review_incident(principal, self.incident_id, ReviewAction(self.action),
+                                                          note)
         except NudgebotError as exc:
             await interaction.response.send_message(f"That did not work: {exc}", ephemeral=True)
             return
@@ -194,6 +201,15 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         else:
             await interaction.response.send_message(f"{_ALERT_DONE[self.action]}: incident #{self.incident_id}.",
                                                     ephemeral=True)
+        if reviewed is not None:
+            await deliver_reviewed(bot, reviewed)
+
+
+async def deliver_reviewed(bot: NudgeBot, reviewed: Reviewed) -> None:
+    """After the committee's answer: the nudge a confirmation released (claimed, so sent once) and its alerts."""
+    if reviewed.nudge is not None:
+        await bot.courier.deliver_nudge(reviewed.nudge)
+    bot.courier.post_alerts(reviewed.alerts)
 
 
 async def _delete_message(bot: NudgeBot, channel_id: str, message_id: str) -> str:

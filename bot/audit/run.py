@@ -33,7 +33,7 @@ from bot.models import AlertKind, Decision, MessageEvent, Outcome
 log = logging.getLogger(__name__)
 
 _SLACK_DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
-_NEW_INCIDENT = {Decision.RECORD, Decision.NUDGE, Decision.ESCALATE}
+_NEW_INCIDENT = {Decision.RECORD, Decision.NUDGE, Decision.ESCALATE, Decision.REVIEW}
 _PROGRESS_EVERY = 200
 
 
@@ -59,6 +59,7 @@ class AuditSummary:
     scanned: int = 0
     flagged: int = 0
     new_incidents: int = 0
+    held_for_review: int = 0  # of the new incidents, those of the review tier (the committee's queue)
     already_recorded: int = 0
     corrected: int = 0
     welfare: int = 0
@@ -87,6 +88,7 @@ class AuditSummary:
             self.flagged += 1
         if outcome.decision in _NEW_INCIDENT and outcome.incident_id is not None:
             self.new_incidents += 1
+            self.held_for_review += outcome.decision is Decision.REVIEW
         elif outcome.decision is Decision.CORRECTED:
             self.corrected += 1
         elif outcome.decision is Decision.WELFARE:
@@ -204,6 +206,7 @@ def summary_table(summary: AuditSummary, db_path: Path | None = None) -> Table:
         ("Messages scanned", f"{summary.scanned:,}"),
         ("Flagged", f"{summary.flagged:,}"),
         ("New incidents recorded", f"{summary.new_incidents:,}"),
+        ("  of which held for review (review tier)", f"{summary.held_for_review:,}"),
         ("Already recorded (not added again)", f"{summary.already_recorded:,}"),
         ("Corrected by the poster (edited)", f"{summary.corrected:,}"),
         ("Welfare signals (no incident)", f"{summary.welfare:,}"),

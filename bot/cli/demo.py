@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     view.summary([
         f"[bold]{result.messages}[/] messages, [bold]{result.incidents}[/] incidents, [bold]{result.nudges}[/] "
         f"nudges delivered, [bold]{result.alerts}[/] committee alerts, [bold]{result.welfare}[/] welfare note(s), "
-        f"[bold]{result.corrected}[/] corrected by the poster.",
+        f"[bold]{result.corrected}[/] corrected by the poster, [bold]{result.held}[/] held for review, "
+        f"[bold]{result.shadow}[/] rule-on-trial match(es) counted.",
         f"Incident database: [bold]{os.path.abspath(settings.db_path)}[/] "
         f"(try: nudgebot incidents list --db {settings.db_path})",
         f"Committee report:  [bold]{result.report_path}[/] (open it in a browser)",

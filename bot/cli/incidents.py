@@ -25,7 +25,18 @@ from rich.text import Text
 
 from bot.detection.clauses import load_policy
 from bot.errors import InputError
-from bot.models import Incident, IncidentQuery, IncidentStats, IncidentStatus, Platform, Principal, ReviewAction
+from bot.escalation import EscalationTracker
+from bot.models import (
+    DeliveryStatus,
+    Incident,
+    IncidentQuery,
+    IncidentStats,
+    IncidentStatus,
+    Platform,
+    Principal,
+    ReviewAction,
+)
+from bot.nudges import status_label
 from bot.review import CommitteeReview, event_to_dict, incident_to_dict, operator_principal
 from bot.settings import load_settings
 from bot.store import Store, StoreError
@@ -53,7 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     review = actions.add_parser("review", help="confirm, dismiss, escalate, resolve or reopen an incident")
     _common(review, scope=False)
     review.add_argument("incident_id", type=int, metavar="ID")
-    review.add_argument("action", choices=[a.value for a in ReviewAction])
+    review.add_argument("action", choices=[a.value for a in ReviewAction], nargs="?", default=None)
+    shortcut = review.add_mutually_exclusive_group()
+    shortcut.add_argument("--confirm", dest="shortcut", action="store_const", const="confirm",
+                          help="confirm (held for review: the bot then sends the nudge from its outbox)")
+    shortcut.add_argument("--dismiss", dest="shortcut", action="store_const", const="dismiss",
+                          help="dismiss (held for review: nobody is nudged)")
     review.add_argument("--note", default="", help="why (kept in the audit trail)")
     review.add_argument("--as", dest="actor", default=None,
                         help="who is acting, for the audit trail (default: operator:<login name>)")
@@ -188,14 +204,15 @@ async def run_list(args: argparse.Namespace, store: Store) -> int:
 
 def _incident_table(incidents: list[Incident], title: str) -> Table:
     table = Table(title=title)
-    for name in ("id", "when (UTC)", "where", "author", "clauses", "severity", "status", "nudge"):
+    for name in ("id", "when (UTC)", "where", "author", "clauses", "severity", "status", "tier", "nudge"):
         table.add_column(name, no_wrap=True)
     table.add_column("excerpt", overflow="fold")
     for i in incidents:
         # Text(...) and never a markup string: names and excerpts come from chat and may hold "[...]".
         table.add_row(str(i.id), _short(i.created_at), Text(f"{i.platform.value}/{i.community_id}/{i.channel_id}"),
-                      Text(i.author_name or i.author_id), ", ".join(i.clauses), i.severity.value, i.status.value,
-                      i.delivery_status.value, Text(i.excerpt or "(content removed)"))
+                      Text(i.author_name or i.author_id), ", ".join(i.clauses), i.severity.value,
+                      status_label(i.status), i.tier.value, i.delivery_status.value,
+                      Text(i.excerpt or "(content removed)"))
     return table
 
 
@@ -209,7 +226,8 @@ async def run_show(args: argparse.Namespace, store: Store) -> int:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
-    for label, value in (("incident", f"#{i.id} ({i.status.value}, {i.severity.value})"),
+    state = f"#{i.id} ({status_label(i.status)}, {i.severity.value}, tier {i.tier.value})"
+    for label, value in (("incident", state),
                          ("when", f"{i.created_at.isoformat()}"),
                          ("where", f"{i.platform.value} {i.community_id} channel {i.channel_id}"),
                          ("message", f"{i.message_id} revision {i.revision} {i.permalink}"),
@@ -231,12 +249,27 @@ async def run_show(args: argparse.Namespace, store: Store) -> int:
 
 async def run_review(args: argparse.Namespace, store: Store) -> int:
     """Move an incident along the committee workflow."""
-    incident = await CommitteeReview(store).transition(_operator(args), args.incident_id,
-                                                         ReviewAction(args.action), args.note)
+    action = args.action or args.shortcut
+    if action is None or (args.action and args.shortcut and args.action != args.shortcut):
+        raise InputError("say what to do: an action (confirm, dismiss, ...) or --confirm / --dismiss, not both")
+    outcome = await CommitteeReview(store).decide(_operator(args), args.incident_id, ReviewAction(action), args.note)
+    incident = outcome.incident
+    queued = (outcome.from_review and incident.status is IncidentStatus.CONFIRMED
+              and incident.delivery_status is DeliveryStatus.PENDING)
+    escalations: list[int] = []
+    if outcome.from_review and incident.status is IncidentStatus.CONFIRMED:
+        # It counts toward 4.3 from now on; the escalation is recorded here, for the committee's list.
+        tracker = EscalationTracker.from_settings(store, load_settings())
+        escalations = [a.escalation_id for a in await tracker.observe(incident) if a.escalation_id is not None]
     if args.json:
-        _print_json(incident_to_dict(incident))
+        _print_json({**incident_to_dict(incident), "nudge_queued": queued, "escalations_opened": escalations})
     else:
-        _console().print(f"incident #{incident.id} is now {incident.status.value}")
+        _console().print(f"incident #{incident.id} is now {status_label(incident.status)}")
+        if queued:
+            _console().print("the nudge is queued: the running bot sends it from its outbox (within minutes), "
+                             "or as soon as it next starts")
+        for escalation_id in escalations:
+            _console().print(f"escalation #{escalation_id} opened (4.3): see it with the bot's committee alerts")
     return 0
 
 
@@ -316,7 +349,8 @@ async def run_stats(args: argparse.Namespace, store: Store) -> int:
 def _print_stats(stats: IncidentStats) -> None:
     console = _console()
     rate = f"{stats.delivery_rate:.0%}" if stats.delivery_rate is not None else "-"
-    console.print(f"{stats.total} incident(s); {stats.open_incidents} open now; nudges delivered: {rate}; "
+    console.print(f"{stats.total} incident(s); {stats.open_incidents} open now; {stats.review_queue} held for review "
+                  f"now ({stats.held_for_review} held in the period); nudges delivered: {rate}; "
                   f"escalations: {sum(stats.escalations.values())}")
     weeks = stats.weeks
     per_week = Table("clause", *weeks, "total", title="incidents per clause per ISO week")

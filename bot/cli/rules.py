@@ -1,17 +1,26 @@
-"""`nudgebot rules check [DIR]`: load and validate rule packs, run their examples, summarise per clause."""
+"""`nudgebot rules check [DIR]`: load and validate rule packs, run their examples, summarise per clause.
+
+`nudgebot rules stats`: what each rule did, from the database (read-only): nudges, held for review, shadow volume.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli._shared import extra_rule_dirs
 from bot.detection.rulecheck import check_examples, summary_by_clause
 from bot.detection.scanner import Scanner
-from bot.models import clause_sort_key
+from bot.models import Platform, clause_sort_key
+from bot.settings import load_settings
+from bot.store import read_rule_stats
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
                        help="a committee's pack directory to check along with the built-in packs")
     check.set_defaults(func=run_check)
+    stats = actions.add_parser("stats", help="per rule: nudges, held for review, shadow volume (reads the database)")
+    stats.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    stats.add_argument("--platform", choices=[p.value for p in Platform], default=None, help="only this platform")
+    stats.add_argument("--community", default=None, metavar="ID", help="only this guild or workspace id")
+    stats.add_argument("--since", type=_when, default=None, help="from (YYYY-MM-DD, ISO time, or 30d/12h/4w ago)")
+    stats.add_argument("--until", type=_when, default=None, help="before (same forms)")
+    stats.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
+    stats.set_defaults(func=run_stats)
     parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
 
 
@@ -49,4 +66,30 @@ def run_check(args: argparse.Namespace) -> int:
         console.print(f"[red]{len(failures)} example(s) failed.[/]")
         return 2
     console.print("[green]All examples pass.[/]")
+    return 0
+
+
+def _when(value: str) -> object:
+    from bot.cli.incidents import when  # the same date forms as `nudgebot incidents`
+
+    return when(value)
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    """Print each rule's nudges, held-for-review incidents and shadow volume, with masked shadow samples."""
+    path: Path = args.db or load_settings().db_path
+    rows = read_rule_stats(path, Platform(args.platform) if args.platform else None, args.community,
+                           args.since, args.until)
+    if args.json:
+        sys.stdout.write(json.dumps({"rules": [r.to_dict() for r in rows]}, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160  # piped into a file or pager: do not squeeze the table to 80 columns
+    table = Table("rule", "nudges", "held for review", "confirmed", "dismissed", "shadow", "shadow sample (masked)",
+                  title="Rule statistics")
+    for r in rows:
+        table.add_row(Text(r.rule_id), str(r.nudges), str(r.held_for_review), str(r.confirmed), str(r.dismissed),
+                      str(r.shadow), Text(r.samples[0] if r.samples else "-"))
+    console.print(table if rows else "No rule has fired yet in this period.")
     return 0

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from bot.demo.script import Channel, Member
 from bot.models import CommitteeAlert, Escalation, Incident, Nudge, Verdict, WelfareNote
-from bot.nudges import alert_title, mask_span
+from bot.nudges import alert_title, mask_span, status_label
 
 INDENT = (0, 0, 0, 11)
 
@@ -195,7 +195,7 @@ class ConsoleView:
                               (f"#{channel.name}" if channel else incident.channel_id, "blue")),
                 ", ".join(incident.clauses),
                 Text.assemble(incident.excerpt, "\n", (", ".join(incident.rules), "dim")),
-                Text.assemble(incident.status.value, "\n",
+                Text.assemble(status_label(incident.status), "\n",
                               (incident.delivery_status.value.replace("_", " "), "dim")))
         self.console.print()
         self.console.print(table)

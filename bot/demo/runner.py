@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.core import Core, open_core
+from bot.core import Core, build_scanner, open_core
 from bot.demo.console import ConsoleView, masked_text
 from bot.demo.script import DemoScript, Member, Step
 from bot.errors import InputError, NudgebotError
@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+DEMO_RULES_DIR = Path(__file__).resolve().parent / "rules"
 REFUSED_REASON = "50007: cannot send messages to this user (direct messages closed)"
 
 
@@ -74,6 +75,8 @@ class DemoResult:
     alerts: int = 0
     welfare: int = 0
     corrected: int = 0
+    held: int = 0  # incidents held for review (review tier)
+    shadow: int = 0  # shadow-tier matches counted for the rule statistics
     report_path: Path | None = None
     decisions: dict[str, int] = field(default_factory=dict)
 
@@ -180,12 +183,25 @@ class DemoRunner:
         self.result.decisions[outcome.decision.value] = self.result.decisions.get(outcome.decision.value, 0) + 1
         member, channel = posted.member, self.script.channels[posted.channel]
         note = ""
+        rules = ", ".join(dict.fromkeys(m.rule_id for m in outcome.verdict.matches))
         if outcome.decision in (Decision.NUDGE, Decision.ESCALATE, Decision.RECORD):
             self.result.incidents += 1
-            rules = ", ".join(dict.fromkeys(m.rule_id for m in outcome.verdict.matches))
             note = f"⚑ incident #{outcome.incident_id}: clause {', '.join(outcome.verdict.clauses)} ({rules})"
+        elif outcome.decision is Decision.REVIEW:
+            self.result.incidents += 1
+            self.result.held += 1
+            note = (f"⏸ held for review #{outcome.incident_id}: clause {', '.join(outcome.verdict.clauses)} "
+                    f"({rules})")
         self.view.message(event.created_at, channel, member, masked_text(event.text, outcome.verdict), note=note,
                           edited=event.is_edit)
+        if outcome.decision is Decision.REVIEW:
+            self.view.event(f"⏸ {member.name} is not nudged: the rule is one the committee reviews first. The "
+                            "committee is alerted; a member confirms (and the nudge goes) or dismisses.",
+                            style="yellow")
+        for shadow in dict.fromkeys(m.rule_id for m in outcome.verdict.shadow):
+            self.result.shadow += 1
+            self.view.event(f"◌ rule on trial {shadow} matched: counted for the committee's rule statistics "
+                            "(nudgebot rules stats); nothing else happens.", style="dim")
         if outcome.decision is Decision.CORRECTED:
             self.result.corrected += 1
             self.view.event(f"✓ {member.name} edited the message: incident #{outcome.incident_id} marked corrected "
@@ -227,9 +243,18 @@ class DemoRunner:
             raise InputError(f"demo step {step.number}: {step.target!r} made no incident to review")
         member = self.script.members[step.by]
         action = ReviewAction(step.action)
-        incident = await self.core.review.transition(self._principal(member), posted.incident_id, action, step.note)
+        reviewed = await self.core.review_incident(self._principal(member), posted.incident_id, action, step.note)
         self.view.event(f"⚖ Committee: {member.name} ran /incidents review {posted.incident_id} {action.value}: "
-                        f"\u201c{step.note}\u201d → status {incident.status.value}", style="magenta")
+                        f"\u201c{step.note}\u201d → status {reviewed.incident.status.value}", style="magenta")
+        if reviewed.nudge is not None:  # it was held for review: the nudge goes now
+            self.result.nudges += 1
+            self.view.event(f"✉ the nudge held for review goes to {posted.member.name} now", style="magenta")
+            self.view.nudge(reviewed.nudge, posted.member, self.script.channels[posted.channel])
+            await self.core.moderator.report_delivery(reviewed.nudge.incident_id,
+                                                      DeliveryResult(DeliveryStatus.DELIVERED))
+        for alert in reviewed.alerts:
+            self.result.alerts += 1
+            self.view.alert(alert)
 
     async def finish(self, report_path: Path) -> DemoResult:
         """The committee's view at the end of the week, and the HTML report."""
@@ -251,7 +276,10 @@ async def run_demo(script: DemoScript, settings: Settings, view: ConsoleView, re
     start = week_start(now or datetime.now(UTC))
     clock = SimulatedClock(start)
     view.title(script.name, start, settings.db_path)
-    core = await open_core(replace(settings, keep_full_content=False), clock=clock)
+    demo_settings = replace(settings, keep_full_content=False,
+                            rules_dirs=(*settings.rules_dirs, DEMO_RULES_DIR))  # the review and shadow tiers, shown
+    scanner = await asyncio.to_thread(build_scanner, demo_settings)
+    core = await open_core(demo_settings, clock=clock, scanner=scanner)
     try:
         if core.review is None:
             raise NudgebotError("the committee review module is missing from this installation")

@@ -53,6 +53,9 @@ class ReportData:
     open_incidents: tuple[Incident, ...] = ()
     open_total: int = 0
     status_counts: Mapping[str, int] = field(default_factory=dict)  # incident status -> incidents
+    held_incidents: tuple[Incident, ...] = ()  # held for review now (review tier): nobody nudged yet
+    held_total: int = 0
+    held_in_period: int = 0  # recorded at the review tier in the period, whatever the committee decided since
 
     @property
     def total_incidents(self) -> int:

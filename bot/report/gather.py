@@ -56,6 +56,10 @@ async def gather_report(store: Store, *, now: datetime, platform: Platform | Non
         open_total += await store.count_incidents(query)
     queue.sort(key=lambda i: (i.created_at, i.id), reverse=True)
 
+    held_query = IncidentQuery(platform=platform, community_id=community_id, status=IncidentStatus.REVIEW,
+                               limit=OPEN_LIMIT)
+    held = await store.list_incidents(held_query)
+
     if len(communities) == 1:
         title = communities[0].name or communities[0].community_id
     elif community_id is not None:
@@ -65,7 +69,9 @@ async def gather_report(store: Store, *, now: datetime, platform: Platform | Non
     return ReportData(
         title=title, generated_at=now, since=since, until=until, weekly=weekly, rules=rules,
         delivery=dict(stats.delivery), escalations=tuple([await _row(store, e) for e in escalations]),
-        open_incidents=tuple(queue[:OPEN_LIMIT]), open_total=open_total, status_counts=dict(stats.by_status))
+        open_incidents=tuple(queue[:OPEN_LIMIT]), open_total=open_total, status_counts=dict(stats.by_status),
+        held_incidents=tuple(held), held_total=await store.count_incidents(held_query),
+        held_in_period=stats.held_for_review)
 
 
 async def _row(store: Store, escalation: Escalation) -> EscalationRow:

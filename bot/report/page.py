@@ -173,10 +173,30 @@ def _open_section(data: ReportData) -> str:
             f"{table}{more}</section>")
 
 
+def _held_section(data: ReportData) -> str:
+    """Held for review (the review tier): listed apart from the open queue, because nobody has been nudged."""
+    intro = (f"<p class=note>{data.held_in_period} incident(s) in this period were held for review: nudgebot was "
+             "fairly but not fully sure, so nobody was nudged and the committee decides. Confirming one sends "
+             "the nudge; dismissing it sends nothing.</p>")
+    if not data.held_incidents:
+        return (f"<section aria-labelledby=h-held><h2 id=h-held>Held for review</h2>{intro}"
+                "<p>Nothing is held for review now.</p></section>")
+    rows = [[str(i.id), f"{i.created_at:%Y-%m-%d %H:%M}", i.channel_id, i.author_name or i.author_id,
+             ", ".join(i.clauses), ", ".join(i.rules), i.severity.value, i.excerpt] for i in data.held_incidents]
+    table = _table(["#", "when (UTC)", "channel", "author", "clauses", "rules", "severity", "excerpt (masked)"],
+                   rows, numeric=(0,), css_class="held")
+    more = ""
+    if data.held_total > len(data.held_incidents):
+        more = (f"<p class=note>Showing the newest {len(data.held_incidents)} of {data.held_total}; "
+                "<code>nudgebot incidents list --status review</code> shows them all.</p>")
+    return f"<section aria-labelledby=h-held><h2 id=h-held>Held for review</h2>{intro}{table}{more}</section>"
+
+
 def _cards(data: ReportData) -> str:
     cards = [
         (str(data.total_incidents), "incidents"),
         (str(data.open_total), "open (waiting for review)"),
+        (str(data.held_total), "held for review (nobody nudged)"),
         (str(len(data.escalations)), "escalations"),
         (_percent(data.delivery_rate), "nudges delivered"),
         (str(data.status_counts.get("corrected", 0)), "corrected by the poster (5.6.6)"),
@@ -203,7 +223,7 @@ def render_report(data: ReportData) -> str:
         f"<p class=lead>Students' Union Social Media Policy incidents, {escape(period)}. "
         f"Generated {escape(_when(data.generated_at))}. For the committee only: do not forward.</p>"
         f"{_cards(data)}{_weekly_section(data)}{_rules_section(data)}{_delivery_section(data)}"
-        f"{_escalations_section(data)}{_open_section(data)}"
+        f"{_escalations_section(data)}{_open_section(data)}{_held_section(data)}"
         "<footer>Made by <code>nudgebot report</code>. Figures come from the incident database; "
         "excerpts are masked and full message text is never included.</footer>"
         "</main></body></html>\n"

@@ -19,6 +19,7 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
+from bot.nudges import status_label
 
 Block = dict[str, Any]
 
@@ -39,7 +40,10 @@ _ALERT_TITLES = {
     AlertKind.MEMBER_REPORT: "A member reported a message",
     AlertKind.WELFARE: "A member may need support",
     AlertKind.STORE_DEGRADED: "nudgebot could not record incidents",
+    AlertKind.HELD_FOR_REVIEW: "Held for review: nobody has been nudged",
 }
+# Held for review: the committee decides whether the poster is nudged at all.
+HELD_BUTTONS = (("confirm", "Confirm & nudge", "primary"), ("dismiss", "Dismiss", None))
 
 
 def escape(text: str) -> str:
@@ -137,8 +141,9 @@ def alert_message(alert: CommitteeAlert) -> tuple[str, list[Block]]:
         blocks.append(context(f"<{alert.permalink}|Open the message>"))
     if alert.incident_ids:
         value = ",".join(str(i) for i in alert.incident_ids)
+        choices = HELD_BUTTONS if alert.kind is AlertKind.HELD_FOR_REVIEW else REVIEW_BUTTONS
         blocks.append({"type": "actions", "block_id": "nudgebot_review", "elements": [
-            button(label, REVIEW_PREFIX + action, value, style) for action, label, style in REVIEW_BUTTONS]})
+            button(label, REVIEW_PREFIX + action, value, style) for action, label, style in choices]})
     return f"nudgebot: {title}", blocks
 
 
@@ -176,7 +181,7 @@ def incident_line(incident: Incident) -> str:
     """One incident in a list."""
     when = incident.created_at.strftime("%d %b %Y %H:%M")
     return (f"*#{incident.id}* · {', '.join(incident.clauses)} · {incident.severity.value} · "
-            f"{incident.status.value} · {user_ref(incident.author_id)} in {channel_ref(incident.channel_id)} · "
+            f"{status_label(incident.status)} · {user_ref(incident.author_id)} in {channel_ref(incident.channel_id)} · "
             f"{when} UTC · nudge {incident.delivery_status.value}")
 
 
@@ -196,7 +201,8 @@ def incident_list(incidents: Sequence[Incident], description: str) -> tuple[str,
 def incident_detail(incident: Incident, events: Sequence[IncidentEvent],
                     actions: Sequence[ReviewAction] = ()) -> tuple[str, list[Block]]:
     """`/incidents show ID`: the incident, its audit trail and a button for each review step open to it."""
-    facts = [f"*Status:* {incident.status.value}", f"*Clauses:* {', '.join(incident.clauses)}",
+    facts = [f"*Status:* {status_label(incident.status)} (tier {incident.tier.value})",
+             f"*Clauses:* {', '.join(incident.clauses)}",
              f"*Severity:* {incident.severity.value}", f"*Member:* {user_ref(incident.author_id)}",
              f"*Channel:* {channel_ref(incident.channel_id)}", f"*Nudge:* {incident.delivery_status.value}"
              + (f" ({escape(incident.delivery_reason)})" if incident.delivery_reason else ""),
@@ -233,7 +239,8 @@ def stats_blocks(stats: IncidentStats, description: str) -> tuple[str, list[Bloc
     per_clause = {clause: sum(weeks.values()) for clause, weeks in stats.by_clause_week.items()}
     rate = stats.delivery_rate
     lines = [
-        f"*Incidents* ({escape(description)}): {stats.total} · *open now:* {stats.open_incidents}",
+        f"*Incidents* ({escape(description)}): {stats.total} · *open now:* {stats.open_incidents}"
+        f" · *held for review now:* {stats.review_queue} (held in the period: {stats.held_for_review})",
         f"*By status:* {counts(stats.by_status)}",
         f"*By clause:* {counts(sorted(per_clause.items(), key=lambda kv: -kv[1]))}",
         f"*Most frequent rules:* {counts(stats.top_rules)}",

@@ -10,8 +10,9 @@ from bot.errors import InputError
 from bot.models import IncidentQuery, IncidentStatus, Platform, ReviewAction
 
 USAGE = (
-    "`/incidents list [open|confirmed|dismissed|escalated|resolved|corrected] [clause 5.5.1] [@member] [#channel] "
-    "[page N]` · `/incidents show ID` · `/incidents review ID confirm|dismiss|escalate|resolve|reopen [note]` · "
+    "`/incidents list [open|held|confirmed|dismissed|escalated|resolved|corrected] [clause 5.5.1] [@member] "
+    "[#channel] [page N]` · `/incidents show ID` · "
+    "`/incidents review ID confirm|dismiss|escalate|resolve|reopen [note]` · "
     "`/incidents export [csv|json] [filters as for list]` · `/incidents stats [days]`"
 )
 VERBS = ("list", "show", "review", "export", "stats", "help")
@@ -108,6 +109,8 @@ def _filters(verb: str, words: list[str]) -> IncidentsRequest:
         position += 1
         if lowered in {s.value for s in IncidentStatus}:
             status = IncidentStatus(lowered)
+        elif lowered == "held":  # "/incidents list held": the incidents held for review
+            status = IncidentStatus.REVIEW
         elif lowered == "clause" and position < len(words):
             clause = words[position]
             position += 1

@@ -5,16 +5,17 @@ from __future__ import annotations
 from bot.store.base import StoreError, migrate_database, migration_status
 from bot.store.communities import CommunityStore
 from bot.store.escalations import EscalationStore
-from bot.store.incidents import FEEDBACK_KINDS, IncidentStore, query_filter
+from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
 from bot.store.retention import RetentionStore
+from bot.store.rulestats import RuleStatsStore, read_rule_stats
 from bot.store.stats import StatsStore
 
-__all__ = ["FEEDBACK_KINDS", "MigrationError", "Store", "StoreError", "migrate_database", "migration_status",
-           "query_filter"]
+__all__ = ["FEEDBACK_KINDS", "HELD_REASON", "MigrationError", "Store", "StoreError", "migrate_database",
+           "migration_status", "query_filter", "read_rule_stats"]
 
 
-class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore):
+class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore):
     """Async access to the incident database. Build with `await Store.open(path)`; close when done.
 
     Every write is one short BEGIN IMMEDIATE transaction, retried while another process holds the lock;

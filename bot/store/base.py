@@ -26,6 +26,7 @@ from bot.models import (
     NudgeMode,
     Platform,
     Severity,
+    Tier,
 )
 from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
 
@@ -104,7 +105,7 @@ def to_incident(row: aiosqlite.Row) -> Incident:
         severity=Severity(row["severity"]), excerpt=row["excerpt"], content=row["content"],
         created_at=parse_ts(row["created_at"]), status=IncidentStatus(row["status"]),
         delivery_status=DeliveryStatus(row["delivery_status"]), delivery_reason=row["delivery_reason"],
-        permalink=row["permalink"],
+        permalink=row["permalink"], tier=Tier(row["tier"]),
     )
 
 

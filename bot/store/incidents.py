@@ -20,6 +20,7 @@ from bot.models import (
     IncidentStatus,
     NewIncident,
     Platform,
+    Tier,
 )
 from bot.store.base import (
     LOCK_RETRIES,
@@ -39,10 +40,12 @@ FEEDBACK_KINDS = ("fixed", "mistake")
 _NOTE_MAX = 2_000
 _INSERT_INCIDENT = """INSERT INTO incidents (platform, community_id, channel_id, message_id, revision, permalink,
         author_id, author_name, targets, clauses, primary_clause, rules, severity, excerpt, content, created_at,
-        delivery_status, recorded_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        delivery_status, recorded_at, tier, status, delivery_reason)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (platform, community_id, message_id, revision) DO NOTHING RETURNING id"""
 _INSERT_INCIDENT_MANY = _INSERT_INCIDENT.removesuffix(" RETURNING id")
+# A review-tier incident's nudge waits, suppressed with this reason, until a committee member confirms it.
+HELD_REASON = "held for review: the nudge is sent only if the committee confirms it"
 _BATCH_MAX = 500  # keys are bound 4 parameters each in the id lookup; SQLite allows 32,766
 
 
@@ -88,7 +91,10 @@ class IncidentStore(StoreBase):
         values = (new.platform.value, new.community_id, new.channel_id, new.message_id, new.revision,
                   new.permalink, new.author_id, new.author_name, json.dumps(list(new.targets)),
                   json.dumps(list(new.clauses)), new.clauses[0], json.dumps(list(new.rules)), new.severity.value,
-                  new.excerpt, new.content, ts(new.created_at), new.delivery_status.value, now_ts())
+                  new.excerpt, new.content, ts(new.created_at), new.delivery_status.value, now_ts(),
+                  new.tier.value,
+                  (IncidentStatus.REVIEW if new.tier is Tier.REVIEW else IncidentStatus.OPEN).value,
+                  new.delivery_reason[:500])
         key = (new.platform.value, new.community_id, new.message_id, new.revision)
         pending = _Pending(values, key, asyncio.get_running_loop().create_future())
         flushing = self._record_flusher is not None and not self._record_flusher.done()
@@ -233,14 +239,21 @@ class IncidentStore(StoreBase):
         return row is not None
 
     async def set_status(self, incident_id: int, status: IncidentStatus, actor_id: str, action: str,
-                         note: str = "", *, expected: Collection[IncidentStatus] | None = None) -> Incident | None:
+                         note: str = "", *, expected: Collection[IncidentStatus] | None = None,
+                         release_held_nudge: bool = False) -> Incident | None:
         """Move an incident to a status and leave an audit event; None when there is no such incident.
 
         With `expected`, the change happens only if the incident is still in one of those statuses (None
-        otherwise), so two committee members acting at once cannot both win.
+        otherwise), so two committee members acting at once cannot both win. With `release_held_nudge`, a nudge
+        held for review (HELD_REASON) becomes pending in the same transaction: the outbox then owes it, exactly
+        once, even if the bot restarts before sending it.
         """
-        sql = "UPDATE incidents SET status = ? WHERE id = ?"
-        params: list[Any] = [status.value, incident_id]
+        release = ("delivery_status = CASE WHEN delivery_status = 'suppressed' AND delivery_reason = ? "
+                   "THEN 'pending' ELSE delivery_status END, "
+                   "delivery_reason = CASE WHEN delivery_status = 'suppressed' AND delivery_reason = ? "
+                   "THEN '' ELSE delivery_reason END, ")
+        sql = f"UPDATE incidents SET {release if release_held_nudge else ''}status = ? WHERE id = ?"
+        params: list[Any] = [*([HELD_REASON, HELD_REASON] if release_held_nudge else []), status.value, incident_id]
         if expected is not None:
             sql += f" AND status IN ({', '.join('?' * len(expected))})"
             params.extend(s.value for s in expected)
@@ -283,18 +296,23 @@ class IncidentStore(StoreBase):
 
     async def hostile_incidents(self, platform: Platform, community_id: str, author_id: str, target_id: str,
                                 since: datetime) -> list[Incident]:
-        """The author's incidents aimed at the target since then, not dismissed, oldest first (4.3)."""
+        """The author's incidents aimed at the target since then, oldest first (4.3).
+
+        Dismissed ones never count, and neither do those held for review: a held incident is uncertain, so it
+        counts once the committee confirms it.
+        """
         rows = await self._rows(
             "SELECT * FROM incidents WHERE platform = ? AND community_id = ? AND author_id = ? AND created_at >= ? "
-            "AND status != 'dismissed' AND EXISTS (SELECT 1 FROM json_each(incidents.targets) WHERE value = ?) "
+            "AND status NOT IN ('dismissed', 'review') "
+            "AND EXISTS (SELECT 1 FROM json_each(incidents.targets) WHERE value = ?) "
             "ORDER BY created_at, id", (platform.value, community_id, author_id, ts(since), target_id))
         return [to_incident(r) for r in rows]
 
     async def author_incident_count(self, platform: Platform, community_id: str, author_id: str) -> int:
-        """How many incidents this author has (dismissed ones do not count against them)."""
+        """How many incidents this author has (dismissed ones, and those still held for review, do not count)."""
         row = await self._one(
             "SELECT COUNT(*) AS n FROM incidents WHERE platform = ? AND community_id = ? AND author_id = ? "
-            "AND status != 'dismissed'", (platform.value, community_id, author_id))
+            "AND status NOT IN ('dismissed', 'review')", (platform.value, community_id, author_id))
         return int(row["n"]) if row else 0
 
     async def add_feedback(self, incident_id: int, user_id: str, kind: str, note: str, now: datetime) -> None:

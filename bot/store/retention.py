@@ -28,11 +28,20 @@ class RetentionStore(StoreBase):
                     f"UPDATE incidents SET {_PURGE} WHERE platform = ? AND community_id = ? AND created_at < ? "
                     "AND content_purged_at IS NULL", (stamp, row["platform"], row["community_id"], cutoff))
                 purged += cursor.rowcount
+                # Shadow samples (rules on trial) go at the same age: they are masked, but still words of a message.
+                await db.execute(
+                    "DELETE FROM shadow_matches WHERE platform = ? AND community_id = ? AND matched_at < ?",
+                    (row["platform"], row["community_id"], cutoff))
+            default_cutoff = ts(now - timedelta(days=self.default_retention_days))
+            await db.execute(
+                "DELETE FROM shadow_matches WHERE matched_at < ? AND NOT EXISTS (SELECT 1 FROM communities c WHERE "
+                "c.platform = shadow_matches.platform AND c.community_id = shadow_matches.community_id)",
+                (default_cutoff,))
             cursor = await db.execute(
                 f"UPDATE incidents SET {_PURGE} WHERE created_at < ? AND content_purged_at IS NULL AND NOT EXISTS "
                 "(SELECT 1 FROM communities c WHERE c.platform = incidents.platform "
                 "AND c.community_id = incidents.community_id)",
-                (stamp, ts(now - timedelta(days=self.default_retention_days))))
+                (stamp, default_cutoff))
             return purged + cursor.rowcount
 
         return await self._write(work)

@@ -66,6 +66,10 @@ class StatsStore(StoreBase):
         scope_now, scope_params = _scope(platform, community_id, None, None)
         open_row = await self._one(
             f"SELECT COUNT(*) AS n FROM incidents WHERE {scope_now} AND status = 'open'", scope_params)
+        held_row = await self._one(
+            f"SELECT COUNT(*) AS n FROM incidents WHERE {where} AND incidents.tier = 'review'", params)
+        queue_row = await self._one(
+            f"SELECT COUNT(*) AS n FROM incidents WHERE {scope_now} AND status = 'review'", scope_params)
         where_esc, esc_params = _scope(platform, community_id, since, until, table="escalations")
         escalations = {r["status"]: r["n"] for r in await self._rows(
             f"SELECT status, COUNT(*) AS n FROM escalations WHERE {where_esc} GROUP BY status", esc_params)}
@@ -77,4 +81,5 @@ class StatsStore(StoreBase):
             top_rules=tuple((r["rule"], r["n"]) for r in top), delivery=delivery,
             dismissed_by_rule={r["rule"]: r["n"] for r in dismissed},
             mistakes_by_rule={r["rule"]: r["mistakes"] for r in dismissed if r["mistakes"]},
-            escalations=escalations)
+            escalations=escalations, held_for_review=int(held_row["n"]) if held_row else 0,
+            review_queue=int(queue_row["n"]) if queue_row else 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import DeliveryStatus, IncidentQuery, NewIncident, Platform, Severity
+from bot.models import DeliveryStatus, IncidentQuery, IncidentStatus, NewIncident, Platform, Severity
 from bot.store import MigrationError, Store, migrate_database, migration_status
 from bot.store.migrate import available
 
@@ -182,3 +182,37 @@ async def test_filter_values_are_bound_not_formatted(tmp_path: Path) -> None:
         assert await store.count_incidents() == 1
     finally:
         await store.close()
+
+
+async def test_incidents_recorded_before_tiers_survive_the_tier_migration(tmp_path: Path) -> None:
+    """0002 rebuilds `incidents` (a new status in its CHECK): rows, audit trail and foreign keys all survive."""
+    db = tmp_path / "n.db"
+    every = available()
+    migrate_database(db, every[:1])
+    connection = sqlite3.connect(db)
+    connection.execute(
+        "INSERT INTO incidents (platform, community_id, channel_id, message_id, author_id, clauses, primary_clause, "
+        "rules, severity, excerpt, created_at, recorded_at, status, delivery_status) VALUES ('discord', 'g1', 'c1', "
+        "'m1', 'u1', '[\"5.5.3\"]', '5.5.3', '[\"insult.x\"]', 'low', 'i***t', '2026-11-02T09:00:00+00:00', "
+        "'2026-11-02T09:00:01+00:00', 'confirmed', 'delivered')")
+    connection.execute("INSERT INTO incident_events (incident_id, actor_id, action, created_at) "
+                       "VALUES (1, 'chair', 'confirm', '2026-11-02T10:00:00+00:00')")
+    connection.commit()
+    connection.close()
+    migrate_database(db, every)
+    store = await Store.open(db)
+    try:
+        incident = await store.get_incident(1)
+        assert incident is not None
+        assert (incident.status.value, incident.delivery_status.value, incident.tier.value) == (
+            "confirmed", "delivered", "nudge")
+        assert [e.action for e in await store.events(1)] == ["recorded", "confirm"]
+        await store.set_status(1, IncidentStatus.REVIEW, "chair", "test")  # the new status is allowed now
+    finally:
+        await store.close()
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA foreign_keys = ON")
+    assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    connection.execute("DELETE FROM incidents WHERE id = 1")  # the cascade still points at the rebuilt table
+    assert connection.execute("SELECT COUNT(*) FROM incident_events").fetchone() == (0,)
+    connection.close()

@@ -211,3 +211,22 @@ def test_a_malformed_script_names_the_step(tmp_path):
     broken.write_text(text.replace('edit: owen-number', 'edit: no-such-message', 1), encoding="utf-8")
     with pytest.raises(DemoScriptError, match="not the id of an earlier message"):
         load_script(broken)
+
+
+def test_a_review_tier_message_is_held_until_the_committee_confirms_it(demo_run):
+    tmp, result = demo_run
+    held = [i for i in _incidents(tmp / "demo.db") if i["tier"] == "review"]
+    assert [(i["author_id"], i["rules"]) for i in held] == [("u-dan", ["demo.slang-insult"])]
+    incident_id = held[0]["id"]
+    line = next(line for line in result.stdout.splitlines() if f"held for review #{incident_id}" in line)
+    assert "Dan" in line and "melt" not in line  # shown held, and masked
+    assert "Held for review: nobody has been nudged" in result.stdout  # the committee's alert
+    # Dan's nudge comes only after Priya's confirmation on Wednesday evening, and then once.
+    before, after = result.stdout.split(f"/incidents review {incident_id} confirm", 1)
+    assert "Private message from nudgebot to Dan" in after
+    assert before.count("Private message from nudgebot to Dan") == 1  # Friday's film-night nudge only
+    assert (held[0]["status"], held[0]["delivery_status"]) == ("confirmed", "delivered")
+    with sqlite3.connect(tmp / "demo.db") as connection:
+        shadow = connection.execute("SELECT rule_id, sample FROM shadow_matches").fetchall()
+    assert [rule for rule, _ in shadow] == ["demo.slang-muggy"] and "muggy" not in shadow[0][1]
+    assert "1 held for review" in result.stdout
