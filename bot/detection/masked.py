@@ -14,7 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from bot.detection.message import Message, Raw
+from bot.detection.model import Rule
+from bot.models import RuleEffect, Tier
 
 # Characters that may stand inside a word for a letter: symbols, digits and emoji. Dots, dashes and commas are
 # the normaliser's business (they also end sentences and join words), and quotes and brackets are never masks.
@@ -152,3 +156,48 @@ def _matches(table: Mapping[tuple[int, str], tuple[str, ...]], pattern: re.Patte
                 if (exclude is None or word not in exclude) and pattern.fullmatch(word):
                     found.append(word)
     return found
+
+
+_QUOTES = frozenset("'\"\u2018\u2019\u201c\u201d")
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Whether the word at [start, end) stands in quotes of its own ("the word 'p*ki'")."""
+    return start > 0 and end < len(text) and text[start - 1] in _QUOTES and text[end] in _QUOTES
+
+
+class MaskedMatcher:
+    """Asked for every message: masked spellings of the words of the slur, insult and swearing term lists.
+
+    A reading only one listed word fits keeps its rule's tier; an ambiguous one is held for review.
+    """
+
+    gated = False
+    gate_words: frozenset[str] = frozenset()
+    always = False
+    vocabulary: frozenset[str] = frozenset()
+    fuzzy_vocabulary: frozenset[str] = frozenset()
+
+    def __init__(self, rules: Iterable[Rule], english: Iterable[str],
+                 clauses: frozenset[str] = frozenset({"5.5.1", "5.5.3", "5.2"})) -> None:
+        self._rules: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.kind == "terms" and rule.effect is RuleEffect.BREACH and rule.clause in clauses:
+                for term in rule.terms:
+                    if " " not in term:
+                        self._rules.setdefault(term, rule)
+        self._review = {rule.id: replace(rule, tier=Tier.REVIEW) if rule.tier is Tier.NUDGE else rule
+                        for rule in self._rules.values()}
+        self._lexicon = MaskedLexicon(self._rules, english)
+
+    def find(self, message: Message, raws: list[Raw]) -> None:
+        """Append a candidate, on the original text, for each masked listed word in the message."""
+        if not self._rules or not MaskedLexicon.hinted(message.text):
+            return
+        text = message.text
+        for hit in self._lexicon.find(text):
+            if _quoted(text, hit.start, hit.end):
+                continue  # a masked word in quotes is being reported or challenged, not used
+            rule = self._rules[hit.word]
+            chosen = rule if hit.unambiguous else self._review[rule.id]
+            raws.append(Raw(chosen, -1, -1, hit.start, hit.end, chosen.confidence, in_layer=False))

@@ -13,7 +13,6 @@ from bot.detection.model import Rule
 from bot.detection.packtext import fold_words, string_list
 from bot.errors import RulePackError
 
-
 _LEXICON = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
