@@ -17,8 +17,8 @@ N, R = Tier.NUDGE, Tier.REVIEW
     ("the polish lads can't drive for toffee", "can't drive"),                            # nationality
     ("typical nigerians", "typical"),                                         # nationality
     ("people with adhd are lazy, simple as", "lazy"),                            # disability
-    ("autistic people can't do teamwork", "can't do teamwork"),                           # neurodivergence
-    ("bi people can never make up their minds", "make up their minds"),                                     # sexual orientation
+    ("autistic people can't do teamwork", "can't do teamwork"),  # neurodivergence
+    ("bi people can never make up their minds", "make up their minds"),  # sexual orientation
     ("christians are brainwashed sheep", "brainwashed sheep"),                   # religion
     ("old people are past it, they can't keep up", "past it"),                   # age
 ])
