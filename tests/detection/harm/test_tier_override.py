@@ -22,5 +22,5 @@ def test_a_committee_pack_moves_a_built_in_rule_to_review(tmp_path: Path) -> Non
 
 def test_naming_a_rule_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "ours.yaml").write_text("pack: ours\ntiers:\n  insult.nonesuch: review\n", encoding="utf-8")
-    with pytest.raises(RulePackError, match="insult.nonesuch"):
+    with pytest.raises(RulePackError, match=r"insult\.nonesuch"):
         Scanner.from_directories([tmp_path], use_cache=False)
