@@ -152,16 +152,35 @@ class Judge:
 
 
 def weaker_evidence(raw: Raw, layer: Layer, norm: Normalized | None) -> tuple[str, ...]:
-    """Why a candidate rests on weaker evidence: its words were re-spelled from a typo or split apart, or its
-    letters were joined from spaced-out letters ("f u c k")."""
+    """Why a candidate rests on weaker evidence alone: every word of its whole match (not just the reported
+    words) was re-spelled from a typo, split apart or joined from spaced-out letters ("f u c k"). Where the rest
+    of the match stands in plain words (a hostile frame around one re-spelled word), those words corroborate it
+    and nothing is returned."""
     if not raw.in_layer:
         return ()
-    found = [why for begin, finish, why in layer.weak if begin < raw.end and raw.start < finish]
-    if norm is not None and norm.spaced_joins:
-        start, end = layer.to_folded(raw.start, raw.end)
-        if any(begin < end and start < finish for begin, finish in norm.spaced_joins):
-            found.append(SPACED)
-    return tuple(dict.fromkeys(found))
+    start, end = layer.to_folded(raw.start, raw.end)
+    weak = [(*layer.to_folded(begin, finish), why) for begin, finish, why in layer.weak
+            if begin < raw.end and raw.start < finish]
+    if norm is not None:
+        weak.extend((begin, finish, SPACED) for begin, finish in norm.spaced_joins if begin < end and start < finish)
+    if not weak:
+        return ()
+    folded = norm.text if norm is not None else layer.text
+    if _plain_word_outside(folded, start, end, [(begin, finish) for begin, finish, _ in weak]):
+        return ()
+    return tuple(dict.fromkeys(why for _, _, why in weak))
+
+
+def _plain_word_outside(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether text[start:end] holds a letter or digit outside every one of `spans`."""
+    at = start
+    for begin, finish in sorted(spans):
+        if begin > at and any(c.isalnum() for c in text[at:min(begin, end)]):
+            return True
+        at = max(at, finish)
+        if at >= end:
+            return False
+    return any(c.isalnum() for c in text[at:end])
 
 
 def _with_context(raw: Raw, text: str) -> tuple[float, str | None, bool]:
