@@ -10,7 +10,7 @@ from typing import Any
 
 import regex
 
-from bot.detection.index import TriggerIndex, literal_gates, pattern_gate_words
+from bot.detection.index import LiteralGates, TriggerIndex, pattern_gate_words
 from bot.detection.judge import is_counterable_breach
 from bot.detection.kinds.base import KindEnv, PackContext
 from bot.detection.literals import required_literals
@@ -121,7 +121,7 @@ class PatternMatcher:
 
     def __init__(self, rules: Sequence[Rule], env: KindEnv) -> None:
         self._index = TriggerIndex(rules)
-        self._gates = literal_gates(rules)
+        self._gates = LiteralGates(rules)
         self._timeout = env.pattern_timeout
         words = {w for rule in rules for w in pattern_words(rule.pattern)}
         self.fuzzy_vocabulary = frozenset(words)
@@ -134,11 +134,12 @@ class PatternMatcher:
         """The triggered patterns' matches, then the counter-speech cues if a counterable breach was found."""
         tokens = message.tokens
         if self._index.reachable(tokens):
-            for rule in self._index.select(tokens, message.words, message.joined).values():
-                if rule.requires and tokens.isdisjoint(rule.requires):
-                    continue
-                gate = self._gates.get(rule.id)
-                if gate is None or gate.search(message.layer.text if message.layer else "") is not None:
+            selected = [rule for rule in self._index.select(tokens, message.words, message.joined).values()
+                        if not (rule.requires and tokens.isdisjoint(rule.requires))]
+            text = message.layer.text if message.layer else ""
+            present = self._gates.present(text, sum(self._gates.gated(rule.id) for rule in selected))
+            for rule in selected:
+                if self._gates.admits(rule.id, text, present):
                     self._run(rule, message, raws)
         if raws and any(is_counterable_breach(r) for r in raws):
             for rule in self._index.select_counters(tokens, message.joined).values():
