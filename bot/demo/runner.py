@@ -85,7 +85,7 @@ async def prepare_database(path: Path) -> None:
     """Start the demo from an empty database: remove a previous demo's file, refuse one with real incidents."""
     if not path.exists():
         return
-    store = await Store.open(path, migrate=False)  # look only: an out-of-date database is an error, not migrated
+    store = await Store.open(path, read_only=True)  # look only: an out-of-date database is an error, not migrated
     try:
         total = await store.count_incidents()
         demo = await store.count_incidents(IncidentQuery(platform=Platform.DEMO))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from bot.models import (
     Severity,
     Tier,
 )
+from bot.store.files import create_private
 from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
 
 log = logging.getLogger(__name__)
@@ -44,15 +46,73 @@ class StoreError(NudgebotError):
     """The database cannot be used (unreadable file, locked beyond every retry)."""
 
 
+def unusable(path: Path, exc: sqlite3.Error | OSError) -> StoreError:
+    """The one line for a database SQLite refuses: which file, what is wrong with it, and what to do."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_NOTADB":
+        return StoreError(f"{path} is not a nudgebot database (not an SQLite file): point --db or NUDGEBOT_DB at "
+                          "the bot's database, or move this file away to start a new one")
+    if name.startswith("SQLITE_CORRUPT"):
+        return StoreError(f"{path} is damaged ({exc}): restore it from a backup, or move it away to start a new one")
+    if name.startswith("SQLITE_READONLY") or (name.startswith("SQLITE_CANTOPEN") and _not_writable(path)):
+        return StoreError(f"{path} is read-only here, and this command writes to it: run it where the file and its "
+                          "folder are writable (list, show, stats, export and report only read)")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreError(f"{path} is locked by another process: try again when it has finished")
+    if name.startswith("SQLITE_CANTOPEN") or isinstance(exc, OSError):
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "cannot be opened"
+        return StoreError(f"{path}: {why}: check that the file and its folder exist and that this user may read "
+                          "them (and write them, for commands that record or change incidents)")
+    return StoreError(f"cannot use the database {path}: {exc} (check --db or NUDGEBOT_DB)")
+
+
+def _not_writable(path: Path) -> bool:
+    """The file or its folder (where SQLite keeps the -wal and -shm files) cannot be written by this process."""
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
 def connect_sync(path: Path) -> sqlite3.Connection:
-    """A plain autocommit sqlite3 connection for migrations and tooling."""
+    """A plain autocommit sqlite3 connection for migrations and tooling; a new database file is created 0600."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         connection = sqlite3.connect(path, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot open the database {path}: {exc} (check NUDGEBOT_DB)") from None
+        raise unusable(path, exc) from None
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return connection
+
+
+def read_only_uri(path: Path, *, immutable: bool = False) -> str:
+    """The SQLite URI that opens `path` for reading only (`mode=ro`): no write ever reaches the file."""
+    return path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+
+
+def readable_uri(path: Path, migrations: list[Migration] | None = None) -> str:
+    """Check a database can be read without writing to it and is fully migrated; return the URI that reads it.
+
+    A WAL database needs its -shm file, which a read-only folder cannot hold. When SQLite cannot open it and there
+    is no -wal file either, no process has the database open (the last one to close copies the log back into the
+    file and removes both), so the file is complete and unchanging as it is, and SQLite may read it as immutable.
+    """
+    wanted = available() if migrations is None else migrations
+    for immutable in (False, True):
+        try:
+            connection = sqlite3.connect(read_only_uri(path, immutable=immutable), uri=True, isolation_level=None)
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                pending = status(connection, wanted).pending
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            if (not immutable and exc.sqlite_errorname == "SQLITE_CANTOPEN" and path.is_file()
+                    and not Path(f"{path}-wal").exists()):
+                continue
+            raise unusable(path, exc) from None
+        if pending:
+            raise StoreError(f"the database {path} needs {len(pending)} migration(s): run `nudgebot db upgrade`")
+        return read_only_uri(path, immutable=immutable)
+    raise AssertionError("unreachable: the immutable attempt returns or raises")
 
 
 def migrate_database(path: Path, migrations: list[Migration] | None = None) -> list[Migration]:
@@ -60,15 +120,22 @@ def migrate_database(path: Path, migrations: list[Migration] | None = None) -> l
     connection = connect_sync(path)
     try:
         return upgrade(connection, available() if migrations is None else migrations)
+    except sqlite3.Error as exc:
+        raise unusable(path, exc) from None
     finally:
         connection.close()
 
 
 def migration_status(path: Path, migrations: list[Migration] | None = None) -> MigrationStatus:
-    """What is applied and what is pending (`nudgebot db status`); refuses a newer or altered database."""
+    """What is applied and what is pending (`nudgebot db status`); refuses a newer or altered database.
+
+    Only reads (a database that does not exist yet is created empty, as the bot would create it).
+    """
     connection = connect_sync(path)
     try:
         return status(connection, available() if migrations is None else migrations)
+    except sqlite3.Error as exc:
+        raise unusable(path, exc) from None
     finally:
         connection.close()
 
@@ -145,6 +212,7 @@ class StoreBase:
         self.default_keep_full_content = default_keep_full_content
         self._write_lock = asyncio.Lock()  # one writer at a time on the one connection: short transactions
         self._closing = False
+        self.read_only = False  # opened with mode=ro (Store.open(read_only=True)): every write fails
         self._record_queue: list[Any] = []  # incidents waiting for the next group commit (IncidentStore)
         self._record_flusher: asyncio.Task[None] | None = None
         self._lone_recorder = True  # the last incident write was for one caller alone (IncidentStore)
@@ -155,24 +223,45 @@ class StoreBase:
         self._community_cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     @classmethod
-    async def open(cls, path: Path, *, migrate: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-                   default_retention_days: int = 180, default_keep_full_content: bool = False) -> Self:
+    async def open(cls, path: Path, *, migrate: bool = True, read_only: bool = False,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS, default_retention_days: int = 180,
+                   default_keep_full_content: bool = False) -> Self:
         """Open (creating if needed) and migrate the database; refuses a newer or altered database.
 
-        The defaults apply to communities whose committee never ran setup (from Settings).
+        `read_only`: for commands that only read (list, show, stats, export, report): the file is opened with
+        SQLite's `mode=ro`, never migrated or created, so it works on a read-only mount. The defaults apply to
+        communities whose committee never ran setup (from Settings).
         """
         path = Path(path)
-        if migrate:
-            await asyncio.to_thread(migrate_database, path)
-        else:
-            pending = (await asyncio.to_thread(migration_status, path)).pending
-            if pending:
-                raise StoreError(f"the database {path} needs {len(pending)} migration(s): run `nudgebot db upgrade`")
         try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
+            if read_only:
+                uri = await asyncio.to_thread(readable_uri, path)
+                connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+            else:
+                if migrate:
+                    await asyncio.to_thread(migrate_database, path)
+                else:
+                    pending = (await asyncio.to_thread(migration_status, path)).pending
+                    if pending:
+                        raise StoreError(f"the database {path} needs {len(pending)} migration(s): run "
+                                         "`nudgebot db upgrade`")
+                connection = await aiosqlite.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the database {path}: {exc} (check NUDGEBOT_DB)") from None
+            raise unusable(path, exc) from None
+        store = await cls._configure(connection, path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        store.default_retention_days = default_retention_days
+        store.default_keep_full_content = default_keep_full_content
+        return store
+
+    @classmethod
+    async def _configure(cls, connection: aiosqlite.Connection, path: Path, *, read_only: bool,
+                         busy_timeout_ms: int) -> Self:
         connection.row_factory = aiosqlite.Row
+        store = cls(connection, path)
+        store.read_only = read_only
+        if read_only:  # the pragmas below that write (journal mode) or tune writing do not apply
+            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            return store
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -185,8 +274,7 @@ class StoreBase:
         await connection.execute("PRAGMA journal_size_limit = 67108864")  # trim the WAL file back to 64 MB
         # `PRAGMA optimize` at close may ANALYZE; sampling keeps that to milliseconds on a million incidents.
         await connection.execute("PRAGMA analysis_limit = 1000")
-        return cls(connection, path, default_retention_days=default_retention_days,
-                   default_keep_full_content=default_keep_full_content)
+        return store
 
     async def close(self) -> None:
         """Finish recording queued incidents, then close the connection (after refreshing planner statistics)."""
@@ -202,8 +290,9 @@ class StoreBase:
                     await self._checkpoint
             with contextlib.suppress(TimeoutError):  # a write whose caller was cancelled finishes first
                 await asyncio.wait_for(self._write_lock.acquire(), CLOSE_WAIT_SECONDS)
-            with contextlib.suppress(sqlite3.Error):  # best effort: a locked or read-only database still closes
-                await self._db.execute("PRAGMA optimize")
+            if not self.read_only:
+                with contextlib.suppress(sqlite3.Error):  # best effort: a locked database still closes
+                    await self._db.execute("PRAGMA optimize")
         finally:
             # Even when cancelled above: aiosqlite's worker thread is not a daemon and would keep the process alive.
             await self._db.close()

@@ -68,10 +68,14 @@ def available(directory: Path | None = None) -> list[Migration]:
 
 
 def status(connection: sqlite3.Connection, migrations: list[Migration]) -> MigrationStatus:
-    """Compare the database's ledger with the files; refuse a newer database or a changed migration."""
-    connection.execute(_LEDGER)
-    rows = connection.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
-    applied = [(int(v), str(n), str(c), str(a)) for v, n, c, a in rows.fetchall()]
+    """Compare the database's ledger with the files; refuse a newer database or a changed migration.
+
+    Only reads, so that it works on a read-only database: no ledger yet means nothing applied.
+    """
+    ledger = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    rows = connection.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version"
+                              ) if ledger.fetchone() else None
+    applied = [(int(v), str(n), str(c), str(a)) for v, n, c, a in rows.fetchall()] if rows else []
     by_version = {m.version: m for m in migrations}
     newest_known = max(by_version, default=0)
     for version, name, checksum, _ in applied:
@@ -95,6 +99,7 @@ def upgrade(connection: sqlite3.Connection, migrations: list[Migration] | None =
     A migration that fails is rolled back whole and raises MigrationError naming it.
     """
     migrations = available() if migrations is None else migrations
+    connection.execute(_LEDGER)
     pending = status(connection, migrations).pending
     for migration in pending:
         applied_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -106,5 +111,7 @@ def upgrade(connection: sqlite3.Connection, migrations: list[Migration] | None =
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+            if exc.sqlite_errorname.startswith(("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR")):
+                raise  # the file, not the migration: the store names it and says what to do
             raise MigrationError(f"migration {migration.name}.sql failed and was rolled back: {exc}") from None
     return list(pending)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Platform, RuleStats, ShadowRecord
-from bot.store.base import StoreBase, StoreError, ts
+from bot.store.base import StoreBase, StoreError, readable_uri, ts, unusable
 
 SAMPLES_PER_RULE = 3
 
@@ -65,10 +65,10 @@ def read_rule_stats(path: Path, platform: Platform | None = None, community_id: 
     """
     if not path.exists():
         raise StoreError(f"no database at {path}: check --db or NUDGEBOT_DB")
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:  # readable_uri: mode=ro, immutable on a read-only mount no process has open, and not-SQLite named
+        connection = sqlite3.connect(readable_uri(path), uri=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the database {path} read-only: {exc}") from None
+        raise unusable(path, exc) from None
     connection.row_factory = sqlite3.Row
     try:
         return _gather(connection, platform, community_id, since, until)
