@@ -113,10 +113,18 @@ def test_each_weaker_kind_of_evidence_in_a_plain_frame_keeps_the_rule_tier(tmp_p
         # The pattern's plain words corroborate the one weaker word; the bare term still has only that word.
         assert tiers == {"tiers.frame": Tier.NUDGE, "tiers.gremlin": Tier.REVIEW}, text
         assert scanner.scan(text, ScanContext()).flagged, text
-        findings = {f.match.rule_id: f.evidence for f in scanner.explain(text).findings if f.status == "breach"}
-        assert findings == {"tiers.frame": (), "tiers.gremlin": (why,)}, text
+        findings = {f.match.rule_id: f for f in scanner.explain(text).findings if f.status == "breach"}
+        assert findings["tiers.frame"].evidence == () and findings["tiers.frame"].corroborated == (why,), text
+        assert findings["tiers.gremlin"].evidence == (why,) and findings["tiers.gremlin"].corroborated == (), text
 
 
 def test_a_lowering_context_word_lowers_even_a_plain_match(tmp_path: Path) -> None:
     scanner = _scanner(tmp_path)
     assert _tiers_by_rule(scanner, "that goblin in the game") == {"tiers.careful": Tier.REVIEW}
+
+
+def test_explain_says_when_plain_words_corroborate_weaker_evidence(nudgebot_cmd, clean_env) -> None:
+    result = subprocess.run([*nudgebot_cmd, "explain", "you are an stupididiot"], capture_output=True, text=True,
+                            env={**clean_env, "COLUMNS": "240"}, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "nudge (split run-together words, corroborated by the plain words around it)" in result.stdout
