@@ -29,7 +29,7 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
-from bot.nudges import status_label
+from bot.texts import status_label
 from cogs.access import REFUSAL, committee_role_of, principal_for
 from cogs.moderation import message_event
 from cogs.ui import AlertActionButton, deliver_reviewed
@@ -183,7 +183,8 @@ class Incidents(commands.Cog):
 
     @staticmethod
     def _query(principal: Principal, status: str | None = None, clause: str | None = None,
-               member: discord.abc.User | None = None, channel: discord.abc.GuildChannel | None = None,
+               member: discord.abc.User | None = None,
+               channel: discord.abc.GuildChannel | discord.Thread | None = None,
                days: int | None = None, limit: int = PAGE, offset: int = 0) -> IncidentQuery:
         since = discord.utils.utcnow() - timedelta(days=days) if days else None
         return IncidentQuery(status=IncidentStatus(status) if status else None, clause=clause or None,

@@ -8,6 +8,7 @@ from bot.store.escalations import EscalationStore
 from bot.store.files import PRIVATE_MODE, create_private, write_private
 from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
+from bot.store.names import NameStore
 from bot.store.retention import RetentionStore
 from bot.store.rulestats import RuleStatsStore, read_rule_stats
 from bot.store.stats import StatsStore
@@ -16,7 +17,8 @@ __all__ = ["FEEDBACK_KINDS", "HELD_REASON", "PRIVATE_MODE", "MigrationError", "S
            "migrate_database", "migration_status", "query_filter", "read_rule_stats", "write_private"]
 
 
-class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore):
+class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,
+            NameStore):
     """Async access to the incident database. Build with `await Store.open(path)`; close when done.
 
     Every write is one short BEGIN IMMEDIATE transaction, retried while another process holds the lock;

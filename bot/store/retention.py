@@ -98,6 +98,8 @@ class RetentionStore(StoreBase):
             await db.execute(
                 f"UPDATE incident_events SET actor_id = ?, note = '' WHERE actor_id = ? "
                 f"AND incident_id IN {in_community}", (pseudonym, author_id, *scope))
+            await db.execute("DELETE FROM names WHERE platform = ? AND community_id = ? AND kind = 'member' "
+                             "AND id = ?", (*scope, author_id))
             return len(rows)
 
         return await self._write(work)
