@@ -20,6 +20,7 @@ from typing import Any
 from bot.detection import cache
 from bot.detection.judge import COUNTERABLE_CLAUSES, NEGATORS, Finding, Judge
 from bot.detection.kinds import KINDS, KindEnv, KindMatcher
+from bot.detection.masked import MaskedMatcher
 from bot.detection.message import Layer, Message, Raw, tokens
 from bot.detection.model import PATTERN_TIMEOUT, Rule, RuleSet
 from bot.detection.normalize import Normalized, fold_plain, normalize
@@ -75,6 +76,7 @@ class Scanner:
         matchers: list[KindMatcher] = [KINDS[name].compile(rules, env) for name, rules in by_kind.items()]
         self._gated = [m for m in matchers if m.gated]
         self._ungated = [m for m in matchers if not m.gated]
+        self._ungated.append(MaskedMatcher(by_kind["terms"], known_words() if english is None else english))
         self._always = any(m.always for m in self._gated)
         self._gate_words = frozenset().union(*(m.gate_words for m in self._gated))
         lexicon_words = {w for words in rule_set.lexicons.values() for phrase in words for w in tokens(phrase)}
