@@ -41,7 +41,7 @@ __all__ = ["PATTERN_TIMEOUT", "AudienceScope", "Rule", "RuleContext", "RuleKind"
 log = logging.getLogger(__name__)
 
 try:  # the C loader is several times faster where libyaml is present
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment,unused-ignore]
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _YamlLoader = yaml.SafeLoader
 
@@ -87,7 +87,7 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     sources: dict[str, str] = {}
     allowlist: set[str] = set()
     for path, data in raw_packs:
-        named = [*((n, w) for n, w in _lexicons_of(path, data).items()),
+        named: list[tuple[str, tuple[str, ...] | str]] = [*((n, w) for n, w in _lexicons_of(path, data).items()),
                  *((n, m) for n, m in _macros_of(path, data).items())]
         for name, value in named:
             if name in sources:

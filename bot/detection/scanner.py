@@ -150,7 +150,7 @@ class Scanner:
         # they get no position map and no layer object unless a rule needs one.
         folded = fold_plain(text)
         norm = normalize(text, squeeze_stretched=False) if folded is None else None
-        words = tokens(folded if norm is None else norm.text)
+        words = tokens(norm.text if norm is not None else folded or "")
         layer: Layer | None = None
         if not self._respeller.is_plain(words):
             norm = norm or Normalized(text, folded or "")
@@ -182,8 +182,8 @@ def _merge(parts: Sequence[Verdict]) -> Verdict:
             for m in found:
                 into.setdefault((m.rule_id, m.start, m.end), m)
         suppressed.extend(part.suppressed)
-    return Verdict(*(tuple(sorted(d.values(), key=_position)) for d in (matches, welfare)), tuple(suppressed),
-                   tuple(sorted(shadow.values(), key=_position)))
+    return Verdict(tuple(sorted(matches.values(), key=_position)), tuple(sorted(welfare.values(), key=_position)),
+                   tuple(suppressed), tuple(sorted(shadow.values(), key=_position)))
 
 
 def _position(match: Match) -> tuple[int, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import regex
@@ -161,6 +161,7 @@ class PatternMatcher:
         text = message.layer.text
         plain = self._engine(rule)
         hits = [name for name in rule.compiled.groupindex if name == "hit" or name.startswith("hit_")]
+        found_all: Iterator[Any]
         try:
             if plain is None:
                 found_all = rule.compiled.finditer(text, timeout=self._timeout)

@@ -34,9 +34,9 @@ class TermsKind:
 
     def parse(self, raw: Mapping[str, Any], common: Mapping[str, Any], pack: PackContext) -> Rule:
         """A rule with its terms folded as messages are, duplicates dropped."""
-        listed = string_list(raw.get("terms"), pack.source, "terms", pack.rule_id)
         # "{name}" in a term list stands for every word of that lexicon, so a word list is kept in one place.
-        listed = [word for item in listed for word in _lexicon_words(item, pack)]
+        listed = [word for item in string_list(raw.get("terms"), pack.source, "terms", pack.rule_id)
+                  for word in _lexicon_words(item, pack)]
         terms = tuple(dict.fromkeys(t for t in (fold_words(t) for t in listed) if t))
         if not terms:
             raise RulePackError(pack.source, "a terms rule needs a non-empty 'terms' list", pack.rule_id)
