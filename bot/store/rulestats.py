@@ -12,25 +12,9 @@ from typing import Any
 
 from bot.models import Platform, RuleStats, ShadowRecord
 from bot.store.base import StoreBase, StoreError, readable_uri, ts, unusable
+from bot.store.stats import scope
 
 SAMPLES_PER_RULE = 3
-
-
-def _scope(platform: Platform | None, community_id: str | None, since: datetime | None, until: datetime | None,
-           time_column: str) -> tuple[str, list[Any]]:
-    conditions = ["1 = 1"]
-    params: list[Any] = []
-    for column, value in (("platform", platform.value if platform else None), ("community_id", community_id)):
-        if value is not None:
-            conditions.append(f"{column} = ?")
-            params.append(value)
-    if since is not None:
-        conditions.append(f"{time_column} >= ?")
-        params.append(ts(since))
-    if until is not None:
-        conditions.append(f"{time_column} < ?")
-        params.append(ts(until))
-    return " AND ".join(conditions), params
 
 
 class RuleStatsStore(StoreBase):
@@ -82,7 +66,7 @@ def read_rule_stats(path: Path, platform: Platform | None = None, community_id: 
 
 def _gather(db: sqlite3.Connection, platform: Platform | None, community_id: str | None, since: datetime | None,
             until: datetime | None) -> list[RuleStats]:
-    where, params = _scope(platform, community_id, since, until, "incidents.created_at")
+    where, params = scope(platform, community_id, since, until)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in db.execute(
             "SELECT r.value AS rule, incidents.tier AS tier, SUM(incidents.status = 'confirmed') AS confirmed, "
@@ -93,7 +77,8 @@ def _gather(db: sqlite3.Connection, platform: Platform | None, community_id: str
         per_rule["dismissed"] += row["dismissed"]
         if row["tier"] == "review":
             per_rule["confirmed"] += row["confirmed"]
-    shadow_where, shadow_params = _scope(platform, community_id, since, until, "matched_at")
+    shadow_where, shadow_params = scope(platform, community_id, since, until, table="shadow_matches",
+                                         time_column="matched_at")
     for row in db.execute(f"SELECT rule_id, COUNT(*) AS n FROM shadow_matches WHERE {shadow_where} "
                           "GROUP BY rule_id", shadow_params):
         counts[row["rule_id"]]["shadow"] += row["n"]

@@ -12,8 +12,10 @@ from bot.store.base import StoreBase, ts
 TOP_RULES = 10
 
 
-def _scope(platform: Platform | None, community_id: str | None, since: datetime | None, until: datetime | None,
-           *, table: str = "incidents") -> tuple[str, list[Any]]:
+def scope(platform: Platform | None, community_id: str | None, since: datetime | None, until: datetime | None,
+          *, table: str = "incidents", time_column: str = "created_at") -> tuple[str, list[Any]]:
+    """A WHERE clause and its parameters for one platform and community (None: every one) within [since, until)
+    on `table`'s `time_column`."""
     conditions = ["1 = 1"]
     params: list[Any] = []
     if platform is not None:
@@ -23,10 +25,10 @@ def _scope(platform: Platform | None, community_id: str | None, since: datetime 
         conditions.append(f"{table}.community_id = ?")
         params.append(community_id)
     if since is not None:
-        conditions.append(f"{table}.created_at >= ?")
+        conditions.append(f"{table}.{time_column} >= ?")
         params.append(ts(since))
     if until is not None:
-        conditions.append(f"{table}.created_at < ?")
+        conditions.append(f"{table}.{time_column} < ?")
         params.append(ts(until))
     return " AND ".join(conditions), params
 
@@ -43,7 +45,7 @@ class StatsStore(StoreBase):
     async def stats(self, platform: Platform | None, community_id: str | None, since: datetime | None = None,
                     until: datetime | None = None) -> IncidentStats:
         """Counts over incidents created in [since, until); `open_incidents` is the review queue now."""
-        where, params = _scope(platform, community_id, since, until)
+        where, params = scope(platform, community_id, since, until)
         # Grouped by UTC day in SQL (SQLite 3.40 has no ISO-week format), folded into ISO weeks here.
         per_day = await self._rows(
             f"SELECT substr(incidents.created_at, 1, 10) AS day, c.value AS clause, COUNT(*) AS n "
@@ -63,14 +65,14 @@ class StatsStore(StoreBase):
             f"f.incident_id = incidents.id AND f.kind = 'mistake')) AS mistakes "
             f"FROM incidents, json_each(incidents.rules) AS r WHERE {where} AND incidents.status = 'dismissed' "
             f"GROUP BY rule ORDER BY n DESC, rule", params)
-        scope_now, scope_params = _scope(platform, community_id, None, None)
+        scope_now, scope_params = scope(platform, community_id, None, None)
         open_row = await self._one(
             f"SELECT COUNT(*) AS n FROM incidents WHERE {scope_now} AND status = 'open'", scope_params)
         held_row = await self._one(
             f"SELECT COUNT(*) AS n FROM incidents WHERE {where} AND incidents.tier = 'review'", params)
         queue_row = await self._one(
             f"SELECT COUNT(*) AS n FROM incidents WHERE {scope_now} AND status = 'review'", scope_params)
-        where_esc, esc_params = _scope(platform, community_id, since, until, table="escalations")
+        where_esc, esc_params = scope(platform, community_id, since, until, table="escalations")
         escalations = {r["status"]: r["n"] for r in await self._rows(
             f"SELECT status, COUNT(*) AS n FROM escalations WHERE {where_esc} GROUP BY status", esc_params)}
         return IncidentStats(
