@@ -31,6 +31,7 @@ from bot.models import (
 )
 from bot.store.files import create_private
 from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
+from bot.texts import plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,7 +111,8 @@ def readable_uri(path: Path, migrations: list[Migration] | None = None) -> str:
                 continue
             raise unusable(path, exc) from None
         if pending:
-            raise StoreError(f"the database {path} needs {len(pending)} migration(s): run `nudgebot db upgrade`")
+            raise StoreError(f"the database {path} needs {plural(len(pending), 'migration')}: run "
+                             "`nudgebot db upgrade`")
         return read_only_uri(path, immutable=immutable)
     raise AssertionError("unreachable: the immutable attempt returns or raises")
 
@@ -243,8 +245,8 @@ class StoreBase:
                 else:
                     pending = (await asyncio.to_thread(migration_status, path)).pending
                     if pending:
-                        raise StoreError(f"the database {path} needs {len(pending)} migration(s): run "
-                                         "`nudgebot db upgrade`")
+                        raise StoreError(f"the database {path} needs {plural(len(pending), 'migration')}: "
+                                         "run `nudgebot db upgrade`")
                 connection = await aiosqlite.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise unusable(path, exc) from None
