@@ -7,6 +7,7 @@ from bot.store.communities import CommunityStore
 from bot.store.escalations import EscalationStore
 from bot.store.files import PRIVATE_MODE, create_private, write_private
 from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
+from bot.store.installations import InstallationStore
 from bot.store.migrate import MigrationError
 from bot.store.names import NameStore
 from bot.store.retention import RetentionStore
@@ -18,7 +19,7 @@ __all__ = ["FEEDBACK_KINDS", "HELD_REASON", "PRIVATE_MODE", "MigrationError", "S
 
 
 class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,
-            NameStore):
+            NameStore, InstallationStore):
     """Async access to the incident database. Build with `await Store.open(path)`; close when done.
 
     Every write is one short BEGIN IMMEDIATE transaction, retried while another process holds the lock;

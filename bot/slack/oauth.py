@@ -1,0 +1,252 @@
+"""Slack for many workspaces: Bolt's OAuth install flow on nudgebot's own database (installations and OAuth states
+in bot.store), and the Web API client for each installed workspace, with its own bot token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Secret, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# What the install asks for: the bot scopes of slack-manifest.yaml (tests/slack/test_oauth.py keeps them equal).
+BOT_SCOPES = ("channels:history", "groups:history", "chat:write", "im:write", "commands", "usergroups:read",
+              "channels:read", "groups:read", "files:write")
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_SECONDS = 600  # an install page's state is good for ten minutes, once
+ROTATE_MINUTES = 120  # refresh a rotating token this long before it expires (Bolt's default, used for both paths)
+CLIENT_CACHE_SECONDS = 30.0  # a token another process deleted or refreshed is picked up within this
+
+
+def require_oauth_settings(settings: Settings) -> tuple[str, Secret, Secret]:
+    """The app's client id, client secret and state secret, or the one line naming the missing variable."""
+    if settings.slack_client_id is None:
+        raise SettingsError("SLACK_CLIENT_ID", "is needed with --oauth",
+                            "Copy the Client ID from the app's Basic Information page (App Credentials)")
+    if settings.slack_client_secret is None:
+        raise SettingsError("SLACK_CLIENT_SECRET", "is needed with --oauth",
+                            "Copy the Client Secret from the app's Basic Information page (App Credentials)")
+    if settings.slack_state_secret is None:
+        raise SettingsError("SLACK_STATE_SECRET", "is needed with --oauth",
+                            "Set it to a long random value, e.g. the output of: python3 -c 'import secrets; "
+                            "print(secrets.token_hex(32))'")
+    return settings.slack_client_id, settings.slack_client_secret, settings.slack_state_secret
+
+
+def _plain(value: Any) -> Any:
+    """slack_sdk's dicts carry datetimes; stored as epoch seconds, which its constructors take back."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _json_ready(data: dict[str, Any]) -> dict[str, Any]:
+    return dict(json.loads(json.dumps(data, default=_plain)))
+
+
+class StoredInstallations(AsyncInstallationStore):
+    """slack_sdk's installation store on nudgebot's database: one installation (bot token) per workspace.
+
+    Org-wide Enterprise Grid installs are not offered (the manifest has org_deploy_enabled: false); a workspace is
+    found by its team id alone, which is what a nudge, an alert or an event names.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.changes = 0  # saves and deletes so far: WorkspaceClients drops its cached clients when this moves
+
+    @property
+    def logger(self) -> logging.Logger:
+        """slack_sdk's interface asks for one."""
+        return log
+
+    async def async_save(self, installation: Installation) -> None:
+        """Keep a new installation (or a re-install), replacing the workspace's previous one."""
+        team_id = installation.team_id or ""
+        if not team_id:
+            raise ValueError("org-wide installs are not supported: install nudgebot in each workspace")
+        await self.store.save_installation(installation.enterprise_id or "", team_id,
+                                           _json_ready(installation.to_dict_for_copying()), datetime.now(UTC))
+        self.changes += 1
+        log.info("Slack workspace installed", extra={"team_id": team_id, "installer": installation.user_id})
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        """Keep a refreshed bot token (token rotation) in the workspace's installation."""
+        team_id = bot.team_id or ""
+        saved = await self.store.find_installation(team_id) or {}
+        fresh = _json_ready(bot.to_dict_for_copying())
+        saved.update({key: fresh.get(key) for key in ("bot_token", "bot_refresh_token", "bot_token_expires_at",
+                                                      "bot_id", "bot_user_id", "bot_scopes", "app_id", "team_id",
+                                                      "enterprise_id")})
+        saved.setdefault("installed_at", fresh.get("installed_at"))
+        await self.store.save_installation(bot.enterprise_id or "", team_id, saved, datetime.now(UTC))
+        self.changes += 1
+
+    async def _installation(self, team_id: str | None) -> Installation | None:
+        data = await self.store.find_installation(team_id or "")
+        return Installation(**data) if data else None
+
+    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
+                             is_enterprise_install: bool | None = False) -> Bot | None:
+        """The workspace's bot token, or None when it has not installed nudgebot (or has uninstalled it)."""
+        installation = await self._installation(team_id)
+        return installation.to_bot() if installation and installation.bot_token else None
+
+    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                      user_id: str | None = None,
+                                      is_enterprise_install: bool | None = False) -> Installation | None:
+        """The workspace's installation (for `user_id`, only if that member installed it)."""
+        installation = await self._installation(team_id)
+        if installation is None or (user_id is not None and installation.user_id != user_id):
+            return None
+        return installation
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """The bot token was revoked or the app uninstalled: forget the installation and its tokens."""
+        if await self.store.delete_installation(team_id or ""):
+            log.info("Slack workspace's tokens deleted", extra={"team_id": team_id})
+        self.changes += 1
+
+    async def async_delete_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                        user_id: str | None = None) -> None:
+        """Forget the installation (user_id None), or only the installer's user token when they revoked it."""
+        if user_id is None:
+            await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            return
+        saved = await self.store.find_installation(team_id or "")
+        if saved and saved.get("user_id") == user_id and saved.get("user_token"):
+            saved.update(user_token=None, user_refresh_token=None, user_token_expires_at=None)
+            await self.store.save_installation(enterprise_id or "", team_id or "", saved, datetime.now(UTC))
+            self.changes += 1
+
+
+class StoredOAuthStates(AsyncOAuthStateStore):
+    """slack_sdk's OAuth state store on nudgebot's database: single-use states, kept as HMACs with the state
+    secret, valid for STATE_SECONDS."""
+
+    def __init__(self, store: Store, state_secret: Secret, expiration_seconds: int = STATE_SECONDS) -> None:
+        self.store = store
+        self._key = state_secret.reveal().encode("utf-8")
+        self.expiration_seconds = expiration_seconds
+
+    @property
+    def logger(self) -> logging.Logger:
+        """slack_sdk's interface asks for one."""
+        return log
+
+    def _hash(self, state: str) -> str:
+        return hmac.new(self._key, state.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        """A new random state for one install page."""
+        state = secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + timedelta(seconds=self.expiration_seconds)
+        await self.store.save_oauth_state(self._hash(state), expires)
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        """True once for a state this app issued that has not expired; a replay or a made-up state is False."""
+        used = await self.store.consume_oauth_state(self._hash(state or ""), datetime.now(UTC))
+        if not used:
+            log.warning("Slack install refused: unknown, expired or already used OAuth state")
+        return used
+
+
+def oauth_settings(settings: Settings, store: Store, *, authorization_url: str | None = None) -> AsyncOAuthSettings:
+    """Bolt's OAuth settings: the install page at INSTALL_PATH, Slack's redirect back at REDIRECT_PATH,
+    installations and states in nudgebot's database. `authorization_url` is for tests (the fake's authorize page)."""
+    client_id, client_secret, state_secret = require_oauth_settings(settings)
+    return AsyncOAuthSettings(
+        client_id=client_id, client_secret=client_secret.reveal(), scopes=list(BOT_SCOPES), user_scopes=[],
+        redirect_uri=settings.slack_redirect_uri, install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
+        authorization_url=authorization_url, installation_store=StoredInstallations(store),
+        installation_store_bot_only=True, token_rotation_expiration_minutes=ROTATE_MINUTES,
+        state_store=StoredOAuthStates(store, state_secret), state_expiration_seconds=STATE_SECONDS,
+        logger=log)
+
+
+def token_rotator(oauth: AsyncOAuthSettings | None, client: AsyncWebClient) -> AsyncTokenRotator | None:
+    """What refreshes a rotating bot token outside an event (a nudge from the outbox, a retried alert)."""
+    if oauth is None:
+        return None
+    return AsyncTokenRotator(client_id=oauth.client_id, client_secret=oauth.client_secret, client=client)
+
+
+def base_client(api_url: str | None) -> AsyncWebClient:
+    """The token-less client of OAuth mode (oauth.v2.access, and the base every workspace's client copies)."""
+    return AsyncWebClient(base_url=api_url) if api_url else AsyncWebClient()
+
+
+class WorkspaceClients:
+    """The Web API client to use for a workspace: the one client in single-token mode; in OAuth mode a client
+    with that workspace's bot token (refreshed first when token rotation is on and it is about to expire), all
+    sharing the base client's HTTP session and retry handlers."""
+
+    def __init__(self, base: AsyncWebClient, installations: StoredInstallations | None = None,
+                 rotator: AsyncTokenRotator | None = None) -> None:
+        self.base = base
+        self.installations = installations
+        self.rotator = rotator
+        self._clients: dict[str, tuple[float, AsyncWebClient, Bot | None]] = {}
+        self._seen_changes = 0
+
+    @property
+    def multi_workspace(self) -> bool:
+        """True in OAuth mode."""
+        return self.installations is not None
+
+    async def for_team(self, team_id: str) -> AsyncWebClient:
+        """The client for `team_id`. A workspace without an installation gets a client with no token, which Slack
+        refuses with not_authed: what is due there is then refused like any other refused delivery."""
+        if self.installations is None:
+            return self.base
+        if self.installations.changes != self._seen_changes:
+            self._seen_changes = self.installations.changes
+            self._clients.clear()
+        cached = self._clients.get(team_id)
+        if cached is not None and time.monotonic() - cached[0] < CLIENT_CACHE_SECONDS and not _expiring(cached[2]):
+            return cached[1]
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is not None and self.rotator is not None and _expiring(bot):
+            refreshed = await self.rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=ROTATE_MINUTES)
+            if refreshed is not None:
+                await self.installations.async_save_bot(refreshed)
+                self._seen_changes = self.installations.changes
+                bot = refreshed
+        if bot is None:
+            log.warning("no Slack installation for this workspace", extra={"team_id": team_id})
+        client = self._client(bot.bot_token if bot else None)
+        self._clients[team_id] = (time.monotonic(), client, bot)
+        return client
+
+    def _client(self, token: str | None) -> AsyncWebClient:
+        base = self.base
+        return AsyncWebClient(token=token, base_url=base.base_url, timeout=base.timeout, session=base.session,
+                              logger=base.logger, retry_handlers=list(base.retry_handlers))
+
+    def clear(self) -> None:
+        """Drop the cached clients (at close, when the shared HTTP session goes)."""
+        self._clients.clear()
+
+
+def _expiring(bot: Bot | None) -> bool:
+    return bool(bot and bot.bot_token_expires_at and bot.bot_token_expires_at <= time.time() + ROTATE_MINUTES * 60)
