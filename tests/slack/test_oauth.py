@@ -1,0 +1,199 @@
+"""Slack for many workspaces, end to end: two workspaces install nudgebot through Bolt's OAuth flow against the fake
+Slack, each is moderated with its own settings and its own token, and an uninstall removes that workspace's tokens
+and nothing else."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.detection.scanner import Scanner
+from bot.models import NudgeMode
+from bot.slack.oauth import BOT_SCOPES
+from tests.fakes import slack_events as payloads
+from tests.fakes.slack_oauth import FakeSlackOrg
+from tests.slack.conftest import BREACH, CLEAN, SERIOUS, eventually
+from tests.slack.oauth_harness import (
+    CHESS,
+    CHESS_ALERTS,
+    CHESS_BOT,
+    CHESS_GENERAL,
+    DRAMA,
+    DRAMA_ALERTS,
+    DRAMA_GENERAL,
+    JUDIT,
+    KASPAR,
+    MAGNUS,
+    PORTIA,
+    PROSPERO,
+    OAuthApp,
+    make_org,
+    query_of,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def org() -> AsyncIterator[FakeSlackOrg]:
+    fake = make_org()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def app(org: FakeSlackOrg, tmp_path: Path, shared_scanner: Scanner) -> AsyncIterator[OAuthApp]:
+    async with OAuthApp(org, tmp_path, shared_scanner) as running:
+        yield running
+
+
+def rows(app: OAuthApp, sql: str) -> list[sqlite3.Row]:
+    """Read nudgebot's database file directly."""
+    with sqlite3.connect(app.settings.db_path) as connection:
+        connection.row_factory = sqlite3.Row
+        return connection.execute(sql).fetchall()
+
+
+def installed(app: OAuthApp) -> dict[str, str]:
+    """team id -> the bot token stored for it."""
+    import json
+
+    return {r["team_id"]: json.loads(r["installation"])["bot_token"]
+            for r in rows(app, "SELECT team_id, installation FROM slack_installations")}
+
+
+async def install_both(app: OAuthApp) -> None:
+    for team, installer in ((CHESS, JUDIT), (DRAMA, PORTIA)):
+        answer = await app.install(team, installer)
+        assert answer.status == 200, answer.text
+    # Chess nudges and alerts in its committee channel; Drama only records breaches, with its own alert channel.
+    await app.setup_committee(CHESS, CHESS_ALERTS)
+    await app.setup_committee(DRAMA, DRAMA_ALERTS, NudgeMode.RECORD)
+
+
+async def moderate(app: OAuthApp, messages: list[tuple[str, dict[str, object]]]) -> None:
+    start = app.bot.handled_events
+    for team, event in messages:
+        assert await app.event(team, event) == 200
+    await eventually(lambda: app.bot.handled_events >= start + len(messages), 15, "messages moderated")
+
+
+async def test_two_workspaces_install_through_the_oauth_flow(app: OAuthApp, org: FakeSlackOrg) -> None:
+    link, cookie = await app.open_install_page()
+    asked = query_of(link)
+    assert link.startswith(org.authorize_url)
+    assert asked["client_id"] == org.client_id and set(asked["scope"].split(",")) == set(BOT_SCOPES)
+    assert cookie.startswith("slack-app-oauth-state=") and asked["state"] == cookie.split("=", 1)[1]
+
+    location = await app.authorize(link, CHESS, JUDIT)
+    back = await app.come_back(location, cookie)
+    assert back.status == 200, back.text
+    assert (await app.install(DRAMA, PORTIA)).status == 200
+
+    tokens = installed(app)
+    assert tokens == {CHESS: org.workspaces[CHESS].bot_token, DRAMA: org.workspaces[DRAMA].bot_token}
+    assert tokens[CHESS] != tokens[DRAMA]
+    assert [c.error for c in org.oauth_calls] == [None, None]
+    stored = rows(app, "SELECT state_hash FROM slack_oauth_states")
+    assert stored == []  # both states were used up; none was stored as it was handed out
+    assert asked["state"] not in (app.settings.db_path.read_bytes().decode("latin-1"))
+
+
+async def test_each_workspace_is_moderated_with_its_own_settings_and_token(app: OAuthApp,
+                                                                          org: FakeSlackOrg) -> None:
+    await install_both(app)
+    chess, drama = app.workspace(CHESS), app.workspace(DRAMA)
+    await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH)),
+                         (DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, BREACH)),
+                         (CHESS, payloads.message(MAGNUS, CHESS_GENERAL, CLEAN))])
+
+    incidents = rows(app, "SELECT community_id, author_id, delivery_status FROM incidents ORDER BY id")
+    assert [(r["community_id"], r["author_id"]) for r in incidents] == [(CHESS, KASPAR), (DRAMA, PROSPERO)]
+    await eventually(lambda: len(chess.ephemerals(KASPAR)) == 1, 10, "the nudge in Chess")
+    # The nudge reached Chess's channel through Chess's own token (the fake routes a call by its token); Drama
+    # records without nudging, as its committee chose, so nothing was posted there.
+    assert chess.ephemerals(KASPAR)[0].channel == CHESS_GENERAL
+    assert drama.ephemerals() == [] and drama.calls_to("chat.postEphemeral") == []
+    by_team = {r["community_id"]: r["delivery_status"] for r in incidents}
+    assert by_team[DRAMA] == "suppressed"
+
+    # A serious breach alerts each workspace's committee in its own alert channel, with its own token.
+    await moderate(app, [(CHESS, payloads.message(MAGNUS, CHESS_GENERAL, SERIOUS)),
+                         (DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, SERIOUS))])
+    await eventually(lambda: bool(chess.messages_in(CHESS_ALERTS)) and bool(drama.messages_in(DRAMA_ALERTS)), 10,
+                     "an alert in each committee channel")
+    assert not chess.messages_in(DRAMA_ALERTS) and not drama.messages_in(CHESS_ALERTS)
+    assert all(call.error is None for call in chess.calls + drama.calls)
+
+
+async def test_uninstall_removes_that_workspaces_tokens_and_nothing_else(app: OAuthApp,
+                                                                        org: FakeSlackOrg) -> None:
+    await install_both(app)
+    await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH)),
+                         (DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, BREACH))])
+    before = rows(app, "SELECT id, community_id FROM incidents ORDER BY id")
+    drama_token = installed(app)[DRAMA]
+
+    org.uninstall(CHESS)
+    assert await app.event(CHESS, {"type": "app_uninstalled", "event_ts": payloads.next_ts()}) == 200
+    assert installed(app) == {DRAMA: drama_token}
+    # Chess's incidents stay (for the retention period), and so do its settings.
+    assert [tuple(r) for r in rows(app, "SELECT id, community_id FROM incidents ORDER BY id")] == \
+        [tuple(r) for r in before]
+    assert {r["community_id"] for r in rows(app, "SELECT community_id FROM communities")} == {CHESS, DRAMA}
+
+    # Drama is still moderated; an event from Chess is no longer authorised (no token to act with).
+    handled = app.bot.handled_events
+    await moderate(app, [(DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, SERIOUS))])
+    assert await app.event(CHESS, payloads.message(KASPAR, CHESS_GENERAL, SERIOUS)) == 200
+    assert app.bot.handled_events == handled + 1
+    after = rows(app, "SELECT community_id FROM incidents ORDER BY id")
+    assert [r["community_id"] for r in after] == [CHESS, DRAMA, DRAMA]
+    await eventually(lambda: len(app.workspace(DRAMA).messages_in(DRAMA_ALERTS)) >= 1, 10, "Drama's alert")
+    assert org.workspaces[CHESS].calls_to("chat.postMessage") == []
+
+
+async def test_tokens_revoked_removes_the_bot_token(app: OAuthApp, org: FakeSlackOrg) -> None:
+    await install_both(app)
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [CHESS_BOT]}, "event_ts": payloads.next_ts()}
+    assert await app.event(CHESS, event) == 200
+    assert set(installed(app)) == {DRAMA}
+
+
+async def test_a_wrong_or_replayed_state_is_refused(app: OAuthApp, org: FakeSlackOrg) -> None:
+    link, cookie = await app.open_install_page()
+    location = await app.authorize(link, CHESS, JUDIT)
+    state = query_of(location)["state"]
+
+    made_up = location.replace(state, "not-a-state-nudgebot-issued")
+    refused = await app.come_back(made_up, "slack-app-oauth-state=not-a-state-nudgebot-issued")
+    assert refused.status == 401
+    no_cookie = await app.come_back(location, "")  # another browser than the one that opened the install page
+    assert no_cookie.status == 400
+    assert installed(app) == {}
+
+    assert (await app.come_back(location, cookie)).status == 200
+    assert set(installed(app)) == {CHESS}
+    replayed = await app.come_back(location, cookie)
+    assert replayed.status == 401  # the state was used up by the first callback
+    assert [c.error for c in org.oauth_calls] == [None]  # only the genuine callback traded its code
+
+
+async def test_signature_verification_stays_on(app: OAuthApp) -> None:
+    await install_both(app)
+    body = payloads.event_callback(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))
+    import json
+
+    status, _ = await app.sender.post(json.dumps(body).encode(), "application/json", signature="v0=" + "0" * 64)
+    assert status == 401
+    assert rows(app, "SELECT id FROM incidents") == []
+
+
+def test_the_install_asks_for_the_manifests_bot_scopes() -> None:
+    manifest = yaml.safe_load((ROOT / "slack-manifest.yaml").read_text(encoding="utf-8"))
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
