@@ -11,8 +11,10 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -189,6 +191,29 @@ def token_rotator(oauth: AsyncOAuthSettings | None, client: AsyncWebClient) -> A
     if oauth is None:
         return None
     return AsyncTokenRotator(client_id=oauth.client_id, client_secret=oauth.client_secret, client=client)
+
+
+def authorize_url_for(api_url: str | None) -> str | None:
+    """Slack's authorize page beside its Web API: https://slack.com/api/ -> https://slack.com/oauth/v2/authorize
+    (GovSlack's likewise); None, Bolt's default, for the default API URL."""
+    if not api_url:
+        return None
+    parts = urlsplit(api_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/oauth/v2/authorize", "", ""))
+
+
+async def installation_health(store: Store, api_url: str | None) -> list[tuple[str, bool, str]]:
+    """(team id, ok, what Slack said) for every installed workspace: `nudgebot slack --oauth --check`."""
+    installations = StoredInstallations(store)
+    clients = WorkspaceClients(base_client(api_url), installations)
+    found: list[tuple[str, bool, str]] = []
+    for team_id in await store.installed_teams():
+        try:
+            answer = await (await clients.for_team(team_id)).auth_test()
+            found.append((team_id, True, f"{answer.get('team')}, bot user {answer.get('user_id')}"))
+        except SlackApiError as exc:
+            found.append((team_id, False, f"{exc.response.get('error', 'error')}: install nudgebot there again"))
+    return found
 
 
 def base_client(api_url: str | None) -> AsyncWebClient:

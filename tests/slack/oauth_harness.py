@@ -59,59 +59,12 @@ def oauth_app_settings(tmp_path: Path) -> Settings:
                     slack_state_secret=Secret(STATE_SECRET), nudge_window_hours=0)
 
 
-@dataclass
-class Callback:
-    """What the app answered when the browser came back from the authorize page."""
+class Browser:
+    """A member's browser installing the app: the install page, Slack's authorize page, the redirect back."""
 
-    status: int
-    text: str
-    location: str  # the redirect URL the authorize page sent the browser to
-
-
-class OAuthApp:
-    """The app in OAuth mode on a random port: Bolt's install page, redirect and signed events."""
-
-    def __init__(self, org: FakeSlackOrg, tmp_path: Path, scanner: Scanner) -> None:
-        self.org = org
-        self.settings = oauth_app_settings(tmp_path)
-        self.scanner = scanner
-        self._cleanup: list[Callable[[], Any]] = []
-        self.core: Core
-        self.bot: SlackBot
-        self.url = ""
-        self.session: aiohttp.ClientSession
-        self.sender: payloads.SignedSender
-
-    async def __aenter__(self) -> OAuthApp:
-        self.core = await open_core(self.settings, scanner=self.scanner)
-        self._cleanup.append(self.core.close)
-        oauth = oauth_settings(self.settings, self.core.store, authorization_url=self.org.authorize_url)
-        self.bot = SlackBot(self.core, self.settings, base_client(self.org.api_url), process_before_response=True,
-                            oauth=oauth)
-        await self.bot.start()
-        self._cleanup.append(self.bot.close)
-        runner = web.AppRunner(self.bot.app.web_app(path="/slack/events"), handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._cleanup.append(runner.cleanup)
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-        self.org.redirect_url = self.url + REDIRECT_PATH  # as set on the app's OAuth & Permissions page
-        self.session = aiohttp.ClientSession()
-        self._cleanup.append(self.session.close)
-        self.sender = payloads.SignedSender(self.url + "/slack/events", SIGNING_SECRET, self.session)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for step in reversed(self._cleanup):
-            await step()
-
-    async def setup_committee(self, team_id: str, alerts: str, mode: NudgeMode = NudgeMode.NUDGE) -> None:
-        """A workspace's committee chose its settings (as `nudgebot slack --oauth --team ... --alert-channel`)."""
-        community = Community(platform=Platform.SLACK, community_id=team_id, alert_channel=alerts, nudge_mode=mode)
-        await self.core.store.save_community(community, datetime.now(UTC))
-
-    # ------------------------------------------------------------------ the browser
+    def __init__(self, session: aiohttp.ClientSession, app_url: str) -> None:
+        self.session = session
+        self.url = app_url
 
     async def open_install_page(self) -> tuple[str, str]:
         """GET the install page: (the "Add to Slack" link, the state cookie it set)."""
@@ -141,6 +94,65 @@ class OAuthApp:
         link, cookie = await self.open_install_page()
         location = await self.authorize(link, team_id, installer)
         return await self.come_back(location, cookie)
+
+
+@dataclass
+class Callback:
+    """What the app answered when the browser came back from the authorize page."""
+
+    status: int
+    text: str
+    location: str  # the redirect URL the authorize page sent the browser to
+
+
+class OAuthApp:
+    """The app in OAuth mode on a random port: Bolt's install page, redirect and signed events."""
+
+    def __init__(self, org: FakeSlackOrg, tmp_path: Path, scanner: Scanner) -> None:
+        self.org = org
+        self.settings = oauth_app_settings(tmp_path)
+        self.scanner = scanner
+        self._cleanup: list[Callable[[], Any]] = []
+        self.core: Core
+        self.bot: SlackBot
+        self.url = ""
+        self.session: aiohttp.ClientSession
+        self.sender: payloads.SignedSender
+        self.browser: Browser
+
+    async def __aenter__(self) -> OAuthApp:
+        self.core = await open_core(self.settings, scanner=self.scanner)
+        self._cleanup.append(self.core.close)
+        oauth = oauth_settings(self.settings, self.core.store, authorization_url=self.org.authorize_url)
+        self.bot = SlackBot(self.core, self.settings, base_client(self.org.api_url), process_before_response=True,
+                            oauth=oauth)
+        await self.bot.start()
+        self._cleanup.append(self.bot.close)
+        runner = web.AppRunner(self.bot.app.web_app(path="/slack/events"), handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._cleanup.append(runner.cleanup)
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        self.org.redirect_url = self.url + REDIRECT_PATH  # as set on the app's OAuth & Permissions page
+        self.session = aiohttp.ClientSession()
+        self._cleanup.append(self.session.close)
+        self.sender = payloads.SignedSender(self.url + "/slack/events", SIGNING_SECRET, self.session)
+        self.browser = Browser(self.session, self.url)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for step in reversed(self._cleanup):
+            await step()
+
+    async def setup_committee(self, team_id: str, alerts: str, mode: NudgeMode = NudgeMode.NUDGE) -> None:
+        """A workspace's committee chose its settings (as `nudgebot slack --oauth --team ... --alert-channel`)."""
+        community = Community(platform=Platform.SLACK, community_id=team_id, alert_channel=alerts, nudge_mode=mode)
+        await self.core.store.save_community(community, datetime.now(UTC))
+
+    async def install(self, team_id: str, installer: str) -> Callback:
+        """The whole install, as a member of `team_id` goes through it."""
+        return await self.browser.install(team_id, installer)
 
     # ------------------------------------------------------------------ Slack's side
 

@@ -84,14 +84,14 @@ async def moderate(app: OAuthApp, messages: list[tuple[str, dict[str, object]]])
 
 
 async def test_two_workspaces_install_through_the_oauth_flow(app: OAuthApp, org: FakeSlackOrg) -> None:
-    link, cookie = await app.open_install_page()
+    link, cookie = await app.browser.open_install_page()
     asked = query_of(link)
     assert link.startswith(org.authorize_url)
     assert asked["client_id"] == org.client_id and set(asked["scope"].split(",")) == set(BOT_SCOPES)
     assert cookie.startswith("slack-app-oauth-state=") and asked["state"] == cookie.split("=", 1)[1]
 
-    location = await app.authorize(link, CHESS, JUDIT)
-    back = await app.come_back(location, cookie)
+    location = await app.browser.authorize(link, CHESS, JUDIT)
+    back = await app.browser.come_back(location, cookie)
     assert back.status == 200, back.text
     assert (await app.install(DRAMA, PORTIA)).status == 200
 
@@ -166,20 +166,20 @@ async def test_tokens_revoked_removes_the_bot_token(app: OAuthApp, org: FakeSlac
 
 
 async def test_a_wrong_or_replayed_state_is_refused(app: OAuthApp, org: FakeSlackOrg) -> None:
-    link, cookie = await app.open_install_page()
-    location = await app.authorize(link, CHESS, JUDIT)
+    link, cookie = await app.browser.open_install_page()
+    location = await app.browser.authorize(link, CHESS, JUDIT)
     state = query_of(location)["state"]
 
     made_up = location.replace(state, "not-a-state-nudgebot-issued")
-    refused = await app.come_back(made_up, "slack-app-oauth-state=not-a-state-nudgebot-issued")
+    refused = await app.browser.come_back(made_up, "slack-app-oauth-state=not-a-state-nudgebot-issued")
     assert refused.status == 401
-    no_cookie = await app.come_back(location, "")  # another browser than the one that opened the install page
+    no_cookie = await app.browser.come_back(location, "")  # another browser than the one that opened the install page
     assert no_cookie.status == 400
     assert installed(app) == {}
 
-    assert (await app.come_back(location, cookie)).status == 200
+    assert (await app.browser.come_back(location, cookie)).status == 200
     assert set(installed(app)) == {CHESS}
-    replayed = await app.come_back(location, cookie)
+    replayed = await app.browser.come_back(location, cookie)
     assert replayed.status == 401  # the state was used up by the first callback
     assert [c.error for c in org.oauth_calls] == [None]  # only the genuine callback traded its code
 
