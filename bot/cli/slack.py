@@ -123,8 +123,9 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     core = await open_core(settings)
     try:
         if args.oauth:
-            oauth = oauth_settings(settings, core.store, authorization_url=authorize_url_for(args.api_url))
-            bot = SlackBot(core, settings, base_client(args.api_url), oauth=oauth)
+            client = base_client(args.api_url)
+            oauth = oauth_settings(settings, core.store, client, authorization_url=authorize_url_for(args.api_url))
+            bot = SlackBot(core, settings, client, oauth=oauth)
             if args.team:
                 await _save_changes(core.store, args.team, args)
         else:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -62,7 +63,11 @@ def _plain(value: Any) -> Any:
 
 
 def _json_ready(data: dict[str, Any]) -> dict[str, Any]:
-    return dict(json.loads(json.dumps(data, default=_plain)))
+    ready = dict(json.loads(json.dumps(data, default=_plain)))
+    for key in ("bot_token_expires_at", "user_token_expires_at"):  # slack_sdk reads these back as whole seconds
+        if ready.get(key) is not None:
+            ready[key] = int(ready[key])
+    return ready
 
 
 class StoredInstallations(AsyncInstallationStore):
@@ -173,17 +178,28 @@ class StoredOAuthStates(AsyncOAuthStateStore):
         return used
 
 
-def oauth_settings(settings: Settings, store: Store, *, authorization_url: str | None = None) -> AsyncOAuthSettings:
+def oauth_settings(settings: Settings, store: Store, client: AsyncWebClient, *,
+                   authorization_url: str | None = None) -> AsyncOAuthSettings:
     """Bolt's OAuth settings: the install page at INSTALL_PATH, Slack's redirect back at REDIRECT_PATH,
-    installations and states in nudgebot's database. `authorization_url` is for tests (the fake's authorize page)."""
+    installations and states in nudgebot's database; `client` (token-less) is the Web API every token is refreshed
+    through. `authorization_url`: Slack's authorize page when not slack.com's (GovSlack, or a test's fake)."""
     client_id, client_secret, state_secret = require_oauth_settings(settings)
-    return AsyncOAuthSettings(
+    installations = StoredInstallations(store)
+    oauth = AsyncOAuthSettings(
         client_id=client_id, client_secret=client_secret.reveal(), scopes=list(BOT_SCOPES), user_scopes=[],
         redirect_uri=settings.slack_redirect_uri, install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
-        authorization_url=authorization_url, installation_store=StoredInstallations(store),
+        authorization_url=authorization_url, installation_store=installations,
         installation_store_bot_only=True, token_rotation_expiration_minutes=ROTATE_MINUTES,
         state_store=StoredOAuthStates(store, state_secret), state_expiration_seconds=STATE_SECONDS,
         logger=log)
+    # Bolt's own authorize, with two changes: its token refresh goes through `client` (Bolt's default is a client
+    # for slack.com, whatever --api-url says), and the auth.test it makes for a token is remembered, so an event
+    # costs a database read, not a Web API call as well (a token Slack refuses or a workspace that uninstalled is
+    # found by the lookup before that memory is read).
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        logger=log, installation_store=installations, client_id=client_id, client_secret=client_secret.reveal(),
+        token_rotation_expiration_minutes=ROTATE_MINUTES, bot_only=True, cache_enabled=True, client=client)
+    return oauth
 
 
 def token_rotator(oauth: AsyncOAuthSettings | None, client: AsyncWebClient) -> AsyncTokenRotator | None:

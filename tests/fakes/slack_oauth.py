@@ -6,7 +6,9 @@ the app's redirect URL with a single-use `code` and the app's `state`; `oauth.v2
 app's client id and secret) for a bot token of that workspace only. Every other Web API call is answered by the
 workspace the token belongs to (tests/fakes/slack_server.py's FakeSlack), so a token only ever reaches its own
 workspace's channels and members; a token of an uninstalled workspace is refused with `token_revoked`, an unknown
-one with `invalid_auth`.
+one with `invalid_auth`. With `rotation_seconds` set the app has token rotation on: tokens expire after that long
+(`token_expired`) and come with a refresh token that `oauth.v2.access` (grant_type=refresh_token) trades for a new
+pair, the old token working on until it expires, as Slack's do.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ from tests.fakes.slack_server import ApiCall, FakeSlack, _bearer, _request_args
 CLIENT_ID = "1111111111.2222222222"
 CLIENT_SECRET = "fake-client-secret-0123456789abcdef"
 CODE_SECONDS = 600  # Slack's codes expire after ten minutes
+
+
+@dataclass
+class Token:
+    """A bot token the fake issued: its workspace, and when it stops working (None: never, rotation off)."""
+
+    team_id: str
+    expires: float | None
 
 
 @dataclass
@@ -51,7 +61,14 @@ class FakeSlackOrg:
         self.redirect_url = ""  # the app's Redirect URL as its settings page would hold it (the test sets it)
         self.workspaces: dict[str, FakeSlack] = {}
         self.grants: dict[str, Grant] = {}
+        self.tokens: dict[str, Token] = {}  # every bot token issued and not revoked
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id (single use)
         self.revoked: set[str] = set()  # tokens of workspaces that uninstalled the app
+        self.rotation_seconds: int | None = None  # token rotation on: tokens expire after this long
+        # With rotation on, the token an install gives lives only this long (standing for a token issued hours
+        # ago, as no test waits twelve hours); the tokens refreshes give live rotation_seconds.
+        self.install_token_seconds: int | None = None
+        self.used_tokens: list[tuple[str, str, str]] = []  # (team id, method, token) of every Web API call answered
         self.oauth_calls: list[ApiCall] = []  # oauth.v2.access calls, which no workspace owns
         self._tokens = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -67,10 +84,25 @@ class FakeSlackOrg:
 
     def uninstall(self, team_id: str) -> None:
         """A workspace admin removes the app: its token stops working at once (Slack then sends app_uninstalled)."""
-        workspace = self.workspaces[team_id]
-        if workspace.bot_token:
-            self.revoked.add(workspace.bot_token)
-        workspace.bot_token = ""
+        for token in [t for t, issued in self.tokens.items() if issued.team_id == team_id]:
+            del self.tokens[token]
+            self.revoked.add(token)
+        self.refresh_tokens = {r: team for r, team in self.refresh_tokens.items() if team != team_id}
+        self.workspaces[team_id].bot_token = ""
+
+    def _issue(self, team_id: str, lifetime: int | None = None) -> dict[str, Any]:
+        """A new bot token (and, with rotation on, its refresh token and lifetime) for a workspace."""
+        token = f"xoxb-{team_id}-{next(self._tokens)}-{secrets.token_hex(6)}"
+        lifetime = (lifetime or self.rotation_seconds) if self.rotation_seconds else None
+        expires = time.time() + lifetime if lifetime else None
+        self.tokens[token] = Token(team_id, expires)
+        self.workspaces[team_id].bot_token = token
+        issued: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if self.rotation_seconds:
+            refresh = f"xoxe-1-{secrets.token_hex(12)}"
+            self.refresh_tokens[refresh] = team_id
+            issued.update(refresh_token=refresh, expires_in=lifetime)
+        return issued
 
     # ------------------------------------------------------------------ server lifecycle
 
@@ -137,6 +169,14 @@ class FakeSlackOrg:
             return {"ok": False, "error": "invalid_client_id"}
         if client_secret != self.client_secret:
             return {"ok": False, "error": "bad_client_secret"}
+        if args.get("grant_type") == "refresh_token":
+            team_id = self.refresh_tokens.pop(str(args.get("refresh_token", "")), "")
+            if not team_id:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            workspace = self.workspaces[team_id]
+            return {"ok": True, "app_id": self.app_id, "bot_user_id": workspace.bot_user_id,
+                    "team": {"id": team_id, "name": workspace.team}, "enterprise": None,
+                    "is_enterprise_install": False, **self._issue(team_id)}
         grant = self.grants.get(str(args.get("code", "")))
         if grant is None or grant.used or grant.expires < time.time():
             return {"ok": False, "error": "invalid_code"}
@@ -144,11 +184,10 @@ class FakeSlackOrg:
             return {"ok": False, "error": "bad_redirect_uri"}
         grant.used = True
         workspace = self.workspaces[grant.team_id]
-        workspace.bot_token = f"xoxb-{grant.team_id}-{next(self._tokens)}-{secrets.token_hex(6)}"
-        return {"ok": True, "app_id": self.app_id, "authed_user": {"id": grant.installer},
-                "scope": grant.scopes, "token_type": "bot", "access_token": workspace.bot_token,
+        return {"ok": True, "app_id": self.app_id, "authed_user": {"id": grant.installer}, "scope": grant.scopes,
                 "bot_user_id": workspace.bot_user_id, "team": {"id": workspace.team_id, "name": workspace.team},
-                "enterprise": None, "is_enterprise_install": False}
+                "enterprise": None, "is_enterprise_install": False,
+                **self._issue(grant.team_id, self.install_token_seconds)}
 
     # ------------------------------------------------------------------ Web API
 
@@ -166,10 +205,13 @@ class FakeSlackOrg:
             return web.json_response({"ok": False, "error": "not_authed"})
         if token in self.revoked:
             return web.json_response({"ok": False, "error": "token_revoked"})
-        for workspace in self.workspaces.values():
-            if workspace.bot_token and token == workspace.bot_token:
-                return workspace.dispatch(method, args, request)
-        return web.json_response({"ok": False, "error": "invalid_auth"})
+        issued = self.tokens.get(token)
+        if issued is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if issued.expires is not None and issued.expires < time.time():
+            return web.json_response({"ok": False, "error": "token_expired"})
+        self.used_tokens.append((issued.team_id, method, token))
+        return self.workspaces[issued.team_id].dispatch(method, args, request)
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]

@@ -123,9 +123,9 @@ class OAuthApp:
     async def __aenter__(self) -> OAuthApp:
         self.core = await open_core(self.settings, scanner=self.scanner)
         self._cleanup.append(self.core.close)
-        oauth = oauth_settings(self.settings, self.core.store, authorization_url=self.org.authorize_url)
-        self.bot = SlackBot(self.core, self.settings, base_client(self.org.api_url), process_before_response=True,
-                            oauth=oauth)
+        client = base_client(self.org.api_url)
+        oauth = oauth_settings(self.settings, self.core.store, client, authorization_url=self.org.authorize_url)
+        self.bot = SlackBot(self.core, self.settings, client, process_before_response=True, oauth=oauth)
         await self.bot.start()
         self._cleanup.append(self.bot.close)
         runner = web.AppRunner(self.bot.app.web_app(path="/slack/events"), handle_signals=False)

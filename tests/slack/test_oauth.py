@@ -197,3 +197,54 @@ async def test_signature_verification_stays_on(app: OAuthApp) -> None:
 def test_the_install_asks_for_the_manifests_bot_scopes() -> None:
     manifest = yaml.safe_load((ROOT / "slack-manifest.yaml").read_text(encoding="utf-8"))
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+
+
+def refreshes(org: FakeSlackOrg) -> list[object]:
+    return [c for c in org.oauth_calls if c.args.get("grant_type") == "refresh_token"]
+
+
+@pytest.fixture
+def rotating(org: FakeSlackOrg) -> FakeSlackOrg:
+    """Token rotation on: tokens live 12 hours, but the ones the installs give have 10 minutes left."""
+    org.rotation_seconds = 12 * 3600
+    org.install_token_seconds = 600
+    return org
+
+
+async def test_an_event_refreshes_a_token_about_to_expire(rotating: FakeSlackOrg, tmp_path: Path,
+                                                         shared_scanner: Scanner) -> None:
+    async with OAuthApp(rotating, tmp_path, shared_scanner) as app:
+        await install_both(app)
+        old = installed(app)[CHESS]
+        await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))])
+        await eventually(lambda: len(app.workspace(CHESS).ephemerals(KASPAR)) == 1, 10, "the nudge")
+        new = installed(app)[CHESS]
+        assert new != old and new == app.workspace(CHESS).bot_token
+        assert len(refreshes(rotating)) == 1  # Bolt refreshed it while authorising the event; once
+        sent = [token for _, method, token in rotating.used_tokens if method == "chat.postEphemeral"]
+        assert sent == [new]  # the nudge went out with the refreshed token
+        assert installed(app)[DRAMA] == app.workspace(DRAMA).bot_token  # Drama's token was left alone
+
+
+async def test_a_delivery_outside_an_event_refreshes_the_token_first(rotating: FakeSlackOrg, tmp_path: Path,
+                                                                     shared_scanner: Scanner) -> None:
+    async with OAuthApp(rotating, tmp_path, shared_scanner) as app:
+        await install_both(app)
+        old = installed(app)[CHESS]
+        # The outbox, a retried alert or an export take their client here, with no event to refresh the token.
+        client = await app.bot.clients.for_team(CHESS)
+        await client.chat_postMessage(channel=CHESS_ALERTS, text="outbox retry")
+        assert len(refreshes(rotating)) == 1
+        assert installed(app)[CHESS] != old
+        assert [token for _, method, token in rotating.used_tokens if method == "chat.postMessage"] == \
+            [installed(app)[CHESS]]
+        again = await app.bot.clients.for_team(CHESS)  # fresh for twelve hours: no second refresh
+        await again.chat_postMessage(channel=CHESS_ALERTS, text="another")
+        assert len(refreshes(rotating)) == 1
+
+
+async def test_a_token_is_checked_with_slack_once_not_per_event(app: OAuthApp, org: FakeSlackOrg) -> None:
+    await install_both(app)
+    before = len(app.workspace(CHESS).calls_to("auth.test"))
+    await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, CLEAN)) for _ in range(5)])
+    assert len(app.workspace(CHESS).calls_to("auth.test")) - before <= 2  # Bolt's authorize, and the workspace URL
