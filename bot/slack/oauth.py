@@ -3,6 +3,7 @@ in bot.store), and the Web API client for each installed workspace, with its own
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -13,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -80,6 +83,13 @@ class StoredInstallations(AsyncInstallationStore):
     def __init__(self, store: Store) -> None:
         self.store = store
         self.changes = 0  # saves and deletes so far: WorkspaceClients drops its cached clients when this moves
+        # A refresh token works once: a workspace's token is refreshed by one caller at a time in this process
+        # (Bolt's authorize on an event, or WorkspaceClients on a delivery), the second then finding it fresh.
+        self._refresh_locks: dict[str, asyncio.Lock] = {}
+
+    def refresh_lock(self, team_id: str) -> asyncio.Lock:
+        """The lock held while a workspace's token may be refreshed."""
+        return self._refresh_locks.setdefault(team_id, asyncio.Lock())
 
     @property
     def logger(self) -> logging.Logger:
@@ -192,14 +202,30 @@ def oauth_settings(settings: Settings, store: Store, client: AsyncWebClient, *,
         installation_store_bot_only=True, token_rotation_expiration_minutes=ROTATE_MINUTES,
         state_store=StoredOAuthStates(store, state_secret), state_expiration_seconds=STATE_SECONDS,
         logger=log)
-    # Bolt's own authorize, with two changes: its token refresh goes through `client` (Bolt's default is a client
-    # for slack.com, whatever --api-url says), and the auth.test it makes for a token is remembered, so an event
-    # costs a database read, not a Web API call as well (a token Slack refuses or a workspace that uninstalled is
-    # found by the lookup before that memory is read).
-    oauth.authorize = AsyncInstallationStoreAuthorize(
+    # Bolt's own authorize, with three changes: one workspace's refresh at a time (SerialAuthorize); the refresh
+    # goes through `client` (Bolt's default is a client for slack.com, whatever --api-url says); and the auth.test
+    # it makes for a token is remembered, so an event costs a database read, not a Web API call as well (a
+    # workspace that uninstalled has no token to find, so that memory is never read for it).
+    oauth.authorize = SerialAuthorize(
         logger=log, installation_store=installations, client_id=client_id, client_secret=client_secret.reveal(),
         token_rotation_expiration_minutes=ROTATE_MINUTES, bot_only=True, cache_enabled=True, client=client)
     return oauth
+
+
+class SerialAuthorize(AsyncInstallationStoreAuthorize):
+    """Bolt's installation-store authorize, run for one workspace at a time in this process: it may refresh the
+    workspace's token, and a refresh token works only once."""
+
+    async def __call__(self, *, context: AsyncBoltContext, enterprise_id: str | None, team_id: str | None,
+                       user_id: str | None, actor_enterprise_id: str | None = None, actor_team_id: str | None = None,
+                       actor_user_id: str | None = None) -> AuthorizeResult | None:
+        """Authorise one request (a database read; an auth.test only for a token not seen before)."""
+        store = self.installation_store
+        lock = store.refresh_lock(team_id or "") if isinstance(store, StoredInstallations) else asyncio.Lock()
+        async with lock:
+            return await super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                          user_id=user_id, actor_enterprise_id=actor_enterprise_id,
+                                          actor_team_id=actor_team_id, actor_user_id=actor_user_id)
 
 
 def token_rotator(oauth: AsyncOAuthSettings | None, client: AsyncWebClient) -> AsyncTokenRotator | None:
@@ -268,11 +294,15 @@ class WorkspaceClients:
             return cached[1]
         bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
         if bot is not None and self.rotator is not None and _expiring(bot):
-            refreshed = await self.rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=ROTATE_MINUTES)
-            if refreshed is not None:
-                await self.installations.async_save_bot(refreshed)
-                self._seen_changes = self.installations.changes
-                bot = refreshed
+            async with self.installations.refresh_lock(team_id):
+                bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)  # may be fresh now
+                if bot is not None and _expiring(bot):
+                    refreshed = await self.rotator.perform_bot_token_rotation(bot=bot,
+                                                                              minutes_before_expiration=ROTATE_MINUTES)
+                    if refreshed is not None:
+                        await self.installations.async_save_bot(refreshed)
+                        bot = refreshed
+            self._seen_changes = self.installations.changes
         if bot is None:
             log.warning("no Slack installation for this workspace", extra={"team_id": team_id})
         client = self._client(bot.bot_token if bot else None)

@@ -4,6 +4,7 @@ and nothing else."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -248,3 +249,15 @@ async def test_a_token_is_checked_with_slack_once_not_per_event(app: OAuthApp, o
     before = len(app.workspace(CHESS).calls_to("auth.test"))
     await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, CLEAN)) for _ in range(5)])
     assert len(app.workspace(CHESS).calls_to("auth.test")) - before <= 2  # Bolt's authorize, and the workspace URL
+
+
+async def test_an_event_and_a_delivery_at_once_refresh_the_token_once(rotating: FakeSlackOrg, tmp_path: Path,
+                                                                      shared_scanner: Scanner) -> None:
+    async with OAuthApp(rotating, tmp_path, shared_scanner) as app:
+        await install_both(app)
+        status, client = await asyncio.gather(
+            app.event(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH)), app.bot.clients.for_team(CHESS))
+        assert status == 200
+        assert len(refreshes(rotating)) == 1 and [c.error for c in refreshes(rotating)] == [None]
+        await client.chat_postMessage(channel=CHESS_ALERTS, text="from the outbox")  # its token works
+        await eventually(lambda: len(app.workspace(CHESS).ephemerals(KASPAR)) == 1, 10, "the event's nudge")
