@@ -150,7 +150,7 @@ class SlackBot:
         # Socket Mode needs no signing secret; a random one (never an empty one) makes any HTTP request fail
         # verification instead of passing it with an HMAC anyone can compute.
         signing_secret = secret.reveal() if secret else secrets.token_hex(32)
-        protect_bolt_logs()
+        protect_bolt_logs(_BOLT_LOG.name)
         _BOLT_LOG.addFilter(_NO_TOKEN_NOTICE)  # a set: adding it again changes nothing
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=process_before_response, name="nudgebot",

@@ -5,6 +5,7 @@ and nothing else."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.slack.oauth_harness import (
     MAGNUS,
     PORTIA,
     PROSPERO,
+    STATE_SECRET,
     OAuthApp,
     make_org,
     query_of,
@@ -261,3 +263,17 @@ async def test_an_event_and_a_delivery_at_once_refresh_the_token_once(rotating: 
         assert len(refreshes(rotating)) == 1 and [c.error for c in refreshes(rotating)] == [None]
         await client.chat_postMessage(channel=CHESS_ALERTS, text="from the outbox")  # its token works
         await eventually(lambda: len(app.workspace(CHESS).ephemerals(KASPAR)) == 1, 10, "the event's nudge")
+
+
+async def test_no_token_code_or_secret_in_the_logs_even_at_debug(app: OAuthApp, org: FakeSlackOrg,
+                                                                 rotating: FakeSlackOrg,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await install_both(app)
+    await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))])  # refreshes Chess's token
+    assert refreshes(org)
+    logged = caplog.text
+    assert "oauth.v2.access" in logged  # slack_sdk did log the calls, at DEBUG
+    secrets = [org.client_secret, STATE_SECRET, *org.tokens, *org.revoked, *org.grants,
+               *(c.args.get("refresh_token", "") for c in org.oauth_calls)]
+    assert [s for s in secrets if s and s in logged] == []
