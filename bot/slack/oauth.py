@@ -176,8 +176,8 @@ class StoredOAuthStates(AsyncOAuthStateStore):
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         """A new random state for one install page."""
         state = secrets.token_urlsafe(32)
-        expires = datetime.now(UTC) + timedelta(seconds=self.expiration_seconds)
-        await self.store.save_oauth_state(self._hash(state), expires)
+        now = datetime.now(UTC)
+        await self.store.save_oauth_state(self._hash(state), now + timedelta(seconds=self.expiration_seconds), now)
         return state
 
     async def async_consume(self, state: str) -> bool:

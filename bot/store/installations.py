@@ -48,10 +48,12 @@ class InstallationStore(StoreBase):
         rows = await self._rows("SELECT team_id FROM slack_installations ORDER BY team_id")
         return [str(r["team_id"]) for r in rows]
 
-    async def save_oauth_state(self, state_hash: str, expires_at: datetime) -> None:
-        """Remember a state the install page handed out, until it expires."""
+    async def save_oauth_state(self, state_hash: str, expires_at: datetime, now: datetime) -> None:
+        """Remember a state the install page handed out, until it expires; states already expired are cleared, so
+        the table holds only the last few minutes' (anyone may open the install page)."""
 
         async def work(db: Any) -> None:
+            await db.execute("DELETE FROM slack_oauth_states WHERE expires_at <= ?", (ts(now),))
             await db.execute("INSERT INTO slack_oauth_states (state_hash, expires_at) VALUES (?, ?)",
                              (state_hash, ts(expires_at)))
 

@@ -30,11 +30,18 @@ async def test_deleting_an_installation_leaves_the_others(store: Store) -> None:
 
 
 async def test_a_state_is_used_once_and_only_before_it_expires(store: Store) -> None:
-    await store.save_oauth_state("fresh", NOW + timedelta(minutes=10))
-    await store.save_oauth_state("stale", NOW + timedelta(minutes=1))
+    await store.save_oauth_state("fresh", NOW + timedelta(minutes=10), NOW)
+    await store.save_oauth_state("stale", NOW + timedelta(minutes=1), NOW)
     assert await store.consume_oauth_state("never-issued", NOW) is False
     assert await store.consume_oauth_state("fresh", NOW) is True
     assert await store.consume_oauth_state("fresh", NOW) is False  # a replay
     later = NOW + timedelta(minutes=2)
     assert await store.consume_oauth_state("stale", later) is False  # expired, and cleared on the way
     assert await store.consume_oauth_state("stale", NOW) is False
+
+
+async def test_handing_out_a_state_clears_the_expired_ones(store: Store) -> None:
+    await store.save_oauth_state("old", NOW + timedelta(minutes=10), NOW)
+    later = NOW + timedelta(minutes=11)
+    await store.save_oauth_state("new", later + timedelta(minutes=10), later)
+    assert [r["state_hash"] for r in await store._rows("SELECT state_hash FROM slack_oauth_states")] == ["new"]
