@@ -5,8 +5,10 @@ and nothing else."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -55,19 +57,15 @@ async def app(org: FakeSlackOrg, tmp_path: Path, shared_scanner: Scanner) -> Asy
         yield running
 
 
-def rows(app: OAuthApp, sql: str) -> list[sqlite3.Row]:
-    """Read nudgebot's database file directly."""
-    with sqlite3.connect(app.settings.db_path) as connection:
-        connection.row_factory = sqlite3.Row
-        return connection.execute(sql).fetchall()
+async def rows(app: OAuthApp, sql: str) -> list[dict[str, object]]:
+    """Read nudgebot's database (either backend) through its store."""
+    return [dict(r) for r in await app.core.store._rows(sql)]
 
 
-def installed(app: OAuthApp) -> dict[str, str]:
+async def installed(app: OAuthApp) -> dict[str, str]:
     """team id -> the bot token stored for it."""
-    import json
-
-    return {r["team_id"]: json.loads(r["installation"])["bot_token"]
-            for r in rows(app, "SELECT team_id, installation FROM slack_installations")}
+    return {str(r["team_id"]): json.loads(str(r["installation"]))["bot_token"]
+            for r in await rows(app, "SELECT team_id, installation FROM slack_installations")}
 
 
 async def install_both(app: OAuthApp) -> None:
@@ -98,13 +96,19 @@ async def test_two_workspaces_install_through_the_oauth_flow(app: OAuthApp, org:
     assert back.status == 200, back.text
     assert (await app.install(DRAMA, PORTIA)).status == 200
 
-    tokens = installed(app)
+    tokens = await installed(app)
     assert tokens == {CHESS: org.workspaces[CHESS].bot_token, DRAMA: org.workspaces[DRAMA].bot_token}
     assert tokens[CHESS] != tokens[DRAMA]
     assert [c.error for c in org.oauth_calls] == [None, None]
-    stored = rows(app, "SELECT state_hash FROM slack_oauth_states")
-    assert stored == []  # both states were used up; none was stored as it was handed out
-    assert asked["state"] not in (app.settings.db_path.read_bytes().decode("latin-1"))
+    assert await rows(app, "SELECT state_hash FROM slack_oauth_states") == []  # both states were used up
+
+
+async def test_a_state_is_stored_only_as_a_keyed_hash(app: OAuthApp) -> None:
+    link, _ = await app.browser.open_install_page()
+    state = query_of(link)["state"]
+    stored = [str(r["state_hash"]) for r in await rows(app, "SELECT state_hash FROM slack_oauth_states")]
+    assert len(stored) == 1 and state not in stored[0]
+    assert stored[0] == hmac.new(STATE_SECRET.encode(), state.encode(), hashlib.sha256).hexdigest()
 
 
 async def test_each_workspace_is_moderated_with_its_own_settings_and_token(app: OAuthApp,
@@ -115,7 +119,7 @@ async def test_each_workspace_is_moderated_with_its_own_settings_and_token(app: 
                          (DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, BREACH)),
                          (CHESS, payloads.message(MAGNUS, CHESS_GENERAL, CLEAN))])
 
-    incidents = rows(app, "SELECT community_id, author_id, delivery_status FROM incidents ORDER BY id")
+    incidents = await rows(app, "SELECT community_id, author_id, delivery_status FROM incidents ORDER BY id")
     assert [(r["community_id"], r["author_id"]) for r in incidents] == [(CHESS, KASPAR), (DRAMA, PROSPERO)]
     await eventually(lambda: len(chess.ephemerals(KASPAR)) == 1, 10, "the nudge in Chess")
     # The nudge reached Chess's channel through Chess's own token (the fake routes a call by its token); Drama
@@ -139,23 +143,22 @@ async def test_uninstall_removes_that_workspaces_tokens_and_nothing_else(app: OA
     await install_both(app)
     await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH)),
                          (DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, BREACH))])
-    before = rows(app, "SELECT id, community_id FROM incidents ORDER BY id")
-    drama_token = installed(app)[DRAMA]
+    before = await rows(app, "SELECT id, community_id FROM incidents ORDER BY id")
+    drama_token = (await installed(app))[DRAMA]
 
     org.uninstall(CHESS)
     assert await app.event(CHESS, {"type": "app_uninstalled", "event_ts": payloads.next_ts()}) == 200
-    assert installed(app) == {DRAMA: drama_token}
+    assert await installed(app) == {DRAMA: drama_token}
     # Chess's incidents stay (for the retention period), and so do its settings.
-    assert [tuple(r) for r in rows(app, "SELECT id, community_id FROM incidents ORDER BY id")] == \
-        [tuple(r) for r in before]
-    assert {r["community_id"] for r in rows(app, "SELECT community_id FROM communities")} == {CHESS, DRAMA}
+    assert await rows(app, "SELECT id, community_id FROM incidents ORDER BY id") == before
+    assert {r["community_id"] for r in await rows(app, "SELECT community_id FROM communities")} == {CHESS, DRAMA}
 
     # Drama is still moderated; an event from Chess is no longer authorised (no token to act with).
     handled = app.bot.handled_events
     await moderate(app, [(DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, SERIOUS))])
     assert await app.event(CHESS, payloads.message(KASPAR, CHESS_GENERAL, SERIOUS)) == 200
     assert app.bot.handled_events == handled + 1
-    after = rows(app, "SELECT community_id FROM incidents ORDER BY id")
+    after = await rows(app, "SELECT community_id FROM incidents ORDER BY id")
     assert [r["community_id"] for r in after] == [CHESS, DRAMA, DRAMA]
     await eventually(lambda: len(app.workspace(DRAMA).messages_in(DRAMA_ALERTS)) >= 1, 10, "Drama's alert")
     assert org.workspaces[CHESS].calls_to("chat.postMessage") == []
@@ -165,7 +168,7 @@ async def test_tokens_revoked_removes_the_bot_token(app: OAuthApp, org: FakeSlac
     await install_both(app)
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [CHESS_BOT]}, "event_ts": payloads.next_ts()}
     assert await app.event(CHESS, event) == 200
-    assert set(installed(app)) == {DRAMA}
+    assert set(await installed(app)) == {DRAMA}
 
 
 async def test_a_wrong_or_replayed_state_is_refused(app: OAuthApp, org: FakeSlackOrg) -> None:
@@ -178,10 +181,10 @@ async def test_a_wrong_or_replayed_state_is_refused(app: OAuthApp, org: FakeSlac
     assert refused.status == 401
     no_cookie = await app.browser.come_back(location, "")  # another browser than the one that opened the install page
     assert no_cookie.status == 400
-    assert installed(app) == {}
+    assert await installed(app) == {}
 
     assert (await app.browser.come_back(location, cookie)).status == 200
-    assert set(installed(app)) == {CHESS}
+    assert set(await installed(app)) == {CHESS}
     replayed = await app.browser.come_back(location, cookie)
     assert replayed.status == 401  # the state was used up by the first callback
     assert [c.error for c in org.oauth_calls] == [None]  # only the genuine callback traded its code
@@ -190,11 +193,9 @@ async def test_a_wrong_or_replayed_state_is_refused(app: OAuthApp, org: FakeSlac
 async def test_signature_verification_stays_on(app: OAuthApp) -> None:
     await install_both(app)
     body = payloads.event_callback(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))
-    import json
-
     status, _ = await app.sender.post(json.dumps(body).encode(), "application/json", signature="v0=" + "0" * 64)
     assert status == 401
-    assert rows(app, "SELECT id FROM incidents") == []
+    assert await rows(app, "SELECT id FROM incidents") == []
 
 
 def test_the_install_asks_for_the_manifests_bot_scopes() -> None:
@@ -218,29 +219,29 @@ async def test_an_event_refreshes_a_token_about_to_expire(rotating: FakeSlackOrg
                                                          shared_scanner: Scanner) -> None:
     async with OAuthApp(rotating, tmp_path, shared_scanner) as app:
         await install_both(app)
-        old = installed(app)[CHESS]
+        old = (await installed(app))[CHESS]
         await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))])
         await eventually(lambda: len(app.workspace(CHESS).ephemerals(KASPAR)) == 1, 10, "the nudge")
-        new = installed(app)[CHESS]
+        new = (await installed(app))[CHESS]
         assert new != old and new == app.workspace(CHESS).bot_token
         assert len(refreshes(rotating)) == 1  # Bolt refreshed it while authorising the event; once
         sent = [token for _, method, token in rotating.used_tokens if method == "chat.postEphemeral"]
         assert sent == [new]  # the nudge went out with the refreshed token
-        assert installed(app)[DRAMA] == app.workspace(DRAMA).bot_token  # Drama's token was left alone
+        assert (await installed(app))[DRAMA] == app.workspace(DRAMA).bot_token  # Drama's token was left alone
 
 
 async def test_a_delivery_outside_an_event_refreshes_the_token_first(rotating: FakeSlackOrg, tmp_path: Path,
                                                                      shared_scanner: Scanner) -> None:
     async with OAuthApp(rotating, tmp_path, shared_scanner) as app:
         await install_both(app)
-        old = installed(app)[CHESS]
+        old = (await installed(app))[CHESS]
         # The outbox, a retried alert or an export take their client here, with no event to refresh the token.
         client = await app.bot.clients.for_team(CHESS)
         await client.chat_postMessage(channel=CHESS_ALERTS, text="outbox retry")
         assert len(refreshes(rotating)) == 1
-        assert installed(app)[CHESS] != old
+        assert (await installed(app))[CHESS] != old
         assert [token for _, method, token in rotating.used_tokens if method == "chat.postMessage"] == \
-            [installed(app)[CHESS]]
+            [(await installed(app))[CHESS]]
         again = await app.bot.clients.for_team(CHESS)  # fresh for twelve hours: no second refresh
         await again.chat_postMessage(channel=CHESS_ALERTS, text="another")
         assert len(refreshes(rotating)) == 1
