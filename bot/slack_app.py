@@ -279,10 +279,12 @@ class SlackBot:
         if not self.claims.claim(nudge.incident_id):
             return NotSent.BUSY
         try:
-            if not await self.core.moderator.awaiting_delivery(nudge.incident_id):
+            # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
+            if not await self.core.moderator.claim_delivery(nudge.incident_id):
                 return NotSent.SETTLED
             result = await self.deliver_nudge(nudge)
             if result is None:
+                await self.core.moderator.release_delivery(nudge.incident_id)
                 return NotSent.UNREACHABLE
             alerts = await self.core.moderator.report_delivery(nudge.incident_id, result)
         finally:

@@ -7,12 +7,24 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.postgres import fresh_database
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """Where a test's store lives, once on each backend: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield tmp_path / "n.db"
+        return
+    async with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from rich.markup import escape
 from bot.audit import AuditSummary, ExportProblem, open_export, run_audit
 from bot.audit.run import progress_bar, summary_table
 from bot.settings import Settings, load_settings
+from bot.store.target import DB_HELP, database_target
 
 EXIT_OK = 0
 EXIT_SKIPPED = 2
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                 "or folder of them")
     parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
                         help="only messages posted on or after this day (UTC)")
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--db", type=database_target, help=DB_HELP)
     parser.add_argument("--community", metavar="ID",
                         help="file incidents under this Slack workspace id (T...) or Discord server id "
                              "(default: read from the export); use the id the live bot sees")

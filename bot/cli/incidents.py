@@ -40,6 +40,7 @@ from bot.nudges import status_label
 from bot.review import CommitteeReview, event_to_dict, incident_to_dict, operator_principal
 from bot.settings import load_settings
 from bot.store import Store, StoreError
+from bot.store.target import DB_HELP, DatabaseTarget, database_target, is_postgresql
 
 _RELATIVE = re.compile(r"^(\d+)([dhw])$")
 
@@ -103,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, *, json_flag: bool = True, scope: bool = True) -> None:
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--db", type=database_target, help=DB_HELP)
     if scope:
         parser.add_argument("--platform", choices=[p.value for p in Platform], default=None,
                             help="only this platform (default: all)")
@@ -137,8 +138,8 @@ def when(value: str) -> datetime:
 
 
 def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, Store], Awaitable[int]]) -> int:
-    path: Path = args.db or load_settings().db_path
-    if not path.exists():
+    path: DatabaseTarget = args.db or load_settings().db_path
+    if not is_postgresql(path) and not Path(path).exists():
         raise StoreError(f"no database at {path}: check --db or NUDGEBOT_DB (the bot creates it on first run)")
 
     async def main() -> int:

@@ -1,0 +1,124 @@
+"""SQLAlchemy async engines for the two kinds of store (aiosqlite for a file, asyncpg for PostgreSQL), and the
+migrations run through them; everything else in the store is one code path over either."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection, NullPool
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.errors import NudgebotError
+from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
+from bot.store.target import DatabaseTarget, is_postgresql, shown
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5_000
+# Retried: SQLite's lock (another process is writing) and PostgreSQL's serialization failure and deadlock.
+_RETRY_SQLSTATES = {"40001", "40P01"}
+_LEDGER_LOCK = "LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE"
+
+
+class StoreError(NudgebotError):
+    """The database cannot be used (unreadable file, unreachable server, locked beyond every retry)."""
+
+
+# What a failing database raises through the store (the driver's errors arrive wrapped by SQLAlchemy): the
+# moderator catches these to keep a message's result in memory until the database answers again.
+STORE_FAILURES: tuple[type[BaseException], ...] = (StoreError, SQLAlchemyError, sqlite3.Error, OSError)
+
+
+def dialect_of(target: DatabaseTarget) -> str:
+    """"postgresql" or "sqlite"."""
+    return "postgresql" if is_postgresql(target) else "sqlite"
+
+
+def make_engine(target: DatabaseTarget, *, read_only: bool = False) -> AsyncEngine:
+    """An engine in autocommit mode: the store opens its own short transactions (BEGIN IMMEDIATE on SQLite).
+
+    `read_only` opens an SQLite file with `mode=ro` (nothing is ever written to it); PostgreSQL sessions are set
+    read-only by the store.
+    """
+    if is_postgresql(target):
+        url = make_url(str(target)).set(drivername="postgresql+asyncpg")
+    elif read_only:
+        url = make_url(f"sqlite+aiosqlite:///{Path(target).absolute().as_uri()}?mode=ro&uri=true")
+    else:
+        path = Path(target)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot open the database {path}: {exc} (check NUDGEBOT_DB)") from None
+        url = make_url(f"sqlite+aiosqlite:///{path}")
+    # NullPool: each store holds its one long-lived connection itself; nothing idles in a pool after close.
+    return create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+
+
+def begin_statement(target: DatabaseTarget) -> str:
+    """How a write transaction starts: SQLite takes the write lock up front, so it never has to upgrade."""
+    return "BEGIN" if is_postgresql(target) else "BEGIN IMMEDIATE"
+
+
+async def connect(engine: AsyncEngine, target: DatabaseTarget) -> AsyncConnection:
+    """Connect, naming the target (never its password) when the server or file refuses."""
+    try:
+        return await engine.connect()
+    except (SQLAlchemyError, OSError) as exc:
+        await engine.dispose()
+        reason = getattr(exc, "orig", None) or exc
+        raise StoreError(f"cannot open the database {shown(target)}: {reason} (check NUDGEBOT_DB)") from None
+
+
+def retryable(exc: BaseException) -> bool:
+    """A write that failed only because another process held a lock, or lost a serialization race."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    message = str(exc.orig)
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in _RETRY_SQLSTATES or "locked" in message or "busy" in message
+
+
+async def run_migrations(target: DatabaseTarget, work: Callable[[Connection, list[Migration]], T],
+                         migrations: list[Migration] | None) -> T:
+    """Run `work` on a connection of its own (on SQLite without foreign keys, so a table rebuild cascades
+    nothing), with the migrations for this kind of database."""
+    wanted = available(dialect=dialect_of(target)) if migrations is None else migrations
+    engine = make_engine(target)
+    connection = await connect(engine, target)
+    try:
+        if not is_postgresql(target):
+            await connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return await connection.run_sync(lambda sync: work(sync, wanted))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot use the database {shown(target)}: {getattr(exc, 'orig', None) or exc}") from None
+    finally:
+        await connection.close()
+        await engine.dispose()
+
+
+async def migrate_async(target: DatabaseTarget, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Bring the database up to date; return the migrations applied."""
+    lock = _LEDGER_LOCK if is_postgresql(target) else None
+    return await run_migrations(
+        target, lambda c, m: upgrade(c, m, begin=begin_statement(target), lock=lock), migrations)
+
+
+async def status_async(target: DatabaseTarget, migrations: list[Migration] | None = None) -> MigrationStatus:
+    """What is applied and what is pending."""
+    return await run_migrations(target, status, migrations)
+
+
+def migrate_database(target: DatabaseTarget, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Bring the database up to date (`nudgebot db upgrade`); return the migrations applied."""
+    return asyncio.run(migrate_async(target, migrations))
+
+
+def migration_status(target: DatabaseTarget, migrations: list[Migration] | None = None) -> MigrationStatus:
+    """What is applied and what is pending (`nudgebot db status`); refuses a newer or altered database."""
+    return asyncio.run(status_async(target, migrations))
