@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text
 from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
@@ -17,7 +17,7 @@ incidents = Table(
         "platform", "community_id", "channel_id", "message_id", "permalink", "author_id", "author_name",
         "targets", "clauses", "primary_clause", "rules", "severity", "excerpt", "content", "created_at",
         "delivery_status", "recorded_at", "tier", "status", "delivery_reason")),
-    Column("revision", Integer),
+    Column("revision", BigInteger),
 )
 INCIDENT_KEY = ("platform", "community_id", "message_id", "revision")
 

@@ -25,7 +25,7 @@ CREATE TABLE incidents (
     community_id        TEXT NOT NULL,
     channel_id          TEXT NOT NULL,
     message_id          TEXT NOT NULL,
-    revision            INTEGER NOT NULL DEFAULT 0,
+    revision            BIGINT NOT NULL DEFAULT 0,     -- Slack edits: the edit time in microseconds
     permalink           TEXT NOT NULL DEFAULT '',
     author_id           TEXT NOT NULL,
     author_name         TEXT NOT NULL DEFAULT '',
