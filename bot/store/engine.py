@@ -4,10 +4,11 @@ migrations run through them; everything else in the store is one code path over 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, NullPool
 from sqlalchemy.engine import make_url
@@ -114,11 +115,22 @@ async def status_async(target: DatabaseTarget, migrations: list[Migration] | Non
     return await run_migrations(target, status, migrations)
 
 
+def run_blocking(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end from synchronous code (the CLI, tooling), even where this thread already runs
+    an event loop (it then runs on a thread of its own, and this thread waits)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()
+
+
 def migrate_database(target: DatabaseTarget, migrations: list[Migration] | None = None) -> list[Migration]:
     """Bring the database up to date (`nudgebot db upgrade`); return the migrations applied."""
-    return asyncio.run(migrate_async(target, migrations))
+    return run_blocking(lambda: migrate_async(target, migrations))
 
 
 def migration_status(target: DatabaseTarget, migrations: list[Migration] | None = None) -> MigrationStatus:
     """What is applied and what is pending (`nudgebot db status`); refuses a newer or altered database."""
-    return asyncio.run(status_async(target, migrations))
+    return run_blocking(lambda: status_async(target, migrations))

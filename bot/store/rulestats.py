@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,6 +11,7 @@ from sqlalchemy import case, func, select, true
 
 from bot.models import Platform, RuleStats, ShadowRecord
 from bot.store.base import Db, StoreBase, StoreError, ts
+from bot.store.engine import run_blocking
 from bot.store.jsonitems import json_items
 from bot.store.stats import scope
 from bot.store.tables import incidents, shadow_matches
@@ -85,4 +85,4 @@ def read_rule_stats(target: DatabaseTarget, platform: Platform | None = None, co
         finally:
             await store.close()
 
-    return asyncio.run(read())
+    return run_blocking(read)
