@@ -34,6 +34,14 @@ class RetentionStore(StoreBase):
 
         return await self._write(work)
 
+    async def release_daily_purge(self, day: date) -> None:
+        """Give back a day's purge claim whose purge failed, so a later run (of any process) purges that day."""
+
+        async def work(db: Db) -> None:
+            await db.run("DELETE FROM daily_jobs WHERE job = 'purge' AND day = :day", {"day": day.isoformat()})
+
+        await self._write(work)
+
     async def forget_platform(self, platform: Platform) -> None:
         """Delete every row of one platform (the demo's, before it replays its week on a shared server)."""
 
