@@ -135,7 +135,7 @@ class SlackBot:
         self._own_session: aiohttp.ClientSession | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()  # message id -> thread it was posted in
-        self.inbox = Inbox(core.store.path, Platform.SLACK, WORKERS, memory_limit=settings.inbox_memory)
+        self.inbox = Inbox(core.store.local_path, Platform.SLACK, WORKERS, memory_limit=settings.inbox_memory)
         self._workers = Workers(self.inbox, WORKERS, self._moderate, name="nudgebot-slack-moderation")
         self._dropped_events = 0  # message events skipped (not a member's message) or repeated deliveries
         self.claims = DeliveryClaims()  # nudges being sent right now (live path or outbox)

@@ -243,6 +243,15 @@ class StoreBase:
                        "analysis_limit = 1000"):
             await connection.exec_driver_sql(f"PRAGMA {pragma}")
 
+    @property
+    def local_path(self) -> Path:
+        """The file the local spool (bot/spool.py) sits beside: the SQLite file itself, or for a PostgreSQL store
+        `nudgebot-<database>.db` in the working directory (the spool is per machine, the store is shared)."""
+        if self.path is not None:
+            return self.path
+        database = str(self.target).rsplit("/", 1)[-1].split("?", 1)[0] or "postgres"
+        return Path(f"nudgebot-{database}.db")
+
     async def sqlite_connection(self) -> Any:
         """The aiosqlite connection under an SQLite store (for tests that inject faults); None on PostgreSQL."""
         if self.postgresql:
