@@ -81,9 +81,9 @@ def _pack_words() -> dict[str, list[str]]:
     from bot.resources import rules_dir
 
     rule_set = load_rule_set([rules_dir()], validator_names=VALIDATORS.keys())
-    terms = [t for rule in rule_set.rules if rule.clause == "5.5.1" and rule.kind.value == "terms"
+    terms = [t for rule in rule_set.rules if rule.clause == "5.5.1" and str(rule.kind) == "terms"
              for t in rule.terms if " " not in t]
-    insults = [t for rule in rule_set.rules if rule.clause == "5.5.3" and rule.kind.value == "terms"
+    insults = [t for rule in rule_set.rules if rule.clause == "5.5.3" and str(rule.kind) == "terms"
                for t in rule.terms if " " not in t]
     lexicons = rule_set.lexicons
     contempt = [w for w in lexicons.get("contempt_noun", ()) if " " not in w]

@@ -33,11 +33,26 @@ def nudgebot_cmd() -> list[str]:
     return [sys.executable, "-m", "bot"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scanner_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One built-scanner cache for the session, never the developer's own: CLI runs after the first start fast."""
+    directory = tmp_path_factory.mktemp("scanner-cache")
+    previous = os.environ.get("NUDGEBOT_CACHE_DIR")
+    os.environ["NUDGEBOT_CACHE_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("NUDGEBOT_CACHE_DIR", None)
+    else:
+        os.environ["NUDGEBOT_CACHE_DIR"] = previous
+
+
 @pytest.fixture
-def clean_env(tmp_path: Path) -> dict[str, str]:
-    """An environment for CLI subprocesses with no nudgebot settings leaking in from the developer's shell."""
+def clean_env(tmp_path: Path, scanner_cache_dir: Path) -> dict[str, str]:
+    """An environment for CLI subprocesses with no nudgebot settings leaking in from the developer's shell
+    (but the session's scanner cache)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
     env["NUDGEBOT_DB"] = str(tmp_path / "nudgebot.db")
+    env["NUDGEBOT_CACHE_DIR"] = str(scanner_cache_dir)
     return env
 
 

@@ -28,12 +28,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full `nudgebot` parser from the command modules that are present."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the `nudgebot` parser from the command modules that are present (just `only`'s, when given:
+    `nudgebot scan` then imports nothing the other commands need, such as the store or the platforms)."""
     parser = _Parser(prog="nudgebot", description="Policy-driven moderation for student-group chats.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for DEBUG)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in _COMMAND_MODULES:
+    for name in (only,) if only else _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"bot.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -46,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `nudgebot` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(arguments))
+    args = parser.parse_args(arguments)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):
@@ -62,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _command_named(arguments: Sequence[str]) -> str | None:
+    """The command the arguments name, if it is one of ours (the first word that is not an option)."""
+    first = next((a for a in arguments if not a.startswith("-")), None)
+    return first if first in _COMMAND_MODULES else None
 
 
 if __name__ == "__main__":

@@ -32,13 +32,15 @@ def run(args: argparse.Namespace) -> int:
         console.print("No rule fired.")
         return 0
     rules = {rule.id: rule for rule in scanner.rule_set.rules}
-    table = Table("rule", "clause", "span", "words", "confidence", "result", "why the rule exists")
+    table = Table("rule", "clause", "span", "words", "confidence", "tier", "result", "why the rule exists")
     for finding in explanation.findings:
         match = finding.match
+        tier = match.tier.value + (f" ({'; '.join(finding.evidence)})" if finding.evidence else "")
         table.add_row(match.rule_id, match.clause, f"{match.start}-{match.end}", args.text[match.start:match.end],
-                      f"{match.confidence:.2f}", finding.status, rules[match.rule_id].description)
+                      f"{match.confidence:.2f}", tier, finding.status, rules[match.rule_id].description)
     console.print(table)
     verdict = explanation.verdict
-    console.print(f"[bold]verdict:[/] {'breaches ' + ', '.join(verdict.clauses) if verdict.flagged else 'no breach'}"
+    outcome = ("breaches " if verdict.flagged else "held for review: ") + ", ".join(verdict.clauses)
+    console.print(f"[bold]verdict:[/] {outcome if verdict.breached and verdict.clauses else 'no breach'}"
                   + (" (welfare signal)" if verdict.welfare else ""))
     return 0

@@ -69,6 +69,9 @@ class Normalized:
     # True when only character folding changed positions: the map is then built from `original` on first
     # use, which most messages (an emoji with a variation selector, and no match) never need.
     deferred: bool = False
+    # Spans of `text` made by joining letters split by spaces or punctuation ("f u c k" to "fuck"): a match
+    # found there rests on weaker evidence (the judge lowers it to the review tier).
+    spaced_joins: tuple[tuple[int, int], ...] = ()
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a span [start, end) of the folded text to the span of the original it came from."""
@@ -150,10 +153,10 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
     folded = _fold_leet(folded)
     if squeeze_stretched:
         folded, starts, ends = _squeeze_stretched(folded, starts, ends)
-    folded, starts, ends = _join_spaced_letters(folded, starts, ends)
+    folded, starts, ends, joins = _join_spaced_letters(folded, starts, ends)
     if starts is None or ends is None:
-        return Normalized(text, folded)
-    return Normalized(text, folded, tuple(starts), tuple(ends))
+        return Normalized(text, folded, spaced_joins=joins)
+    return Normalized(text, folded, tuple(starts), tuple(ends), spaced_joins=joins)
 
 
 def fold_plain(text: str) -> str | None:
@@ -270,28 +273,32 @@ def _squeeze_stretched(text: str, starts: list[int] | None,
     return "".join(out), new_starts, new_ends
 
 
-def _join_spaced_letters(text: str, starts: list[int] | None,
-                         ends: list[int] | None) -> tuple[str, list[int] | None, list[int] | None]:
-    """Join runs of single letters split by separators ("f u c k" becomes "fuck")."""
+def _join_spaced_letters(text: str, starts: list[int] | None, ends: list[int] | None
+                         ) -> tuple[str, list[int] | None, list[int] | None, tuple[tuple[int, int], ...]]:
+    """Join runs of single letters split by separators ("f u c k" becomes "fuck"); also returns the joined
+    spans of the new text."""
     if not _SPACED.search(text):
-        return text, starts, ends
+        return text, starts, ends, ()
     if starts is None or ends is None:
         starts, ends = _identity(len(text))
     out: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
+    joins: list[tuple[int, int]] = []
     last = 0
     for match in _SPACED.finditer(text):
         begin, finish = match.span()
         out.append(text[last:begin])
         new_starts.extend(starts[last:begin])
         new_ends.extend(ends[last:begin])
+        joined_from = len(new_starts)
         for letter in _SPACED_LETTER.finditer(text, begin, finish):
             out.append(letter.group())
             new_starts.append(starts[letter.start()])
             new_ends.append(ends[letter.start()])
+        joins.append((joined_from, len(new_starts)))
         last = finish
     out.append(text[last:])
     new_starts.extend(starts[last:])
     new_ends.extend(ends[last:])
-    return "".join(out), new_starts, new_ends
+    return "".join(out), new_starts, new_ends, tuple(joins)

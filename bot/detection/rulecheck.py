@@ -50,5 +50,5 @@ def summary_by_clause(rules: tuple[Rule, ...]) -> dict[str, Counter[str]]:
     """Count rules per clause and kind, for the committee's overview."""
     summary: dict[str, Counter[str]] = {}
     for rule in rules:
-        summary.setdefault(rule.clause, Counter())[rule.kind.value] += 1
+        summary.setdefault(rule.clause, Counter())[str(rule.kind)] += 1
     return summary

@@ -1,17 +1,15 @@
 """Loads rule packs (YAML) into typed, validated rules; a pack that is wrong fails with its file, rule and reason.
 
-A rule is data: which clause it enforces, how it matches (a term list, a pattern, or a named validator), how
-serious it is, who it applies to, and the examples it must and must not match. Pack-level `defaults` fill in
-what a rule leaves out, in the manner of python-discord's filter lists.
+A rule is data: which clause it enforces, how it matches (its kind: a term list, a pattern, a named validator, or
+any kind registered in bot.detection.kinds), how serious it is, who it applies to, and the examples it must and
+must not match. Pack-level `defaults` fill in what a rule leaves out, in the manner of python-discord's filter lists.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,12 +17,24 @@ from typing import Any
 import regex
 import yaml
 
-from bot.detection.literals import required_literals
-from bot.detection.normalize import normalize
-from bot.detection.pattern_safety import readable, structural_risk
+from bot.detection.kinds import KINDS, PackContext, check_pattern_safety
+from bot.detection.model import PATTERN_TIMEOUT, AudienceScope, Rule, RuleContext, RuleKind, RulePack, RuleSet
+from bot.detection.packtext import (
+    expand_macros,
+    expand_placeholders,
+    fold,
+    fold_words,
+    pattern_words,
+    string_list,
+    word_alternation,
+)
 from bot.errors import RulePackError
 from bot.models import RuleEffect, Severity, Tier
 from bot.resources import rules_dir
+
+__all__ = ["PATTERN_TIMEOUT", "AudienceScope", "Rule", "RuleContext", "RuleKind", "RulePack", "RuleSet",
+           "check_pattern_safety", "expand_macros", "expand_placeholders", "fold", "fold_words", "load_rule_set",
+           "pack_files", "pattern_words", "word_alternation"]
 
 log = logging.getLogger(__name__)
 
@@ -35,116 +45,11 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 
 _CLAUSE_ID = re.compile(r"^\d+(?:\.\d+){1,2}$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
-_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-_PATTERN_WORD = re.compile(r"(?<![\\\w{])[a-z]{3,}(?![\w}])")
 _PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules"}
 _DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind",
                  "tier"}
-_RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "terms", "pattern", "triggers", "requires", "validator", "options",
-                              "description", "exceptions", "context", "examples", "enabled"}
+_COMMON_RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "description", "exceptions", "context", "examples", "enabled"}
 _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
-# For patterns only the `regex` module can parse: a quantified group, with no alternatives, that itself ends in
-# an unbounded quantifier, e.g. (a+)+, (\w*)*. Readable patterns get the full structural check.
-_NESTED_QUANTIFIER = re.compile(r"\((?:\?:)?[^()|]*(?:[+*]|\{\d*,\})\)\??(?:[+*]|\{\d*,\})")
-_PROBE_LIMIT = 1.0  # generous: a sound pattern needs microseconds on these probes, even on a loaded machine
-PATTERN_TIMEOUT = 0.05  # seconds per regex call while scanning; a pattern that needs longer is cut off
-
-
-class RuleKind(StrEnum):
-    """How a rule finds candidates."""
-
-    TERMS = "terms"
-    PATTERN = "pattern"
-    VALIDATOR = "validator"
-
-
-class AudienceScope(StrEnum):
-    """Where a rule applies: everywhere, or only where members may be under 18 (clause 5.2)."""
-
-    ANY = "any"
-    UNDER18 = "under18"
-
-
-@dataclass(frozen=True, slots=True)
-class RuleContext:
-    """Words near a match that raise or lower confidence; `require` makes a raise word mandatory."""
-
-    window: int = 40
-    raise_words: frozenset[str] = frozenset()
-    lower_words: frozenset[str] = frozenset()
-    require: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One rule, with the pack defaults already applied."""
-
-    id: str
-    pack: str
-    source: str
-    kind: RuleKind
-    clause: str
-    category: str
-    severity: Severity
-    audience: AudienceScope
-    effect: RuleEffect
-    negatable: bool
-    confidence: float
-    description: str
-    tier: Tier = Tier.NUDGE
-    terms: tuple[str, ...] = ()
-    fuzzy: bool = False
-    pattern: str = ""
-    compiled: regex.Pattern[str] | None = None
-    literals: frozenset[str] | None = None  # strings one of which every match holds (bot.detection.literals), if known
-    triggers: tuple[str, ...] = ()
-    requires: frozenset[str] = frozenset()
-    validator: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
-    exceptions: tuple[str, ...] = ()
-    context: RuleContext = field(default_factory=RuleContext)
-    examples_match: tuple[str, ...] = ()
-    examples_no_match: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RulePack:
-    """The rules of one file, plus the lexicons and allowlist it contributes to the shared pool."""
-
-    name: str
-    source: str
-    description: str
-    rules: tuple[Rule, ...]
-    lexicons: Mapping[str, tuple[str, ...]]
-    allowlist: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """All packs loaded together: rule ids are unique and lexicons are shared across packs."""
-
-    packs: tuple[RulePack, ...]
-    lexicons: Mapping[str, tuple[str, ...]]
-    allowlist: frozenset[str]
-    macros: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def rules(self) -> tuple[Rule, ...]:
-        """Every enabled rule of every pack, in load order."""
-        return tuple(rule for pack in self.packs for rule in pack.rules)
-
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-
-
-def fold(phrase: str) -> str:
-    """Fold an exception or lexicon entry the same way messages are folded, so they compare equal."""
-    return " ".join(normalize(phrase).text.split())
-
-
-def fold_words(phrase: str) -> str:
-    """Fold a term or trigger into the words the scanner sees ("sci-hub" becomes "sci hub")."""
-    return " ".join(_TOKEN.findall(normalize(phrase).text))
 
 
 def pack_files(directory: Path) -> list[Path]:
@@ -199,99 +104,6 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     return RuleSet(tuple(packs), lexicons, frozenset(allowlist), macros)
 
 
-def expand_macros(pattern: str, macros: Mapping[str, str]) -> str:
-    """Replace each {macro} by its regex fragment (macros may name other macros, a few levels deep)."""
-    for _ in range(4):
-        expanded = _PLACEHOLDER.sub(lambda m: f"(?:{macros[m.group(1)]})" if m.group(1) in macros
-                                    else m.group(0), pattern)
-        if expanded == pattern:
-            break
-        pattern = expanded
-    return pattern
-
-
-def expand_placeholders(pattern: str, lexicons: Mapping[str, Sequence[str]], path: str, rule_id: str,
-                        macros: Mapping[str, str] | None = None) -> str:
-    """Replace each {macro} by its regex and each {lexicon} by an alternation of its words, longest first."""
-    if macros:
-        pattern = expand_macros(pattern, macros)
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in lexicons:
-            raise RulePackError(path, f"pattern uses unknown lexicon or macro {{{name}}}", rule_id)
-        return word_alternation(lexicons[name])
-
-    return _PLACEHOLDER.sub(replace, pattern)
-
-
-def word_alternation(words: Iterable[str]) -> str:
-    """A regex matching any of `words` (a space matches any run of whitespace), shaped as a letter trie.
-
-    A flat alternation of hundreds of words makes the engine try every word at every position; a trie shares
-    prefixes, which makes the big lexicon patterns about twice as fast. Longer words are still tried first.
-    """
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: dict[str, Any]) -> str:
-        branches = [(r"\s+" if char == " " else regex.escape(char)) + build(node[char])
-                    for char in sorted(c for c in node if c)]
-        if not branches:
-            return ""
-        ends_here = "" in node
-        if len(branches) == 1:
-            return f"(?:{branches[0]})?" if ends_here else branches[0]
-        group = "(?:" + "|".join(branches) + ")"
-        return group + "?" if ends_here else group
-
-    return "(?:" + build(trie) + ")"
-
-
-def pattern_words(pattern: str) -> set[str]:
-    """Literal words in a pattern's source: they join the vocabulary that re-spelling aims at."""
-    return set(_PATTERN_WORD.findall(_PLACEHOLDER.sub(" ", pattern)))
-
-
-def check_pattern_safety(compiled: regex.Pattern[str], source: str, *, probe: bool = True,
-                         where: str = "") -> str | None:
-    """Return why a pattern could stall a scan, or None when it looks safe.
-
-    The decision is structural and deterministic (`bot.detection.pattern_safety`: nested quantifiers, ambiguous
-    alternations under a quantifier, huge counts, backreferences). Patterns Python's parser cannot read fall
-    back to a textual test for the (a+)+ shape. With `probe` (a committee's own pack, never a built-in one) the
-    pattern is also run on a few short probes: only a probe that takes over a generous second is a rejection;
-    time that merely grows faster than the text is logged as a warning, because a busy machine can fake it.
-    The regex timeout at scan time remains the real guard.
-    """
-    expanded = compiled.pattern
-    risk = structural_risk(expanded)
-    if risk:
-        return risk
-    if not readable(expanded) and _NESTED_QUANTIFIER.search(source):
-        return "nested quantifiers such as (a+)+ can take exponential time; rewrite without the outer quantifier"
-    if not probe:
-        return None
-    for unit, tail in (("a", "!"), ("a ", "!"), ("1", "x"), ("aa", "\n"), ("ab", "!")):
-        timings: list[float] = []
-        for repeat in (400, 800):
-            text = unit * repeat + tail
-            started = time.perf_counter()
-            try:
-                compiled.search(text, timeout=_PROBE_LIMIT)
-            except TimeoutError:
-                return (f"took over {_PROBE_LIMIT:.1f}s on a {len(text):,}-character probe: "
-                        "it backtracks catastrophically")
-            timings.append(time.perf_counter() - started)
-        if timings[1] > 0.02 and timings[1] > 3.5 * max(timings[0], 1e-6):
-            log.warning("pattern may backtrack: its time grew much faster than a probe text; the scan timeout "
-                        "will cut it off if it stalls", extra={"rule": where, "seconds": round(timings[1], 3)})
-    return None
-
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
@@ -311,15 +123,6 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _string_list(value: Any, path: str, what: str, rule_id: str | None = None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
-        raise RulePackError(path, f"{what} must be a list of strings", rule_id)
-    return tuple(str(v) for v in value)
-
 
 def _lexicons_of(path: Path, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     raw = data.get("lexicons") or {}
@@ -329,7 +132,7 @@ def _lexicons_of(path: Path, data: Mapping[str, Any]) -> dict[str, tuple[str, ..
     for name, words in raw.items():
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise RulePackError(str(path), f"lexicon name {name!r} must be lowercase letters, digits and _")
-        folded = tuple(dict.fromkeys(f for f in (fold(w) for w in _string_list(words, str(path), name)) if f))
+        folded = tuple(dict.fromkeys(f for f in (fold(w) for w in string_list(words, str(path), name)) if f))
         if not folded:
             raise RulePackError(str(path), f"lexicon {name!r} is empty")
         result[name] = folded
@@ -351,7 +154,7 @@ def _macros_of(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _allowlist_of(path: Path, data: Mapping[str, Any]) -> set[str]:
-    return {fold(w) for w in _string_list(data.get("allowlist"), str(path), "allowlist")}
+    return {fold(w) for w in string_list(data.get("allowlist"), str(path), "allowlist")}
 
 
 def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],
@@ -390,17 +193,35 @@ def _enum(enum_type: type[StrEnum], value: Any, source: str, rule_id: str, what:
         raise RulePackError(source, f"{what} {value!r} is not one of: {allowed}", rule_id) from None
 
 
+def _rule_keys() -> set[str]:
+    """Every key a rule may have: the common ones and those of every registered kind."""
+    return _COMMON_RULE_KEYS.union(*(kind.keys for kind in KINDS.values()))
+
+
 def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mapping[str, Any],
                 lexicons: Mapping[str, tuple[str, ...]], macros: Mapping[str, str],
                 known_validators: set[str] | None, index: int, probe: bool = True) -> Rule | None:
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not _RULE_ID.match(rule_id):
         raise RulePackError(source, f"rule #{index} needs an 'id' of lowercase letters, digits, '.', '-', '_'")
-    unknown = set(raw) - _RULE_KEYS
+    unknown = set(raw) - _rule_keys()
     if unknown:
         raise RulePackError(source, f"unknown key(s) {sorted(unknown)}", rule_id)
     if raw.get("enabled", True) is False:
         return None
+    kind_name = str(raw.get("kind", defaults.get("kind", ""))).lower()
+    if kind_name not in KINDS:
+        raise RulePackError(source, f"kind {raw.get('kind', defaults.get('kind', ''))!r} is not one of: "
+                            f"{', '.join(KINDS)}", rule_id)
+    common = _common_fields(source, pack, rule_id, raw, defaults)
+    common["kind"] = RuleKind(kind_name) if kind_name in RuleKind.__members__.values() else kind_name
+    return KINDS[kind_name].parse(raw, common, PackContext(source, rule_id, lexicons, macros, known_validators,
+                                                           probe))
+
+
+def _common_fields(source: str, pack: str, rule_id: str, raw: Mapping[str, Any],
+                   defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields every rule has, whatever its kind, with the pack's defaults applied."""
 
     def setting(key: str, fallback: Any = None) -> Any:
         return raw.get(key, defaults.get(key, fallback))
@@ -411,82 +232,25 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
     category = setting("category")
     if not isinstance(category, str) or not category.strip():
         raise RulePackError(source, "missing 'category' (say what kind of breach this is)", rule_id)
-    kind = _enum(RuleKind, setting("kind", ""), source, rule_id, "kind")
-    severity = _enum(Severity, setting("severity", "medium"), source, rule_id, "severity")
-    audience = _enum(AudienceScope, setting("audience", "any"), source, rule_id, "audience")
-    effect = _enum(RuleEffect, setting("effect", "breach"), source, rule_id, "effect")
-    tier = _enum(Tier, setting("tier", "nudge"), source, rule_id, "tier")
     confidence = setting("confidence", 0.9)
     if not isinstance(confidence, int | float) or not 0 < float(confidence) <= 1:
         raise RulePackError(source, f"confidence {confidence!r} must be a number in (0, 1]", rule_id)
     examples = raw.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - {"match", "no_match"}:
         raise RulePackError(source, "examples must be a mapping with 'match' and/or 'no_match' lists", rule_id)
-    common: dict[str, Any] = {
-        "id": rule_id, "pack": pack, "source": source, "kind": kind, "clause": clause,
-        "category": category.strip(), "severity": severity, "audience": audience, "effect": effect, "tier": tier,
+    return {
+        "id": rule_id, "pack": pack, "source": source, "clause": clause, "category": category.strip(),
+        "severity": _enum(Severity, setting("severity", "medium"), source, rule_id, "severity"),
+        "audience": _enum(AudienceScope, setting("audience", "any"), source, rule_id, "audience"),
+        "effect": _enum(RuleEffect, setting("effect", "breach"), source, rule_id, "effect"),
+        "tier": _enum(Tier, setting("tier", "nudge"), source, rule_id, "tier"),
         "negatable": bool(setting("negatable", False)), "confidence": float(confidence),
         "description": str(raw.get("description") or "").strip(), "fuzzy": bool(setting("fuzzy", False)),
-        "exceptions": tuple(fold(e) for e in _string_list(raw.get("exceptions"), source, "exceptions", rule_id)),
+        "exceptions": tuple(fold(e) for e in string_list(raw.get("exceptions"), source, "exceptions", rule_id)),
         "context": _build_context(raw.get("context"), source, rule_id),
-        "examples_match": _string_list(examples.get("match"), source, "examples.match", rule_id),
-        "examples_no_match": _string_list(examples.get("no_match"), source, "examples.no_match", rule_id),
+        "examples_match": string_list(examples.get("match"), source, "examples.match", rule_id),
+        "examples_no_match": string_list(examples.get("no_match"), source, "examples.no_match", rule_id),
     }
-    if kind is RuleKind.TERMS:
-        terms = tuple(dict.fromkeys(t for t in (fold_words(t) for t in _string_list(raw.get("terms"), source,
-                                                                                        "terms", rule_id)) if t))
-        if not terms:
-            raise RulePackError(source, "a terms rule needs a non-empty 'terms' list", rule_id)
-        return Rule(**common, terms=terms)
-    if kind is RuleKind.PATTERN:
-        pattern = raw.get("pattern")
-        if not isinstance(pattern, str) or not pattern.strip():
-            raise RulePackError(source, "a pattern rule needs a 'pattern'", rule_id)
-        # A long pattern may be written over several lines: each is stripped and they are joined with nothing.
-        pattern = expand_macros("".join(line.strip() for line in pattern.splitlines()), macros)
-        expanded = expand_placeholders(pattern, lexicons, source, rule_id)
-        try:
-            compiled = regex.compile(expanded)
-        except regex.error as exc:
-            raise RulePackError(source, f"pattern does not compile: {exc}", rule_id) from None
-        unsafe = check_pattern_safety(compiled, pattern, probe=probe, where=f"{source}: {rule_id}")
-        if unsafe:
-            raise RulePackError(source, f"pattern rejected: {unsafe}", rule_id)
-        triggers = _expand_triggers(_string_list(raw.get("triggers"), source, "triggers", rule_id),
-                                    lexicons, source, rule_id)
-        requires = frozenset(max(phrase.split(), key=len) for phrase in _expand_triggers(
-            _string_list(raw.get("requires"), source, "requires", rule_id), lexicons, source, rule_id))
-        return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers, requires=requires,
-                    literals=required_literals(expanded))
-    validator = raw.get("validator")
-    if not isinstance(validator, str) or not validator:
-        raise RulePackError(source, "a validator rule needs 'validator: NAME'", rule_id)
-    if known_validators is not None and validator not in known_validators:
-        raise RulePackError(source, f"unknown validator {validator!r}; known: {sorted(known_validators)}", rule_id)
-    options = raw.get("options") or {}
-    if not isinstance(options, dict):
-        raise RulePackError(source, "options must be a mapping", rule_id)
-    return Rule(**common, validator=validator, options=dict(options))
-
-
-def _expand_triggers(raw: Sequence[str], lexicons: Mapping[str, tuple[str, ...]], source: str,
-                     rule_id: str) -> tuple[str, ...]:
-    """Expand trigger entries: "{name}" is every word of a lexicon, "{adj} {noun}" every pairing of two."""
-    triggers: list[str] = []
-    for item in raw:
-        options: list[str] = [""]
-        for part in item.split():
-            placeholder = _PLACEHOLDER.fullmatch(part)
-            if placeholder:
-                name = placeholder.group(1)
-                if name not in lexicons:
-                    raise RulePackError(source, f"trigger uses unknown lexicon {{{name}}}", rule_id)
-                words = [fold_words(word) for word in lexicons[name]]
-            else:
-                words = [fold_words(part)]
-            options = [f"{prefix} {word}".strip() for prefix in options for word in words if word]
-        triggers.extend(option for option in options if option)
-    return tuple(dict.fromkeys(triggers))
 
 
 def _build_context(raw: Any, source: str, rule_id: str) -> RuleContext:
@@ -499,7 +263,7 @@ def _build_context(raw: Any, source: str, rule_id: str) -> RuleContext:
         raise RulePackError(source, "context.window must be a whole number of characters from 1 to 500", rule_id)
     return RuleContext(
         window=window,
-        raise_words=frozenset(fold(w) for w in _string_list(raw.get("raise"), source, "context.raise", rule_id)),
-        lower_words=frozenset(fold(w) for w in _string_list(raw.get("lower"), source, "context.lower", rule_id)),
+        raise_words=frozenset(fold(w) for w in string_list(raw.get("raise"), source, "context.raise", rule_id)),
+        lower_words=frozenset(fold(w) for w in string_list(raw.get("lower"), source, "context.lower", rule_id)),
         require=bool(raw.get("require", False)),
     )

@@ -19,6 +19,8 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
+from bot.detection.registry import Registry
+
 _DIGIT = re.compile(r"\d")
 # Runs of digits with the separators people put inside numbers ("07700 900123", "4111-1111", "(0116) 252").
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-().\u00a0/]{0,3}\d)*")
@@ -41,15 +43,20 @@ class Candidate:
 
 
 class Validator(Protocol):
-    """A recognizer of one kind of personal data."""
+    """A recognizer of one kind of personal data, and what a message must hold before it is asked.
+
+    The scanner reads the needs once, when it compiles the rules: `min_digits`, the fewest digits close together
+    a candidate has (the scanner counts a message's digits once and skips validators needing more); `needs_char`,
+    a character every candidate holds ("@" for email; "" for none), so a message without it and without digits
+    never reaches `prefilter`; and `hint`, a simple regex that matches somewhere in every text holding a
+    candidate (None for none), searched once per message before `prefilter` is called (most messages with
+    digits, such as times, prices and rooms, fail them all).
+    """
 
     name: str
-    needs_digit: bool  # the scanner skips the validator for a message with no digit at all
-    # Optional, read with getattr: `min_digits`, the fewest digits close together a candidate has (the scanner
-    # counts them once per message and skips the validator below it); `needs_char`, a character every
-    # candidate holds ("@" for email), so a message without it and without digits never reaches `prefilter`;
-    # and `hint`, a simple regex that matches somewhere in every text holding a candidate, searched by the scanner
-    # before `prefilter` is called (most messages with digits, such as times, prices and rooms, fail them all).
+    min_digits: int
+    needs_char: str
+    hint: str | None
 
     def prefilter(self, text: str) -> bool:
         """Cheap: can this text hold a candidate at all?"""
@@ -72,8 +79,8 @@ class PhoneValidator:
     """Phone numbers in UK and international formats, parsed by Google's libphonenumber port."""
 
     name = "phone"
-    needs_digit = True
     min_digits = 7
+    needs_char = ""
     hint = _RUN_OF_7
 
     def prefilter(self, text: str) -> bool:
@@ -115,7 +122,6 @@ class EmailValidator:
     """Email addresses."""
 
     name = "email"
-    needs_digit = False
     min_digits = 0
     hint = "@"
     needs_char = "@"
@@ -139,8 +145,8 @@ class PostcodeValidator:
     """Full UK postcodes (outward and inward code), e.g. LE1 7RH."""
 
     name = "postcode"
-    needs_digit = True
     min_digits = 1
+    needs_char = ""
     hint = r"[A-Za-z]\d"
     _pattern = re.compile(rf"(?<![A-Za-z0-9]){_POSTCODE}(?![A-Za-z0-9])", re.IGNORECASE)
 
@@ -162,8 +168,8 @@ class StreetAddressValidator:
     """A house number and a capitalised street name ending in a street type, e.g. "14 Victoria Road"."""
 
     name = "street_address"
-    needs_digit = True
     min_digits = 1
+    needs_char = ""
     hint = r"\d[A-Za-z]?,?\s+[A-Z]"
     _pattern = re.compile(
         rf"(?<![\w.,:£$])(?:(?:Flat|Apartment|Apt)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
@@ -188,8 +194,8 @@ class NationalInsuranceValidator:
     """UK National Insurance numbers (HMRC's letter rules: no D, F, I, Q, U, V; no BG, GB, NK, KN, TN, NT, ZZ)."""
 
     name = "ni_number"
-    needs_digit = True
     min_digits = 6
+    needs_char = ""
     hint = _RUN_OF_6
     _pattern = re.compile(r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
                           r"([A-D])(?![A-Za-z0-9])", re.IGNORECASE)
@@ -209,8 +215,8 @@ class SortCodeAccountValidator:
     """A bank sort code (12-34-56) with an eight-digit account number near it."""
 
     name = "sort_code_account"
-    needs_digit = True
     min_digits = 8
+    needs_char = ""
     hint = _RUN_OF_6
     _sort_code = re.compile(r"(?<![\d-])\d{2}[-\s]\d{2}[-\s]\d{2}(?![\d-])")
     _account = re.compile(r"(?<!\d)\d{8}(?!\d)")
@@ -235,8 +241,8 @@ class PaymentCardValidator:
     """Payment card numbers: 13 to 19 digits with a known issuer prefix and a valid Luhn check digit."""
 
     name = "payment_card"
-    needs_digit = True
     min_digits = 13
+    needs_char = ""
     hint = _RUN_OF_6
     _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
     _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
@@ -260,8 +266,8 @@ class IbanValidator:
     """International bank account numbers, checked with python-stdnum."""
 
     name = "iban"
-    needs_digit = True
     min_digits = 2
+    needs_char = ""
     hint = r"[A-Z]{2}\d{2}"
     _pattern = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
 
@@ -288,8 +294,9 @@ class StudentNumberValidator:
     """
 
     name = "student_number"
-    needs_digit = True
     min_digits = 1  # the pattern is a setting: assume no more
+    needs_char = ""
+    hint = None
     default_pattern = r"(?<![\d-])\d{9}(?![\d-])"
     _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
 
@@ -315,8 +322,8 @@ class DateOfBirthValidator:
     """Full dates with a year (12/03/2004, 12 March 2004, March 12th 2004); the pack requires birth context."""
 
     name = "date_of_birth"
-    needs_digit = True
     min_digits = 4  # every accepted form has a two- or four-digit year after a day and month
+    needs_char = ""
     hint = r"\d"
     _pattern = re.compile(
         rf"(?<![\d/.-])(?:[0-3]?\d[/.-][01]?\d[/.-](?:19|20)?\d\d"
@@ -340,8 +347,10 @@ class DateOfBirthValidator:
         return found
 
 
-VALIDATORS: Mapping[str, Validator] = {
-    v.name: v for v in (PhoneValidator(), EmailValidator(), PostcodeValidator(), StreetAddressValidator(),
-                        NationalInsuranceValidator(), SortCodeAccountValidator(), PaymentCardValidator(),
-                        IbanValidator(), StudentNumberValidator(), DateOfBirthValidator())
-}
+VALIDATORS: Registry[Validator] = Registry("validator", (
+    PhoneValidator(), EmailValidator(), PostcodeValidator(), StreetAddressValidator(), NationalInsuranceValidator(),
+    SortCodeAccountValidator(), PaymentCardValidator(), IbanValidator(), StudentNumberValidator(),
+    DateOfBirthValidator(),
+))
+"""Every validator by name. A new one is a class above (or in its own module) and one more entry here, or
+`VALIDATORS.register(MyValidator())` from its module: a name already taken is refused."""

@@ -216,7 +216,11 @@ def test_a_malformed_script_names_the_step(tmp_path):
 def test_a_review_tier_message_is_held_until_the_committee_confirms_it(demo_run):
     tmp, result = demo_run
     held = [i for i in _incidents(tmp / "demo.db") if i["tier"] == "review"]
-    assert [(i["author_id"], i["rules"]) for i in held] == [("u-dan", ["demo.slang-insult"])]
+    # The demo pack's review-tier rule, and two the engine lowers to review on weaker evidence: Rhys's slur is
+    # found only by joining spaced-out letters, and the reception number has a lowering context word nearby.
+    assert [(i["author_id"], i["rules"]) for i in held] == [
+        ("u-rhys", ["slur.disability"]), ("u-dan", ["demo.slang-insult"]), ("u-priya", ["pii.phone"])]
+    held = [i for i in held if i["rules"] == ["demo.slang-insult"]]
     incident_id = held[0]["id"]
     line = next(line for line in result.stdout.splitlines() if f"held for review #{incident_id}" in line)
     assert "Dan" in line and "melt" not in line  # shown held, and masked
@@ -229,4 +233,4 @@ def test_a_review_tier_message_is_held_until_the_committee_confirms_it(demo_run)
     with sqlite3.connect(tmp / "demo.db") as connection:
         shadow = connection.execute("SELECT rule_id, sample FROM shadow_matches").fetchall()
     assert [rule for rule, _ in shadow] == ["demo.slang-muggy"] and "muggy" not in shadow[0][1]
-    assert "1 held for review" in result.stdout
+    assert "3 held for review" in result.stdout

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.detection.index import literal_gates
 from bot.detection.literals import required_literals
 from bot.detection.normalize import normalize
 from bot.detection.rules import word_alternation
@@ -57,11 +58,12 @@ def test_a_trie_shaped_word_list_gives_its_words() -> None:
 
 def test_every_built_in_rule_example_passes_its_own_gate() -> None:
     scanner = load_default_scanner()
+    gates = literal_gates(scanner.rule_set.rules)
     for rule in scanner.rule_set.rules:
-        gate = scanner._literal_gates.get(rule.id)
+        gate = gates.get(rule.id)
         if gate is None:
             continue
         for example in rule.examples_match:
-            layer, _ = scanner._respell_layer(normalize(example, squeeze_stretched=False))
+            layer, _ = scanner.respeller.layer(normalize(example, squeeze_stretched=False))
             if rule.compiled is not None and rule.compiled.search(layer.text):
                 assert gate.search(layer.text), (rule.id, example)

@@ -1,0 +1,153 @@
+"""Candidate indexes: which rules a message's words can reach. Terms by their first word, patterns by their
+trigger words, pairs and phrases, counter-speech cues, the gate words, and per-pattern literal prefilters."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+
+from bot.detection.literals import required_literals
+from bot.detection.model import Rule
+from bot.detection.packtext import word_alternation
+from bot.models import RuleEffect
+
+
+class TermIndex:
+    """Term lists indexed by each term's first word."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.entries: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
+        for rule in rules:
+            for term in rule.terms:
+                words = tuple(term.split())
+                self.entries.setdefault(words[0], []).append((words, rule))
+        self.keys = frozenset(self.entries)
+
+    def wanted(self, tokens: set[str], joined: str) -> set[tuple[str, ...]]:
+        """The terms whose words are all in the message (a phrase only as a whole phrase)."""
+        wanted: set[tuple[str, ...]] = set()
+        for token in tokens & self.keys:
+            for phrase, _rule in self.entries[token]:
+                if len(phrase) == 1 or f" {' '.join(phrase)} " in joined:
+                    wanted.add(phrase)
+        return wanted
+
+
+class TriggerIndex:
+    """Patterns by trigger: one word fires on the word, two on the pair, three or more on the whole phrase.
+
+    Counter-speech patterns are kept apart: they are consulted only once a breach is found.
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.words: dict[str, list[Rule]] = {}
+        self.bigrams: dict[tuple[str, str], list[Rule]] = {}
+        self.phrases: dict[str, list[tuple[str, Rule]]] = {}  # phrases of three words or more
+        self.counters: dict[str, list[tuple[str, Rule]]] = {}
+        self.untriggered: list[Rule] = []
+        for rule in rules:
+            if not rule.triggers:
+                self.untriggered.append(rule)
+            for trigger in rule.triggers:
+                self._add(rule, trigger)
+        self.word_keys = frozenset(self.words)
+        self.bigram_keys = frozenset(self.bigrams)
+        self.bigram_firsts = frozenset(first for first, _ in self.bigrams)
+        self.phrase_keys = frozenset(self.phrases)
+        self.counter_keys = frozenset(self.counters)
+
+    def _add(self, rule: Rule, trigger: str) -> None:
+        words = trigger.split()
+        if not words:
+            return
+        if rule.effect is RuleEffect.COUNTER:
+            self.counters.setdefault(words[0], []).append((f" {trigger} ", rule))
+        elif len(words) == 1:
+            self.words.setdefault(words[0], []).append(rule)
+        elif len(words) == 2:
+            self.bigrams.setdefault((words[0], words[1]), []).append(rule)
+        else:
+            self.phrases.setdefault(words[0], []).append((f" {trigger} ", rule))
+
+    def reachable(self, tokens: set[str]) -> bool:
+        """Whether any breach pattern could be selected for a message with these words."""
+        return bool(self.untriggered or not tokens.isdisjoint(self.word_keys)
+                    or not tokens.isdisjoint(self.bigram_firsts) or not tokens.isdisjoint(self.phrase_keys))
+
+    def select(self, tokens: set[str], words: list[str], joined: str) -> dict[str, Rule]:
+        """The breach and welfare patterns a message's words trigger, in a stable order."""
+        selected: dict[str, Rule] = {r.id: r for r in self.untriggered}
+        for token in tokens & self.word_keys:
+            for rule in self.words[token]:
+                selected.setdefault(rule.id, rule)
+        if not tokens.isdisjoint(self.bigram_firsts):
+            for bigram in set(itertools.pairwise(words)) & self.bigram_keys:
+                for rule in self.bigrams[bigram]:
+                    selected.setdefault(rule.id, rule)
+        for token in tokens & self.phrase_keys:
+            for phrase, rule in self.phrases[token]:
+                if rule.id not in selected and phrase in joined:
+                    selected[rule.id] = rule
+        return selected
+
+    def select_counters(self, tokens: set[str], joined: str) -> dict[str, Rule]:
+        """The counter-speech patterns a message's words trigger."""
+        counters: dict[str, Rule] = {}
+        for token in tokens & self.counter_keys:
+            for phrase, rule in self.counters[token]:
+                if (rule.id not in counters and (" " not in phrase.strip() or phrase in joined)
+                        and not (rule.requires and tokens.isdisjoint(rule.requires))):
+                    counters[rule.id] = rule
+        return counters
+
+
+def literal_gates(rules: Iterable[Rule]) -> dict[str, re.Pattern[str]]:
+    """Per pattern, the literal strings one of which every match holds: one quick search rules most out."""
+    gates: dict[str, re.Pattern[str]] = {}
+    for rule in rules:
+        literals = rule.literals
+        if literals is None and rule.compiled is not None:  # a rule built by hand, not by the loader
+            literals = required_literals(rule.compiled.pattern)
+        if literals:
+            gates[rule.id] = re.compile(word_alternation(sorted(literals)))
+    return gates
+
+
+def term_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[str]:
+    """Each term's rarest word in English: a message holding none of them matches no term."""
+    return {min(term.split(), key=lambda w: frequency.get(w, 0)) for rule in rules for term in rule.terms
+            if term.split()}
+
+
+def pattern_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[str]:
+    """For each triggered breach pattern, the rarer in English of two word sets it needs one of: a word from each
+    of its triggers (each trigger's first and last word are both needed), or its `requires` words."""
+
+    def commonness(words: Iterable[str]) -> int:
+        return sum(frequency.get(w, 0) for w in words)
+
+    gate: set[str] = set()
+    for rule in rules:
+        if not rule.triggers or rule.effect is RuleEffect.COUNTER:
+            continue
+        candidates = [cover([trigger.split() for trigger in rule.triggers if trigger.split()], frequency)]
+        if rule.requires:
+            candidates.append(set(rule.requires))
+        gate.update(min(candidates, key=commonness))
+    return gate
+
+
+def cover(phrases: list[list[str]], frequency: Mapping[str, int]) -> set[str]:
+    """Words that between them appear in every phrase, chosen greedily to be rare ("polish" over "people")."""
+    uncovered = [set(words) for words in phrases]
+    chosen: set[str] = set()
+    while uncovered:
+        counts: dict[str, int] = {}
+        for words in uncovered:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        best = min(counts, key=lambda w: ((frequency.get(w, 0) + 1) / counts[w], w))
+        chosen.add(best)
+        uncovered = [words for words in uncovered if best not in words]
+    return chosen

@@ -1,0 +1,151 @@
+"""`kind: validator`: a named recognizer of personal data (bot.detection.validators) run on the original text."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.detection.kinds.base import KindEnv, PackContext
+from bot.detection.message import WORD, Message, Raw
+from bot.detection.model import Rule
+from bot.detection.validators import Validator
+from bot.errors import RulePackError
+
+log = logging.getLogger(__name__)
+
+_DIGIT = re.compile(r"\d")
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+
+
+class ValidatorKind:
+    """Rules that name a validator and may pass it options."""
+
+    name = "validator"
+    keys = frozenset({"validator", "options"})
+
+    def parse(self, raw: Mapping[str, Any], common: Mapping[str, Any], pack: PackContext) -> Rule:
+        """A rule naming a known validator."""
+        validator = raw.get("validator")
+        if not isinstance(validator, str) or not validator:
+            raise RulePackError(pack.source, "a validator rule needs 'validator: NAME'", pack.rule_id)
+        known = pack.known_validators
+        if known is not None and validator not in known:
+            raise RulePackError(pack.source, f"unknown validator {validator!r}; known: {sorted(known)}",
+                                pack.rule_id)
+        options = raw.get("options") or {}
+        if not isinstance(options, dict):
+            raise RulePackError(pack.source, "options must be a mapping", pack.rule_id)
+        return Rule(**common, validator=validator, options=dict(options))
+
+    def compile(self, rules: Sequence[Rule], env: KindEnv) -> ValidatorMatcher:
+        """Look up each rule's validator and order them by the digits they need."""
+        return ValidatorMatcher(rules, env)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    rule: Rule
+    validator: Validator
+    options: Mapping[str, Any]
+    hint: re.Pattern[str] | None
+    context_words: frozenset[str]  # one-word `raise` words of a rule that requires one
+    context_phrases: tuple[str, ...]  # padded phrases among them
+    context_firsts: frozenset[str]  # the phrases' first words: a cheap first test
+
+
+class ValidatorMatcher:
+    """Validators behind their declared needs: enough digits, a needed character, a hint, a context word."""
+
+    gated = False
+    always = False
+    vocabulary: frozenset[str] = frozenset()
+    fuzzy_vocabulary: frozenset[str] = frozenset()
+    gate_words: frozenset[str] = frozenset()
+
+    def __init__(self, rules: Sequence[Rule], env: KindEnv) -> None:
+        hints: dict[str, re.Pattern[str]] = {}
+        entries: list[_Entry] = []
+        for rule in rules:
+            if rule.validator not in env.validators:
+                raise ValueError(f"rule {rule.id} names unknown validator {rule.validator!r}")
+            validator = env.validators[rule.validator]
+            options = {**env.validator_options.get(rule.validator, {}), **rule.options}
+            hint = hints.setdefault(validator.hint, re.compile(validator.hint)) if validator.hint else None
+            entries.append(_entry(rule, validator, options, hint))
+        # Sorted by the digits they need: those needing more than the message has are never visited.
+        entries.sort(key=lambda entry: entry.validator.min_digits)
+        self._entries = entries
+        self._digits = [entry.validator.min_digits for entry in entries]
+        # Validators run only on messages with a digit, or holding a character one of them needs ("@").
+        chars = frozenset(e.validator.needs_char for e in entries if e.validator.min_digits == 0)
+        self._always = "" in chars
+        self._chars = chars - {""}
+
+    def find(self, message: Message, raws: list[Raw]) -> None:
+        """Validators whose cheap needs the message meets; spans are of the original text."""
+        if not self._entries:
+            return
+        text = message.text
+        digits = len(_DIGIT.findall(text))  # at least as many as the longest run: a cheap first cut
+        if not (digits or self._always or any(char in text for char in self._chars)):
+            return
+        visible, kept = (text, None) if text.isascii() else _without_invisible(text)
+        hinted: dict[re.Pattern[str], bool] = {}  # several validators share a hint: search once
+        for entry in self._entries[: bisect.bisect_right(self._digits, digits)]:
+            if entry.hint is not None:
+                found = hinted.get(entry.hint)
+                if found is None:
+                    found = hinted[entry.hint] = entry.hint.search(visible) is not None
+                if not found:
+                    continue
+            if not _context_present(entry, message):
+                continue
+            try:
+                if entry.validator.prefilter(visible):
+                    _confirm(entry, visible, kept, raws)
+            except Exception:
+                log.exception("validator failed; the rest of the scan goes on", extra={"rule": entry.rule.id})
+
+
+def _entry(rule: Rule, validator: Validator, options: Mapping[str, Any], hint: re.Pattern[str] | None) -> _Entry:
+    single = {w for w in rule.context.raise_words if len(WORD.findall(w)) == 1}
+    phrases = rule.context.raise_words - single
+    return _Entry(rule, validator, options, hint,
+                  frozenset(WORD.findall(w)[0] for w in single),
+                  tuple(f" {' '.join(WORD.findall(p))} " for p in phrases),
+                  frozenset(WORD.findall(p)[0] for p in phrases if WORD.findall(p)))
+
+
+def _context_present(entry: _Entry, message: Message) -> bool:
+    """A rule that needs a context word ("born", "student number") cannot fire if none is present."""
+    if not entry.rule.context.require or not message.tokens.isdisjoint(entry.context_words):
+        return True
+    if message.tokens.isdisjoint(entry.context_firsts):
+        return False
+    return any(phrase in message.joined for phrase in entry.context_phrases)
+
+
+def _confirm(entry: _Entry, text: str, kept: list[int] | None, raws: list[Raw]) -> None:
+    """Run one validator on the text without invisible characters; spans go back to the original."""
+    rule = entry.rule
+    for candidate in entry.validator.find(text, entry.options):
+        if 0 <= candidate.start < candidate.end <= len(text):
+            confidence = min(rule.confidence, candidate.confidence) if candidate.confidence else rule.confidence
+            start, end = candidate.start, candidate.end
+            if kept is not None:
+                start, end = kept[start], kept[end - 1] + 1
+            raws.append(Raw(rule, -1, -1, start, end, confidence, in_layer=False))
+
+
+def _without_invisible(text: str) -> tuple[str, list[int] | None]:
+    """The text without zero-width and direction characters (a phone number split by U+200B is still one),
+    and the original index of each character kept (None when nothing was removed)."""
+    if not _INVISIBLE.search(text):
+        return text, None
+    kept = [index for index, char in enumerate(text) if not _INVISIBLE.match(char)]
+    return "".join(text[index] for index in kept), kept
