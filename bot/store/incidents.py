@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.errors import InputError, UnknownIncident
@@ -75,6 +76,11 @@ def like_json_item(value: str) -> str:
     return f"%{needle}%"
 
 
+_COLUMNS = ("platform", "community_id", "channel_id", "message_id", "revision", "permalink", "author_id",
+            "author_name", "targets", "clauses", "primary_clause", "rules", "severity", "excerpt", "content",
+            "created_at", "delivery_status", "recorded_at", "tier", "status", "delivery_reason")
+
+
 @dataclass(slots=True)
 class _Pending:
     """An incident waiting for the next group commit, and the future its caller awaits."""
@@ -98,6 +104,19 @@ class IncidentStore(StoreBase):
             statement = (insert_for(self.dialect)(incidents).on_conflict_do_nothing(index_elements=INCIDENT_KEY)
                          .returning(*(incidents.c[name] for name in returning)))
             self.__dict__[f"_insert{returning}"] = statement
+        return statement
+
+    def _insert_rows(self, count: int) -> Any:
+        """The INSERT of `_insert_incident` for `count` rows at once (bound as column_index), built once per size:
+        a group commit's insert is then one statement compiled once, on either engine."""
+        built: dict[int, Any] = self.__dict__.setdefault("_insert_rows_by_size", {})
+        statement = built.get(count)
+        if statement is None:
+            rows = [{name: bindparam(f"{name}_{i}", type_=incidents.c[name].type) for name in _COLUMNS}
+                    for i in range(count)]
+            statement = built[count] = (
+                insert_for(self.dialect)(incidents).values(rows).on_conflict_do_nothing(index_elements=INCIDENT_KEY)
+                .returning(incidents.c.id, *(incidents.c[name] for name in INCIDENT_KEY)))
         return statement
 
     async def record_incident(self, new: NewIncident) -> tuple[int, bool]:
@@ -177,10 +196,13 @@ class IncidentStore(StoreBase):
             self._committed()
             return [result]
 
+        statement = self._insert_rows(len(batch))
+        params = {f"{name}_{i}": value for i, item in enumerate(batch) for name, value in item.values.items()}
+
         async def work(db: Db) -> tuple[set[tuple[Any, ...]], dict[tuple[Any, ...], int]]:
-            # One multi-row INSERT ... RETURNING for the batch (SQLAlchemy's insertmanyvalues on both engines);
-            # only the keys it did not return (recorded before, by this process or another) are looked up.
-            rows = await db.fetch_many(self._insert_incident("id", *INCIDENT_KEY), [item.values for item in batch])
+            # One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the batch; only the keys it did not
+            # return (recorded before, by this process or another) are looked up.
+            rows = await db.fetch(statement, params)
             ids = {tuple(row[k] for k in INCIDENT_KEY): int(row["id"]) for row in rows}
             made = set(ids)
             for key in dict.fromkeys(item.key for item in batch if item.key not in ids):
