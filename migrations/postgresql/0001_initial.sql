@@ -48,11 +48,12 @@ CREATE TABLE incidents (
     content_purged_at   TEXT COLLATE "C",
     UNIQUE (platform, community_id, message_id, revision)
 );
--- The committee's list filters on one community plus status, clause, author or channel, newest first.
-CREATE INDEX incidents_by_status ON incidents (platform, community_id, status, created_at);
-CREATE INDEX incidents_by_clause ON incidents (platform, community_id, primary_clause, created_at);
-CREATE INDEX incidents_by_author ON incidents (platform, community_id, author_id, created_at);
-CREATE INDEX incidents_by_channel ON incidents (platform, community_id, channel_id, created_at);
+-- The committee's list filters on one community plus status, clause, author or channel, newest first: each index
+-- ends in (created_at, id), the list's order, so PostgreSQL walks it backwards and stops after one page.
+CREATE INDEX incidents_by_status ON incidents (platform, community_id, status, created_at, id);
+CREATE INDEX incidents_by_clause ON incidents (platform, community_id, primary_clause, created_at, id);
+CREATE INDEX incidents_by_author ON incidents (platform, community_id, author_id, created_at, id);
+CREATE INDEX incidents_by_channel ON incidents (platform, community_id, channel_id, created_at, id);
 CREATE INDEX incidents_by_time ON incidents (platform, community_id, created_at, id);
 CREATE INDEX incidents_pending ON incidents (delivery_status) WHERE delivery_status = 'pending';
 -- The retention purge looks only at rows whose content is still there.
