@@ -6,13 +6,15 @@ import asyncio
 import base64
 import binascii
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NudgebotError
+from bot.errors import NudgebotError, PlatformUnreachable, connection_failure
 from bot.logredact import protect_discord_logs
 from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings
@@ -30,6 +32,17 @@ SCOPES = ("bot", "applications.commands")
 
 class DiscordSetupError(NudgebotError):
     """Discord cannot be started as configured (no token, a token Discord refuses, a missing intent)."""
+
+
+class _NoVoiceWarning(logging.Filter):
+    """Drops discord.py's "PyNaCl/davey is not installed, voice will NOT be supported": nudgebot never joins voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but the voice-support warning."""
+        return "voice will NOT be supported" not in str(record.msg)
+
+
+_NO_VOICE_WARNING = _NoVoiceWarning()
 
 
 def intents() -> discord.Intents:
@@ -80,6 +93,7 @@ class NudgeBot(commands.AutoShardedBot):
                  outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> None:
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         protect_discord_logs()
+        logging.getLogger("discord.client").addFilter(_NO_VOICE_WARNING)  # a set: adding it again changes nothing
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options)
         self.core = core
         self.settings = settings
@@ -163,5 +177,10 @@ async def run_bot(settings: Settings, *, sync_commands: bool = True) -> None:
     except discord.PrivilegedIntentsRequired:
         raise DiscordSetupError("Discord refused the Message Content intent. Turn on 'Message Content Intent' "
                                 "on the Bot page of your application") from None
+    except aiohttp.ClientConnectorError as exc:  # logging in, before the gateway: discord.py retries after that
+        configured = [name for name in ("NUDGEBOT_DISCORD_API_BASE", "NUDGEBOT_DISCORD_GATEWAY")
+                      if os.environ.get(name)]
+        raise PlatformUnreachable("Discord", f"{exc.host}:{exc.port}", connection_failure(exc.os_error),
+                                  " and ".join(configured)) from None
     finally:
         await asyncio.shield(core.close())

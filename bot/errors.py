@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 
 class NudgebotError(Exception):
-    """Base for errors a person can act on; `str()` is the one line the CLI prints."""
+    """Base for errors a person can act on; `str()` is the one line the CLI prints.
+
+    The exit code is 1, a command that failed; usage errors are 2 (see the README, "Exit codes").
+    """
+
+    exit_code = 1
+
+
+class UsageError(NudgebotError):
+    """The command line asks for something impossible (an empty date range, a page of no rows): exit 2, as
+    argparse exits on an unknown option."""
 
     exit_code = 2
 
@@ -42,3 +55,26 @@ class UnknownIncident(NudgebotError):
 
 class ReviewError(NudgebotError):
     """A review step that cannot be taken (e.g. confirming a dismissed incident): the message says what can."""
+
+
+class PlatformUnreachable(NudgebotError):
+    """Discord or Slack could not be reached at start (no network, no DNS, a proxy or firewall in the way).
+
+    Once connected, both bots ride out a lost network by themselves: this is only for the first connection, where
+    retrying forever would hide a machine that is simply offline or a mistyped API address.
+    """
+
+    def __init__(self, platform: str, host: str, reason: str, setting: str = "") -> None:
+        self.host = host
+        also = f", and {setting}" if setting else ""
+        super().__init__(f"cannot reach {platform} at {host} ({reason}): check that this machine is online and "
+                         f"can look up and reach {host} (DNS, proxy, firewall){also}")
+
+
+def connection_failure(error: OSError | None) -> str:
+    """The operating system's words for a failed connection: "Name or service not known", "Connection refused"."""
+    if error is None:
+        return "no connection"
+    if isinstance(error, socket.gaierror) or not error.errno:
+        return error.strerror or str(error) or type(error).__name__
+    return os.strerror(error.errno)

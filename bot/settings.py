@@ -76,6 +76,22 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
+# `KEY="...` or `export KEY='...`: a value that opens a quote (python-dotenv lets a quoted value span lines).
+_OPENS_QUOTE = re.compile(r"""^\s*(?:export\s+)?([\w.-]+)\s*=\s*(["'])""")
+
+
+def _unclosed_quote(text: str) -> tuple[str, str] | None:
+    """(key, quote) when `text`, the source of a binding python-dotenv could not parse, opens a quoted value
+    and its first line does not close it (a quote closed on that line with more text after it is another fault)."""
+    opened = _OPENS_QUOTE.match(text)
+    if not opened:
+        return None
+    key, quote = opened.group(1), opened.group(2)
+    first_line = text[opened.end():].split("\n", 1)[0]
+    closing = re.compile(r'(?<!\\)"' if quote == '"' else "'")
+    return None if closing.search(first_line) else (key, quote)
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse a .env file; a line that is not KEY=value is an error naming the line, not a silent skip."""
     values: dict[str, str] = {}
@@ -84,24 +100,37 @@ def read_env_file(path: Path) -> dict[str, str]:
             for binding in parse_stream(stream):
                 if binding.error:
                     line = binding.original.line
+                    unclosed = _unclosed_quote(binding.original.string)
+                    if unclosed:
+                        key, quote = unclosed
+                        raise SettingsError(f"{path}:{line}", f"unclosed {quote} quote in the value of {key}",
+                                            f"End the value with {quote} on this line (a quoted value spans lines "
+                                            "only up to its closing quote)")
                     raise SettingsError(f"{path}:{line}", "this line is not KEY=value",
                                         "Fix or remove the line; quote values that contain spaces or #")
                 if binding.key is not None:
                     values[binding.key] = binding.value or ""
     except UnicodeDecodeError:
         raise SettingsError(str(path), "the file is not UTF-8 text", "Save it as UTF-8") from None
+    except OSError as exc:
+        raise SettingsError(str(path), (exc.strerror or "cannot be read").lower(),
+                            "Check the path, or leave the option out to read .env in this folder") from None
     return values
 
 
-def load_settings(env_file: Path | None = Path(".env"), environ: Mapping[str, str] | None = None) -> Settings:
-    """Build Settings from the .env file (if present) overlaid by the environment, which wins."""
+def load_settings(env_file: Path | None = Path(".env"), environ: Mapping[str, str] | None = None, *,
+                  env_file_required: bool = False) -> Settings:
+    """Build Settings from the .env file (if present) overlaid by the environment, which wins.
+
+    `env_file_required`: the file was named on the command line, so a missing one is an error, not "no settings".
+    """
     merged: dict[str, str] = {}
-    if env_file is not None and env_file.is_file():
+    if env_file is not None and (env_file_required or env_file.is_file()):
         merged.update(read_env_file(env_file))
     merged.update({k: v for k, v in (os.environ if environ is None else environ).items()
                    if k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))})
     return Settings(
-        db_path=database_target(merged.get("NUDGEBOT_DB", "nudgebot.db") or "nudgebot.db"),
+        db_path=database_target(merged.get("NUDGEBOT_DB", "").strip() or "nudgebot.db"),
         rules_dirs=_rules_dirs(merged.get("NUDGEBOT_RULES_DIR", "")),
         student_number_pattern=_pattern(merged.get("NUDGEBOT_STUDENT_NUMBER_PATTERN", "")),
         discord_token=_secret(merged, "DISCORD_TOKEN"),
@@ -122,7 +151,7 @@ def load_settings(env_file: Path | None = Path(".env"), environ: Mapping[str, st
 
 
 def _rules_dirs(value: str) -> tuple[Path, ...]:
-    dirs = tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+    dirs = tuple(Path(p.strip()).expanduser() for p in value.split(os.pathsep) if p.strip())
     for directory in dirs:
         if not directory.is_dir():
             raise SettingsError("NUDGEBOT_RULES_DIR", f"{directory} is not a directory",

@@ -28,7 +28,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery_claims import DeliveryClaims, NotSent
-from bot.errors import InputError, NudgebotError
+from bot.errors import InputError, NudgebotError, PlatformUnreachable, connection_failure
 from bot.inbox import Inbox
 from bot.logredact import protect_bolt_logs
 from bot.models import (
@@ -68,6 +68,19 @@ MAX_HELD_ALERTS = 500  # committee alerts kept for a retry while Slack is failin
 _TRANSIENT_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 _PAST = {ReviewAction.CONFIRM: "Confirmed", ReviewAction.DISMISS: "Dismissed", ReviewAction.ESCALATE: "Escalated",
          ReviewAction.RESOLVE: "Resolved", ReviewAction.REOPEN: "Reopened"}
+
+
+class _NoTokenNotice(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused.": Bolt reads SLACK_BOT_TOKEN from the
+    environment even when given a client, so it says this at every start where the token is set there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but that notice."""
+        return "`token` will be unused" not in str(record.msg)
+
+
+_BOLT_LOG = logging.getLogger("bot.slack_app.bolt")
+_NO_TOKEN_NOTICE = _NoTokenNotice()
 
 
 def build_client(settings: Settings, base_url: str | None = None) -> AsyncWebClient:
@@ -127,9 +140,10 @@ class SlackBot:
         # verification instead of passing it with an HMAC anyone can compute.
         signing_secret = secret.reveal() if secret else secrets.token_hex(32)
         protect_bolt_logs()
+        _BOLT_LOG.addFilter(_NO_TOKEN_NOTICE)  # a set: adding it again changes nothing
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=process_before_response, name="nudgebot",
-                            logger=logging.getLogger("bot.slack_app.bolt"))
+                            logger=_BOLT_LOG)
         self._workspace_url: str | None = None
         self._auth_lock = asyncio.Lock()
         self._own_session: aiohttp.ClientSession | None = None
@@ -672,30 +686,49 @@ class BoundedSocketModeHandler(AsyncSocketModeHandler):
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
 
+def unreachable(exc: aiohttp.ClientConnectorError, setting: str = "--api-url") -> PlatformUnreachable:
+    """The one line for a Slack that cannot be reached at all (no network, no DNS, a wrong --api-url)."""
+    return PlatformUnreachable("Slack", f"{exc.host}:{exc.port}", connection_failure(exc.os_error), setting)
+
+
+async def _start(bot: SlackBot) -> None:
+    """`bot.start()`, whose first call (auth.test) is where an unreachable Slack shows. Once connected, Socket Mode
+    rides out a lost network by itself: slack_sdk's client checks the socket every ping interval (5 s) and opens a
+    new one, asking apps.connections.open again, until it succeeds."""
+    try:
+        await bot.start()
+    except aiohttp.ClientConnectorError as exc:
+        raise unreachable(exc) from None
+
+
 async def run_socket_mode(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
     """Connect over Socket Mode (no public URL needed), deliver the outbox, and serve until `stop` is set."""
-    await bot.start()
-    handler = BoundedSocketModeHandler(bot.app, app_token)
-    try:
-        await handler.connect_async()
-        log.info("connected to Slack over Socket Mode")
-        await bot.deliver_outbox()
-        await stop.wait()
+    try:  # closed whatever happens: a start that fails must not leave its HTTP session open
+        await _start(bot)
+        handler = BoundedSocketModeHandler(bot.app, app_token)
+        try:
+            await handler.connect_async()
+            log.info("connected to Slack over Socket Mode")
+            await bot.deliver_outbox()
+            await stop.wait()
+        finally:
+            await handler.close_async()
     finally:
-        await handler.close_async()
         await bot.close()
 
 
 async def run_http(bot: SlackBot, host: str, port: int, path: str, stop: asyncio.Event) -> None:
     """Serve Slack's signed requests on host:port/path (HTTP mode), deliver the outbox, serve until `stop`."""
-    await bot.start()
-    runner = web.AppRunner(bot.app.web_app(path=path, port=port), handle_signals=False)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-        log.info("listening for Slack on http://%s:%d%s", host, port, path)
-        await bot.deliver_outbox()
-        await stop.wait()
+    try:  # closed whatever happens: a start that fails must not leave its HTTP session open
+        await _start(bot)
+        runner = web.AppRunner(bot.app.web_app(path=path, port=port), handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+            log.info("listening for Slack on http://%s:%d%s", host, port, path)
+            await bot.deliver_outbox()
+            await stop.wait()
+        finally:
+            await runner.cleanup()
     finally:
-        await runner.cleanup()
         await bot.close()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.models import Platform
+from bot.store.files import create_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
@@ -37,6 +38,7 @@ class Spool:
     def __init__(self, path: Path, platform: Platform) -> None:
         self.path = path
         self._platform = platform.value
+        create_private(path)  # waiting messages are members' words: the operator's alone (0600), as the database
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             self._db.execute("PRAGMA busy_timeout = 2000")  # another nudgebot process on the same files

@@ -7,7 +7,6 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from bot.errors import NudgebotError
 
@@ -15,25 +14,18 @@ from bot.errors import NudgebotError
 _COMMAND_MODULES = ("scan", "explain", "rules", "policy", "db", "incidents", "demo", "audit", "report",
                     "discord", "slack")
 
-EXIT_OK = 0
-EXIT_USAGE = 1
-EXIT_BAD_INPUT = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on usage errors; nudgebot keeps 2 for bad input and uses 1 for usage."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+# The README's "Exit codes" table: argparse's own convention, which every command keeps.
+EXIT_OK = 0  # done; a check found nothing wrong
+EXIT_FAILURE = 1  # the command failed, or a check found problems (each named on stderr or in the table)
+EXIT_USAGE = 2  # the command line was wrong (argparse exits 2 itself for an unknown option or a bad value)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Build the `nudgebot` parser from the command modules that are present (just `only`'s, when given:
     `nudgebot scan` then imports nothing the other commands need, such as the store or the platforms)."""
-    parser = _Parser(prog="nudgebot", description="Policy-driven moderation for student-group chats.")
+    parser = argparse.ArgumentParser(prog="nudgebot", description="Policy-driven moderation for student-group chats.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for DEBUG)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in (only,) if only else _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"bot.cli.{name}")
@@ -45,11 +37,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def print_help_for_usage(parser: argparse.ArgumentParser) -> int:
+    """A command group run without its action (`nudgebot db`): its help on stderr, and the usage exit code."""
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `nudgebot` console script."""
+    """Entry point of the `nudgebot` console script: the exit code (see EXIT_*); argparse exits 2 on its own."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_named(arguments))
-    args = parser.parse_args(arguments)
+    try:
+        args = parser.parse_args(arguments)
+    except SystemExit as exc:  # --help (0) or a usage error (2): a code to return, in-process callers included
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):

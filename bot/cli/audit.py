@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -13,11 +13,10 @@ from rich.markup import escape
 
 from bot.audit import AuditSummary, ExportProblem, open_export, run_audit
 from bot.audit.run import progress_bar, summary_table
+from bot.cli import EXIT_FAILURE, EXIT_OK
+from bot.cli.dates import FORMS, since_moment
 from bot.settings import Settings, load_settings
 from bot.store.target import DB_HELP, database_target
-
-EXIT_OK = 0
-EXIT_SKIPPED = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,12 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Reads a Slack workspace export (the .zip, or its unzipped folder) or DiscordChatExporter "
                     "JSON exports (one file, or a folder of them), runs every member's message through the "
                     "moderator and records incidents in the database with their nudges suppressed: nobody is "
-                    "messaged. A rerun adds nothing already recorded. Exit code 2 when a file or message of the "
+                    "messaged. A rerun adds nothing already recorded. Exit code 1 when a file or message of the "
                     "export could not be read (each is named on stderr; the rest is still read).")
     parser.add_argument("path", type=Path, help="the export: Slack .zip or folder, DiscordChatExporter .json "
                                                 "or folder of them")
-    parser.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
-                        help="only messages posted on or after this day (UTC)")
+    parser.add_argument("--since", type=since_moment, metavar="WHEN",
+                        help=f"only messages posted from then on ({FORMS}; UTC)")
     parser.add_argument("--db", type=database_target, help=DB_HELP)
     parser.add_argument("--community", metavar="ID",
                         help="file incidents under this Slack workspace id (T...) or Discord server id "
@@ -40,16 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _day(value: str) -> datetime:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-09-30") from None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Audit the export and print the summary; 2 when anything had to be skipped."""
+    """Audit the export and print the summary; 1 when anything had to be skipped."""
     settings = load_settings()
     if args.db is not None:
         settings = dataclasses.replace(settings, db_path=args.db)
@@ -60,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.problems:
         err.print(f"nudgebot audit: {summary.files_skipped} file(s) and {summary.malformed_messages} message(s) "
                   "could not be read (named above); everything else was audited.", style="yellow", soft_wrap=True)
-    return EXIT_OK if summary.clean else EXIT_SKIPPED
+    return EXIT_OK if summary.clean else EXIT_FAILURE
 
 
 async def _audit(path: Path, settings: Settings, since: datetime | None, community: str | None,

@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli import print_help_for_usage
 from bot.settings import load_settings
 from bot.store import migrate_database, migration_status
 from bot.store.target import DB_HELP, DatabaseTarget, database_target, shown
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action = actions.add_parser(name, help=text)
         action.add_argument("--db", type=database_target, help=DB_HELP)
         action.set_defaults(func=handler)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
+    parser.set_defaults(func=lambda args: print_help_for_usage(parser))
 
 
 def _path(args: argparse.Namespace) -> DatabaseTarget:

@@ -12,10 +12,9 @@ import asyncio
 import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot.cli import print_help_for_usage
+from bot.cli.dates import add_range_options, check_range
 from bot.detection.clauses import load_policy
 from bot.errors import InputError
 from bot.escalation import EscalationTracker
@@ -39,10 +40,8 @@ from bot.models import (
 from bot.nudges import status_label
 from bot.review import CommitteeReview, event_to_dict, incident_to_dict, operator_principal
 from bot.settings import load_settings
-from bot.store import Store, StoreError
+from bot.store import Store, StoreError, write_private
 from bot.store.target import DB_HELP, DatabaseTarget, database_target, is_postgresql
-
-_RELATIVE = re.compile(r"^(\d+)([dhw])$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,14 +52,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="incidents, newest first, filtered")
     _common(listing)
     _filters(listing)
-    listing.add_argument("--limit", type=int, default=25, help="rows per page (1-1000, default 25)")
-    listing.add_argument("--offset", type=int, default=0, help="rows to skip (paging)")
-    listing.set_defaults(func=lambda args: _run(args, run_list))
+    listing.add_argument("--limit", type=_page_size, default=25, help="rows per page (1-1000, default 25)")
+    listing.add_argument("--offset", type=_offset, default=0, help="rows to skip (paging)")
+    listing.set_defaults(func=lambda args: _run(args, run_list, read_only=True))
 
     show = actions.add_parser("show", help="one incident with its audit trail")
     _common(show, scope=False)
     show.add_argument("incident_id", type=int, metavar="ID")
-    show.set_defaults(func=lambda args: _run(args, run_show))
+    show.set_defaults(func=lambda args: _run(args, run_show, read_only=True))
 
     review = actions.add_parser("review", help="confirm, dismiss, escalate, resolve or reopen an incident")
     _common(review, scope=False)
@@ -88,19 +87,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     request.add_argument("--erase-author", dest="erase", metavar="ID", default=None,
                          help="UK GDPR erasure: anonymise this author id (needs --yes)")
     export.add_argument("--yes", action="store_true", help="confirm --erase-author")
-    export.set_defaults(func=lambda args: _run(args, run_export))
+    export.set_defaults(func=lambda args: _run(args, run_export, read_only=args.erase is None))
 
     stats = actions.add_parser("stats", help="per clause per week, rules, delivery rate, false positives")
     _common(stats)
-    stats.add_argument("--since", type=when, default=None, help="from (YYYY-MM-DD, ISO time, or 30d/12h/4w ago)")
-    stats.add_argument("--until", type=when, default=None, help="before (same forms)")
-    stats.set_defaults(func=lambda args: _run(args, run_stats))
+    add_range_options(stats)
+    stats.set_defaults(func=lambda args: _run(args, run_stats, read_only=True))
 
     purge = actions.add_parser("purge", help="remove content older than each community's retention period")
     _common(purge, scope=False)
     purge.set_defaults(func=lambda args: _run(args, run_purge))
 
-    parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
+    parser.set_defaults(func=lambda args: print_help_for_usage(parser))
 
 
 def _common(parser: argparse.ArgumentParser, *, json_flag: bool = True, scope: bool = True) -> None:
@@ -120,30 +118,31 @@ def _filters(parser: argparse.ArgumentParser, *, author: bool = True) -> None:
     if author:  # `export --author` is the subject access request instead
         parser.add_argument("--author", dest="author_id", default=None, metavar="ID", help="author id")
     parser.add_argument("--channel", dest="channel_id", default=None, metavar="ID", help="channel id")
-    parser.add_argument("--since", type=when, default=None, help="from (YYYY-MM-DD, ISO time, or 30d/12h/4w ago)")
-    parser.add_argument("--until", type=when, default=None, help="before (same forms)")
+    add_range_options(parser)
 
 
-def when(value: str) -> datetime:
-    """A date argument: YYYY-MM-DD or ISO time (UTC unless it says), or "30d"/"12h"/"4w" before now."""
-    relative = _RELATIVE.match(value.strip())
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        return datetime.now(UTC) - timedelta(**{{"d": "days", "h": "hours", "w": "weeks"}[unit]: amount})
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD, an ISO time or 30d") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _page_size(value: str) -> int:
+    """`--limit`: 1-1000 rows; anything else is a usage error (exit 2), like any bad option value."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= 1000:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows from 1 to 1000")
+    return int(value)
 
 
-def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, Store], Awaitable[int]]) -> int:
+def _offset(value: str) -> int:
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows to skip, 0 or more")
+    return int(value)
+
+
+def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, Store], Awaitable[int]], *,
+         read_only: bool = False) -> int:
+    check_range(getattr(args, "since", None), getattr(args, "until", None))  # a usage error comes first
     path: DatabaseTarget = args.db or load_settings().db_path
     if not is_postgresql(path) and not Path(path).exists():
         raise StoreError(f"no database at {path}: check --db or NUDGEBOT_DB (the bot creates it on first run)")
 
     async def main() -> int:
-        store = await Store.open(path, migrate=False)
+        store = await Store.open(path, migrate=False, read_only=read_only)
         try:
             return await handler(args, store)
         finally:
@@ -189,8 +188,6 @@ def _short(moment: datetime) -> str:
 
 async def run_list(args: argparse.Namespace, store: Store) -> int:
     """Print one page of incidents."""
-    if not 1 <= args.limit <= 1000 or args.offset < 0:
-        raise InputError("--limit must be 1-1000 and --offset 0 or more")
     review = CommitteeReview(store)
     query = _query(args, limit=args.limit, offset=args.offset)
     incidents = await review.list(_operator(args), query)
@@ -291,7 +288,7 @@ def _write(output: Path | None, data: bytes) -> None:
         sys.stdout.flush()
         return
     try:
-        output.write_bytes(data)
+        write_private(output, data)  # incidents are personal data: readable by the operator alone (0600)
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
 

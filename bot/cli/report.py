@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
+from bot.cli.dates import add_range_options, check_range
 from bot.errors import InputError
 from bot.models import Platform
 from bot.report import ReportData, gather_report, write_report
@@ -27,37 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("nudgebot-report.html"),
                         help="the HTML file to write (default: nudgebot-report.html)")
     parser.add_argument("--db", type=database_target, help=DB_HELP)
-    parser.add_argument("--since", type=parse_moment, metavar="DATE",
-                        help="only incidents from this date (YYYY-MM-DD, or an ISO time; UTC)")
-    parser.add_argument("--until", type=lambda v: parse_moment(v, end_of_day=True), metavar="DATE",
-                        help="only incidents up to this date, inclusive (YYYY-MM-DD, or an ISO time; UTC)")
+    add_range_options(parser)
     parser.add_argument("--platform", choices=[p.value for p in Platform], help="only this platform")
     parser.add_argument("--community", metavar="ID", help="only this Discord guild or Slack workspace id")
     parser.set_defaults(func=run)
 
 
-def parse_moment(value: str, end_of_day: bool = False) -> datetime:
-    """A date ("2026-11-01") or ISO time as an aware UTC datetime; a bare date as --until covers the whole day."""
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01 or a time like "
-                                         "2026-11-01T18:00") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if end_of_day and len(text) == 10:
-        moment += timedelta(days=1)
-    return moment.astimezone(UTC)
-
-
 def run(args: argparse.Namespace) -> int:
     """Gather the figures and write the page."""
+    check_range(args.since, args.until)  # a usage error comes first
     path = args.db or load_settings().db_path
     if not is_postgresql(path) and not Path(path).is_file():
         raise InputError(f"no incident database at {path}: run the bot or `nudgebot demo` first, or pass --db")
-    if args.since and args.until and args.since >= args.until:
-        raise InputError("--since must be before --until")
     written, data = asyncio.run(_write(args, path))
     console = Console(highlight=False)
     console.print(f"Report for [bold]{data.title}[/]: {data.total_incidents} incidents, {data.open_total} open, "
@@ -68,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _write(args: argparse.Namespace, path: DatabaseTarget) -> tuple[Path, ReportData]:
     # The report only reads: an out-of-date database is an error ("run nudgebot db upgrade"), never migrated here.
-    store = await Store.open(path, migrate=False)
+    store = await Store.open(path, read_only=True)
     try:
         data = await gather_report(store, now=datetime.now(UTC),
                                    platform=Platform(args.platform) if args.platform else None,

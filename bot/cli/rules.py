@@ -1,4 +1,5 @@
-"""`nudgebot rules check [DIR]`: load and validate rule packs, run their examples, summarise per clause.
+"""`nudgebot rules check [DIR]`: load and validate rule packs, run their examples, check the clauses they cite
+against the policy, summarise per clause.
 
 `nudgebot rules stats`: what each rule did, from the database (read-only): nudges, held for review, shadow volume.
 """
@@ -12,12 +13,18 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli._shared import extra_rule_dirs
-from bot.detection.rulecheck import check_examples, summary_by_clause
+from bot.cli import EXIT_FAILURE, print_help_for_usage
+from bot.cli._shared import RULES_DIR_VARIABLE, extra_rule_dirs
+from bot.cli.dates import add_range_options, check_range
+from bot.detection.clauses import load_policy
+from bot.detection.rulecheck import check_examples, summary_by_clause, unknown_clauses
+from bot.detection.rules import pack_files
 from bot.detection.scanner import Scanner
+from bot.errors import InputError
 from bot.models import Platform, clause_sort_key
 from bot.settings import load_settings
 from bot.store import read_rule_stats
@@ -36,20 +43,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--db", type=database_target, help=DB_HELP)
     stats.add_argument("--platform", choices=[p.value for p in Platform], default=None, help="only this platform")
     stats.add_argument("--community", default=None, metavar="ID", help="only this guild or workspace id")
-    stats.add_argument("--since", type=_when, default=None, help="from (YYYY-MM-DD, ISO time, or 30d/12h/4w ago)")
-    stats.add_argument("--until", type=_when, default=None, help="before (same forms)")
+    add_range_options(stats)
     stats.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
     stats.set_defaults(func=run_stats)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
+    parser.set_defaults(func=lambda args: print_help_for_usage(parser))
+
+
+def _pack_folders(args: argparse.Namespace) -> list[Path]:
+    """The committee's folders to check, each holding at least one pack; an error names the folder and, when it
+    came from the environment rather than the command line, the variable."""
+    given = list(args.dirs)
+    folders = given or extra_rule_dirs(argparse.Namespace(rules_dir=None))
+    for folder in folders:
+        where = str(folder) if given else f"{RULES_DIR_VARIABLE}: {folder}"
+        if not folder.is_dir():
+            raise InputError(f"{where}: {'no such folder' if not folder.exists() else 'not a folder'}; give the "
+                             "folder that holds your .yaml rule packs")
+        if not pack_files(folder):
+            raise InputError(f"{where}: no rule packs here (a pack is a .yaml file); write one, or check the folder")
+    return folders
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Load the packs, run the examples, print a per-clause summary; exit 2 when anything is wrong."""
-    extra = list(args.dirs) or extra_rule_dirs(argparse.Namespace(rules_dir=None))
+    """Load the packs, run the examples, check every clause cited is in the policy, print a per-clause summary;
+    exit 1 when anything is wrong."""
+    extra = _pack_folders(args)
     scanner = Scanner.from_directories(extra)
-    extra_sources = {str(p) for d in extra for p in d.glob("*.y*ml")}
+    extra_sources = {str(p) for d in extra for p in pack_files(d)}
     checked = tuple(r for r in scanner.rule_set.rules if not args.dirs or r.source in extra_sources)
     failures = check_examples(scanner, checked)
+    no_such_clause = unknown_clauses(load_policy(), checked)
     console = Console(highlight=False)
     table = Table("clause", "terms", "pattern", "validator", "rules", title="Rules per clause")
     for clause, counts in sorted(summary_by_clause(checked).items(), key=lambda kv: clause_sort_key(kv[0])):
@@ -62,23 +85,23 @@ def run_check(args: argparse.Namespace) -> int:
     for failure in failures:
         expected = "should match" if failure.expected_match else "should not match"
         console.print(f"[red]FAIL[/] {failure.source}: rule {failure.rule_id!r} {expected}: "
-                      f"{failure.example!r} ({failure.detail})")
-    if failures:
-        console.print(f"[red]{len(failures)} example(s) failed.[/]")
-        return 2
+                      f"{failure.example!r} ({failure.detail})", soft_wrap=True)
+    for rule in no_such_clause:
+        console.print(f"[red]FAIL[/] {escape(rule.source)}: rule {escape(repr(rule.id))} cites clause "
+                      f"{escape(repr(rule.clause))}, which is not a clause of the Social Media Policy (`nudgebot "
+                      "policy` lists them)", soft_wrap=True)
+    if failures or no_such_clause:
+        console.print(f"[red]{len(failures)} example(s) failed, {len(no_such_clause)} rule(s) cite no clause of the "
+                      "policy.[/]")
+        return EXIT_FAILURE
     console.print("[green]All examples pass.[/]")
     return 0
-
-
-def _when(value: str) -> object:
-    from bot.cli.incidents import when  # the same date forms as `nudgebot incidents`
-
-    return when(value)
 
 
 def run_stats(args: argparse.Namespace) -> int:
     """Print each rule's nudges, held-for-review incidents and shadow volume, with masked shadow samples."""
     path: DatabaseTarget = args.db or load_settings().db_path
+    check_range(args.since, args.until)
     rows = read_rule_stats(path, Platform(args.platform) if args.platform else None, args.community,
                            args.since, args.until)
     if args.json:

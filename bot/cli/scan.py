@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from bot.cli import EXIT_FAILURE
 from bot.cli._shared import add_rules_dir_option, audience_of, build_scanner
 from bot.detection.scanner import Scanner
 from bot.errors import InputError
@@ -90,5 +91,5 @@ def _scan_stream(scanner: Scanner, stream: TextIO, args: argparse.Namespace) -> 
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         print(f"nudgebot: {problems[0]}{more}; those lines got an error object", file=sys.stderr)
-        return 2
+        return EXIT_FAILURE
     return 0

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--api-url", default=None,
                         help="Slack Web API base URL (default https://slack.com/api/; GovSlack: "
                              "https://slack-gov.com/api/)")
-    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default .env)")
+    parser.add_argument("--env-file", type=Path, default=None, help="settings file (default .env, if there is one)")
     parser.add_argument("--check", action="store_true",
                         help="check the tokens and the committee setup with Slack, print what was found, and exit "
                              "(1 when something needs fixing)")
@@ -49,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the settings, open the core and serve Slack until SIGINT or SIGTERM."""
-    settings = load_settings(env_file=args.env_file)
+    named = args.env_file is not None  # a file named on the command line must exist; the default .env need not
+    settings = load_settings(env_file=args.env_file.expanduser() if named else Path(".env"), env_file_required=named)
     if args.mode:
         settings = dataclasses.replace(settings, slack_mode=args.mode)
     _check(settings)
@@ -97,11 +98,12 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int:
     """Ask Slack about the tokens, the committee and the alert channel; print a table of findings."""
+    import aiohttp
     from rich.console import Console
     from rich.table import Table
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack_app import build_client
+    from bot.slack_app import build_client, unreachable
     from bot.store import Store
 
     client = build_client(settings, args.api_url)
@@ -110,6 +112,8 @@ async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int
     async def ask(what: str, call: Any) -> dict[str, Any] | None:
         try:
             return dict((await call).data)
+        except aiohttp.ClientConnectorError as exc:  # no answer at all: nothing else can be checked
+            raise unreachable(exc) from None
         except SlackApiError as exc:
             findings.append((what, False, str(exc.response.get("error", "error"))))
             return None

@@ -88,9 +88,9 @@ async def prepare_database(path: DatabaseTarget) -> None:
     server = is_postgresql(path)
     if not server and not Path(path).exists():
         return
-    # A file is only looked at (an out-of-date one is an error, not migrated); a server named for the demo is
-    # brought up to date, as the demo's own run would.
-    store = await Store.open(path, migrate=server)
+    # A file is only looked at (read-only: an out-of-date one is an error, not migrated); a server named for the
+    # demo is brought up to date, as the demo's own run would.
+    store = await Store.open(path, migrate=True) if server else await Store.open(path, read_only=True)
     try:
         total = await store.count_incidents()
         demo = await store.count_incidents(IncidentQuery(platform=Platform.DEMO))

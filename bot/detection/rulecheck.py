@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from bot.detection.clauses import PolicyBook
 from bot.detection.rules import AudienceScope, Rule
 from bot.detection.scanner import Scanner
 from bot.models import Audience, ScanContext
@@ -44,6 +45,11 @@ def check_examples(scanner: Scanner, rules: tuple[Rule, ...] | None = None) -> l
             if fired:
                 failures.append(ExampleFailure(rule.id, rule.source, text, False, "matched"))
     return failures
+
+
+def unknown_clauses(policy: PolicyBook, rules: tuple[Rule, ...]) -> list[Rule]:
+    """The rules citing a clause the policy does not have: their nudges would point members at nothing."""
+    return [rule for rule in rules if policy.get(rule.clause) is None]
 
 
 def summary_by_clause(rules: tuple[Rule, ...]) -> dict[str, Counter[str]]:

@@ -7,6 +7,7 @@ must not match. Pack-level `defaults` fill in what a rule leaves out, in the man
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,10 +53,20 @@ _COMMON_RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "description", "exceptions", 
 _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
 
 
+def unknown_keys(unknown: Iterable[Any], allowed: Iterable[str]) -> str:
+    """"unknown key 'trems' (did you mean 'terms'?)": each misspelt key with the nearest allowed one, if any."""
+    choices = sorted(allowed)
+    named = []
+    for key in sorted(map(str, unknown)):
+        near = difflib.get_close_matches(key, choices, n=1)
+        named.append(f"{key!r} (did you mean {near[0]!r}?)" if near else repr(key))
+    return f"unknown key{'s' if len(named) > 1 else ''} {', '.join(named)}"
+
+
 def pack_files(directory: Path) -> list[Path]:
     """The rule-pack files in a directory, in name order (policy.yaml is the clause book, not a pack)."""
     if not directory.is_dir():
-        raise RulePackError(str(directory), "not a directory of rule packs (check NUDGEBOT_RULES_DIR)")
+        raise RulePackError(str(directory), "not a folder of rule packs")
     return sorted(p for p in directory.iterdir()
                   if p.suffix in (".yaml", ".yml") and p.name not in ("policy.yaml", "policy.yml"))
 
@@ -119,7 +130,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise RulePackError(str(path), "a rule pack must be a mapping with 'pack' and 'rules'")
     unknown = set(data) - _PACK_KEYS
     if unknown:
-        raise RulePackError(str(path), f"unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(_PACK_KEYS)}")
+        raise RulePackError(str(path), f"{unknown_keys(unknown, _PACK_KEYS)} at the top level; allowed: "
+                                       f"{sorted(_PACK_KEYS)}")
     return data
 
 
@@ -168,7 +180,8 @@ def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tupl
         raise RulePackError(source, "defaults must be a mapping")
     unknown = set(defaults) - _DEFAULT_KEYS
     if unknown:
-        raise RulePackError(source, f"unknown key(s) in defaults {sorted(unknown)}; allowed: {sorted(_DEFAULT_KEYS)}")
+        raise RulePackError(source, f"{unknown_keys(unknown, _DEFAULT_KEYS)} in defaults; allowed: "
+                                    f"{sorted(_DEFAULT_KEYS)}")
     raw_rules = data.get("rules")
     if raw_rules is None:
         raw_rules = []
@@ -206,7 +219,7 @@ def _build_rule(source: str, pack: str, raw: Mapping[str, Any], defaults: Mappin
         raise RulePackError(source, f"rule #{index} needs an 'id' of lowercase letters, digits, '.', '-', '_'")
     unknown = set(raw) - _rule_keys()
     if unknown:
-        raise RulePackError(source, f"unknown key(s) {sorted(unknown)}", rule_id)
+        raise RulePackError(source, unknown_keys(unknown, _rule_keys()), rule_id)
     if raw.get("enabled", True) is False:
         return None
     kind_name = str(raw.get("kind", defaults.get("kind", ""))).lower()

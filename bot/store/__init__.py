@@ -7,6 +7,7 @@ from bot.store.base import StoreError, migrate_database, migration_status
 from bot.store.communities import CommunityStore
 from bot.store.engine import STORE_FAILURES
 from bot.store.escalations import EscalationStore
+from bot.store.files import PRIVATE_MODE, create_private, write_private
 from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
 from bot.store.retention import RetentionStore
@@ -17,11 +18,13 @@ from bot.store.target import DatabaseTarget, database_target, is_postgresql, sho
 __all__ = [
     "FEEDBACK_KINDS",
     "HELD_REASON",
+    "PRIVATE_MODE",
     "STORE_FAILURES",
     "DatabaseTarget",
     "MigrationError",
     "Store",
     "StoreError",
+    "create_private",
     "database_target",
     "is_postgresql",
     "migrate_database",
@@ -29,6 +32,7 @@ __all__ = [
     "query_filter",
     "read_rule_stats",
     "shown",
+    "write_private",
 ]
 
 

@@ -41,13 +41,15 @@ from bot.store.engine import (
     migrate_async,
     migrate_database,
     migration_status,
+    readable,
     retryable,
     status_async,
+    unusable,
 )
 from bot.store.statements import Db, Params
 from bot.store.target import DatabaseTarget, is_postgresql, shown
 
-__all__ = ["BUSY_TIMEOUT_MS", "Db", "StoreError", "migrate_database", "migration_status"]
+__all__ = ["BUSY_TIMEOUT_MS", "Db", "StoreError", "migrate_database", "migration_status", "unusable"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,16 +161,17 @@ class StoreBase:
         """
         if not is_postgresql(target):
             target = Path(target)
+        immutable = False
         if read_only:
-            migrate = False
-        if migrate:
+            immutable = await readable(target)
+        elif migrate:
             await migrate_async(target)
         else:
             pending = (await status_async(target)).pending
             if pending:
                 raise StoreError(f"the database {shown(target)} needs {len(pending)} migration(s): run "
                                  "`nudgebot db upgrade`")
-        engine = make_engine(target, read_only=read_only)
+        engine = make_engine(target, read_only=read_only, immutable=immutable)
         connection = await connect(engine, target)
         try:
             if is_postgresql(target):

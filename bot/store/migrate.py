@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import NudgebotError
@@ -84,11 +84,13 @@ def available(directory: Path | None = None, *, dialect: str = "sqlite") -> list
 
 
 def status(connection: Connection, migrations: list[Migration]) -> MigrationStatus:
-    """Compare the database's ledger with the files; refuse a newer database or a changed migration."""
-    connection.execute(text(_LEDGER))
+    """Compare the database's ledger with the files; refuse a newer database or a changed migration.
+
+    Only reads, so that it works on a read-only database: no ledger yet means nothing applied.
+    """
     rows = connection.execute(text("SELECT version, name, checksum, applied_at FROM schema_migrations "
-                                   "ORDER BY version"))
-    applied = [(int(v), str(n), str(c), str(a)) for v, n, c, a in rows.all()]
+                                   "ORDER BY version")) if inspect(connection).has_table("schema_migrations") else None
+    applied = [(int(v), str(n), str(c), str(a)) for v, n, c, a in rows.all()] if rows else []
     by_version = {m.version: m for m in migrations}
     newest_known = max(by_version, default=0)
     for version, name, checksum, _ in applied:
@@ -114,6 +116,7 @@ def upgrade(connection: Connection, migrations: list[Migration], *, begin: str =
     the only ones. A migration that fails is rolled back
     whole (PostgreSQL and SQLite both roll back DDL) and raises MigrationError naming it.
     """
+    connection.execute(text(_LEDGER))
     pending = status(connection, migrations).pending
     for migration in pending:
         applied_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -134,6 +137,9 @@ def upgrade(connection: Connection, migrations: list[Migration], *, begin: str =
             connection.exec_driver_sql("COMMIT")
         except SQLAlchemyError as exc:
             connection.exec_driver_sql("ROLLBACK")
+            if getattr(getattr(exc, "orig", None), "sqlite_errorname", "").startswith(
+                    ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR")):
+                raise  # the file, not the migration: the store names it and says what to do
             raise MigrationError(f"migration {migration.name}.sql failed and was rolled back: "
                                  f"{getattr(exc, 'orig', None) or exc}") from None
     return list(pending)

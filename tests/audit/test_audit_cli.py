@@ -87,7 +87,7 @@ def test_slack_zip_with_a_corrupted_member_reports_it_and_reads_the_rest(
     clean_env["NUDGEBOT_DB"] = str(tmp_path / "from-env.db")  # --db absent: NUDGEBOT_DB is used
 
     result = _audit(nudgebot_cmd, clean_env, archive)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert damaged in result.stderr and "cannot be read" in result.stderr
     rows = _incidents(tmp_path / "from-env.db")
     assert {row["message_id"] for row in rows} == _slack_ids(channels, SLACK_BREACHES - {BREACH_INSULT})
@@ -134,7 +134,7 @@ def test_discord_folder_with_a_broken_file_names_it_and_reads_the_others(
     (folder / "memes.json").write_text('{"guild": {"id": "880011223344556677"}, "channel": {"id": "9", "na',
                                        encoding="utf-8")
     result = _audit(nudgebot_cmd, clean_env, folder, "--db", tmp_path / "a.db", "--community", "424242")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "memes.json" in result.stderr and "not valid JSON" in result.stderr
     rows = _incidents(tmp_path / "a.db")
     assert {row["message_id"] for row in rows} == DISCORD_BREACH_IDS
@@ -144,9 +144,9 @@ def test_discord_folder_with_a_broken_file_names_it_and_reads_the_others(
 def test_bad_arguments_and_paths_are_refused_in_one_line(tmp_path: Path, nudgebot_cmd: list[str],
                                                          clean_env: dict[str, str]) -> None:
     bad_date = _audit(nudgebot_cmd, clean_env, tmp_path, "--since", "05/10/2026")
-    assert bad_date.returncode == 1 and "is not a date like" in bad_date.stderr
+    assert bad_date.returncode == 2 and "is not a date" in bad_date.stderr
     missing = _audit(nudgebot_cmd, clean_env, tmp_path / "nowhere.zip")
-    assert missing.returncode == 2
+    assert missing.returncode == 1
     assert missing.stderr.strip().splitlines()[-1] == f"nudgebot: {tmp_path / 'nowhere.zip'}: no such file or folder"
     assert not (tmp_path / "nudgebot.db").exists()
 
@@ -186,7 +186,7 @@ def test_a_database_that_stops_accepting_incidents_stops_the_audit(
         connection.execute("CREATE TRIGGER disk_full BEFORE INSERT ON incidents "
                            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
     result = _audit(nudgebot_cmd, clean_env, export, "--db", db)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "the database could not record an incident" in result.stderr
     assert "the audit stopped after" in result.stderr
     assert _incidents(db) == []

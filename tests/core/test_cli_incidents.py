@@ -75,14 +75,14 @@ def test_review_then_show_keeps_the_audit_trail(nudgebot_cmd: list[str], clean_e
     reviewed = json.loads(run(nudgebot_cmd, clean_env, "review", incident_id, "confirm", "--note", "clear slur",
                               "--as", "chair", "--json").stdout)
     assert reviewed["status"] == IncidentStatus.CONFIRMED.value
-    refused = run(nudgebot_cmd, clean_env, "review", incident_id, "confirm", code=2)
+    refused = run(nudgebot_cmd, clean_env, "review", incident_id, "confirm", code=1)
     assert "cannot confirm" in refused.stderr and "Traceback" not in refused.stderr
     detail = json.loads(run(nudgebot_cmd, clean_env, "show", incident_id, "--json").stdout)
     assert [(e["actor_id"], e["action"], e["note"]) for e in detail["events"]][-1] == ("chair", "confirm",
                                                                                        "clear slur")
     assert detail["clauses"][0]["id"] == "5.5.1"
     assert "audit trail" in run(nudgebot_cmd, clean_env, "show", incident_id).stdout
-    missing = run(nudgebot_cmd, clean_env, "show", "999999", code=2)
+    missing = run(nudgebot_cmd, clean_env, "show", "999999", code=1)
     assert "no incident #999999" in missing.stderr
 
 
@@ -130,7 +130,7 @@ def test_subject_access_and_erasure(nudgebot_cmd: list[str], clean_env: dict[str
 
 def test_a_missing_database_is_a_clear_error(nudgebot_cmd: list[str], clean_env: dict[str, str],
                                              tmp_path: Path) -> None:
-    result = run(nudgebot_cmd, clean_env, "list", "--db", str(tmp_path / "absent.db"), code=2)
+    result = run(nudgebot_cmd, clean_env, "list", "--db", str(tmp_path / "absent.db"), code=1)
     assert "no database at" in result.stderr and not (tmp_path / "absent.db").exists()
-    bad_date = run(nudgebot_cmd, clean_env, "list", "--since", "yesterday-ish", code=1)
+    bad_date = run(nudgebot_cmd, clean_env, "list", "--since", "yesterday-ish", code=2)
     assert "not a date" in bad_date.stderr

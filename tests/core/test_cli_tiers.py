@@ -63,7 +63,7 @@ async def test_review_confirm_queues_the_nudge_once_and_dismiss_queues_none(nudg
         "confirmed", "pending", True)
     text = run(nudgebot_cmd, clean_env, "incidents", "review", str(ids["m3"]), "--dismiss").stdout
     assert "dismissed" in text and "queued" not in text
-    again = run(nudgebot_cmd, clean_env, "incidents", "review", str(ids["m2"]), "--confirm", code=2)
+    again = run(nudgebot_cmd, clean_env, "incidents", "review", str(ids["m2"]), "--confirm", code=1)
     assert "cannot confirm" in again.stderr
     with sqlite3.connect(db) as connection:
         pending = connection.execute("SELECT id FROM incidents WHERE delivery_status = 'pending' ORDER BY id")

@@ -80,7 +80,8 @@ SETTINGS_SOURCE = Path(__file__).resolve().parents[2] / "bot" / "settings.py"
 def test_env_example_documents_every_variable_the_settings_read() -> None:
     read = set(re.findall(r"\"((?:NUDGEBOT|DISCORD|SLACK)_[A-Z_]+)\"", SETTINGS_SOURCE.read_text(encoding="utf-8")))
     assert {"NUDGEBOT_DB", "DISCORD_TOKEN", "SLACK_BOT_TOKEN"} <= read
-    documented = set(re.findall(r"^([A-Z_]+)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE))
+    # A setting may be shown commented out (NUDGEBOT_DB: the Docker image sets its own, see tests/cli).
+    documented = set(re.findall(r"^(?:# )?([A-Z_]+)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.MULTILINE))
     assert read - documented == set(), "add these to .env.example with a comment"
     assert documented - read == set(), "remove these from .env.example, or read them in bot/settings.py"
 

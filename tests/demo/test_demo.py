@@ -196,7 +196,7 @@ async def test_the_demo_refuses_a_database_with_real_incidents(tmp_path, nudgebo
         await store.close()
     result = subprocess.run([*nudgebot_cmd, "demo", "--report", str(tmp_path / "r.html")], cwd=tmp_path,
                             env=clean_env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "real community" in result.stderr and "--db" in result.stderr
     assert [i["platform"] for i in _incidents(db)] == ["discord"]
     assert not (tmp_path / "r.html").exists()

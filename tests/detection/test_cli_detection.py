@@ -55,17 +55,17 @@ def test_scan_plain_text_lines(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
 def test_scan_malformed_line_is_reported_and_the_rest_still_scanned(nudgebot_cmd, clean_env) -> None:
     stdin = '{"id": 1, "text": "ok"}\nnot json\n{"id": 3}\n{"id": 4, "text": "fine"}\n'
     result = run(nudgebot_cmd, clean_env, "scan", stdin=stdin)
-    assert result.returncode == 2
+    assert result.returncode == 1
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("id") for o in out] == [1, None, 3, 4]
     assert "error" in out[1] and "error" in out[2] and out[3]["flag"] is False
     assert "line 2: not JSON" in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_usage_error_exits_1_and_missing_file_exits_2(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
-    assert run(nudgebot_cmd, clean_env, "scan", "--audience", "toddlers").returncode == 1
+def test_usage_error_exits_2_and_missing_file_exits_1(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+    assert run(nudgebot_cmd, clean_env, "scan", "--audience", "toddlers").returncode == 2
     missing = run(nudgebot_cmd, clean_env, "scan", str(tmp_path / "nope.jsonl"))
-    assert missing.returncode == 2
+    assert missing.returncode == 1
     assert "cannot read" in missing.stderr and "Traceback" not in missing.stderr
 
 
@@ -88,7 +88,7 @@ def test_rules_check_runs_a_committee_pack_and_catches_a_wrong_example(nudgebot_
     (pack_dir / "extra.yaml").write_text(COMMITTEE_PACK.replace('["quizsoc are fun"]', '["quizsoc are frauds"]'),
                                          encoding="utf-8")
     bad = run(nudgebot_cmd, clean_env, "rules", "check", str(pack_dir))
-    assert bad.returncode == 2
+    assert bad.returncode == 1
     assert "society.rival-chant" in bad.stdout and "should not match" in bad.stdout
 
 
@@ -107,7 +107,7 @@ def test_broken_committee_pack_is_one_clear_line(nudgebot_cmd, clean_env, tmp_pa
     (pack_dir / "bad.yaml").write_text("pack: x\nrules:\n  - id: boom\n    kind: pattern\n    clause: '5.5.1'\n"
                                        "    category: c\n    pattern: '(\\w+)*$'\n", encoding="utf-8")
     result = run(nudgebot_cmd, clean_env, "rules", "check", str(pack_dir))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "bad.yaml: rule 'boom': pattern rejected" in result.stderr
     assert "Traceback" not in result.stderr
 

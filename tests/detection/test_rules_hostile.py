@@ -132,10 +132,10 @@ def _run(cmd: list[str], env: dict[str, str], *args: str, stdin: str = "") -> su
                           check=False)
 
 
-def test_cli_rules_check_exits_2_naming_file_rule_and_reason(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+def test_cli_rules_check_exits_1_naming_file_rule_and_reason(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
     directory = _write(tmp_path / "pack", r"(\w+\s*)+$", rule_id="committee.nested")
     result = _run(nudgebot_cmd, clean_env, "rules", "check", str(directory))
-    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
     assert str(directory / "committee.yaml") in result.stderr
     assert "committee.nested" in result.stderr and "nested quantifiers" in result.stderr
     assert "Traceback" not in result.stderr

@@ -40,13 +40,13 @@ def test_invite_url_reads_the_client_id_from_the_token_without_printing_it(nudge
 def test_missing_token_is_a_clear_error(nudgebot_cmd, clean_env) -> None:
     for args in (["discord", "invite-url"], ["discord"]):
         done = _run([*nudgebot_cmd, *args], clean_env)
-        assert done.returncode == 2
+        assert done.returncode == 1
         assert "DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_mangled_token_is_refused_without_being_echoed(nudgebot_cmd, clean_env) -> None:
     done = _run([*nudgebot_cmd, "discord", "invite-url"], clean_env | {"DISCORD_TOKEN": "not-a-token.x.y"})
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "not-a-token" not in done.stderr and "DISCORD_TOKEN" in done.stderr
 
 
@@ -98,7 +98,7 @@ async def test_a_token_discord_refuses_is_a_clear_error(nudgebot_cmd, clean_env,
         wrong = bot_token_for(4242)
         env = clean_env | {"DISCORD_TOKEN": wrong, "NUDGEBOT_DISCORD_API_BASE": fake.api_base}
         rc, output = await _run_against(nudgebot_cmd, env, tmp_path)
-        assert rc == 2, output
+        assert rc == 1, output
         assert "Discord refused the token" in output and wrong not in output and "Traceback" not in output
     finally:
         await fake.stop()
@@ -112,7 +112,7 @@ async def test_message_content_intent_switched_off_is_a_clear_error(nudgebot_cmd
         fake.add_guild("Society")
         env = clean_env | {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base}
         rc, output = await _run_against(nudgebot_cmd, env, tmp_path)
-        assert rc == 2, output
+        assert rc == 1, output
         assert "Message Content Intent" in output and "Traceback" not in output
     finally:
         await fake.stop()

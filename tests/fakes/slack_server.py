@@ -92,6 +92,7 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
+        self._socket_transports: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
         self._socket_ready = asyncio.Event()
         self.connections = 0  # Socket Mode connections opened so far (hello sent)
         self._runner: web.AppRunner | None = None
@@ -395,6 +396,7 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
+        self._socket_transports[ws] = request.transport
         await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
                             "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
                             "connection_info": {"app_id": self.app_id}})
@@ -411,6 +413,7 @@ class FakeSlack:
                     waiter.set_result(ack)
         finally:
             self._sockets.remove(ws)
+            self._socket_transports.pop(ws, None)
             if not self._sockets:
                 self._socket_ready.clear()
         return ws
@@ -426,6 +429,12 @@ class FakeSlack:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{self.connections} of {count} Socket Mode connections")
             await asyncio.sleep(0.01)
+
+    def cut_sockets(self) -> None:
+        """The network goes: every Socket Mode connection is cut with no closing handshake, as a lost route does."""
+        for transport in list(self._socket_transports.values()):
+            if transport is not None:
+                transport.abort()
 
     async def send_disconnect(self, reason: str = "refresh_requested") -> None:
         """Tell the app to reconnect, as Slack does every few hours and before maintenance."""

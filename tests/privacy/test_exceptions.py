@@ -65,7 +65,7 @@ async def test_discord_cli_refusal_prints_no_token(discord_fake: FakeDiscord, cl
     env = clean_env | {"DISCORD_TOKEN": wrong, "NUDGEBOT_DISCORD_API_BASE": discord_fake.api_base,
                        "NUDGEBOT_DISCORD_GATEWAY": discord_fake.gateway_url}
     code, output = await _cli(["discord", "--no-sync"], env)
-    assert code == 2 and "refused the token" in output
+    assert code == 1 and "refused the token" in output
     assert wrong not in output and wrong.split(".")[2] not in output
 
 
@@ -80,6 +80,7 @@ async def test_slack_invalid_auth_carries_no_token(tmp_path: Path, clean_env: di
         assert WRONG_SLACK not in _everything(raised.value)
 
         env = clean_env | {"SLACK_BOT_TOKEN": WRONG_SLACK, "SLACK_APP_TOKEN": "xapp-1-wrong-app-token-value"}
+        (tmp_path / "none.env").touch()  # an empty settings file
         code, output = await _cli(["slack", "--check", "--api-url", slack.api_url, "--env-file",
                                    str(tmp_path / "none.env")], env)
         assert code == 1 and "invalid_auth" in output

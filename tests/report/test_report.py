@@ -146,7 +146,7 @@ def test_an_empty_database_gives_a_report_without_charts_data(tmp_path, nudgebot
 def test_a_missing_database_is_a_clear_error(tmp_path, nudgebot_cmd, clean_env):
     result = subprocess.run([*nudgebot_cmd, "report", "--db", str(tmp_path / "nope.db"), "--out",
                              str(tmp_path / "r.html")], env=clean_env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "no incident database" in result.stderr
     assert not (tmp_path / "nope.db").exists() and not (tmp_path / "r.html").exists()
 
@@ -165,7 +165,7 @@ def test_since_and_until_narrow_the_period(report, tmp_path, nudgebot_cmd, clean
     assert re.findall(r'class="bar" data-label="([^"]+)" data-total="(\d+)"', weekly) == [("2026-W42", "2")]
     bad = subprocess.run([*nudgebot_cmd, "report", "--db", str(db), "--since", "last tuesday"], env=clean_env,
                          capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 1 and "not a date" in bad.stderr
+    assert bad.returncode == 2 and "not a date" in bad.stderr
 
 
 def test_iso_weeks_cross_the_new_year():

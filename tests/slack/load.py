@@ -211,7 +211,9 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
     """
     fake, db_path, bodies, retries = scenario.fake, scenario.settings.db_path, scenario.bodies, scenario.retries
     port = _free_port() if mode == "http" else None
-    command = [sys.executable, "-m", "bot", "slack", "--env-file", str(db_path.parent / "no-such.env"),
+    empty_env = db_path.parent / "empty.env"  # no settings from a file (a --env-file must exist)
+    empty_env.touch()
+    command = [sys.executable, "-m", "bot", "slack", "--env-file", str(empty_env),
                "--mode", mode, "--api-url", fake.api_url]
     if port is not None:
         command += ["--host", "127.0.0.1", "--port", str(port)]

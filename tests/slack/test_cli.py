@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.slack import blocks
@@ -19,6 +20,12 @@ from tests.slack.conftest import ALERTS, ALICE, BREACH, COMMITTEE_GROUP, GENERAL
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def empty_env_file(tmp_path: Path) -> None:
+    """`none.env`, the empty settings file each test names (a --env-file that does not exist is an error)."""
+    (tmp_path / "none.env").touch()
+
+
 def _run(cmd: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*cmd, "slack", "--env-file", str(tmp_path / "none.env")], env=env, capture_output=True,
                           text=True, timeout=60)
@@ -27,26 +34,26 @@ def _run(cmd: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.Comp
 def test_missing_bot_token_is_a_clear_error(nudgebot_cmd: list[str], clean_env: dict[str, str],
                                             tmp_path: Path) -> None:
     result = _run(nudgebot_cmd, clean_env, tmp_path)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stderr and "OAuth" in result.stderr
 
 
 def test_socket_mode_needs_the_app_token(nudgebot_cmd: list[str], clean_env: dict[str, str], tmp_path: Path) -> None:
     result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN}, tmp_path)
-    assert result.returncode == 2 and "SLACK_APP_TOKEN" in result.stderr
+    assert result.returncode == 1 and "SLACK_APP_TOKEN" in result.stderr
     assert BOT_TOKEN not in result.stderr + result.stdout
 
 
 def test_http_mode_needs_the_signing_secret(nudgebot_cmd: list[str], clean_env: dict[str, str],
                                            tmp_path: Path) -> None:
     result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_MODE": "http"}, tmp_path)
-    assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
+    assert result.returncode == 1 and "SLACK_SIGNING_SECRET" in result.stderr
 
 
 def test_a_pasted_wrong_token_is_refused_without_echoing_it(nudgebot_cmd: list[str], clean_env: dict[str, str],
                                                             tmp_path: Path) -> None:
     result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": "xapp-secret-value-123"}, tmp_path)
-    assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
+    assert result.returncode == 1 and "SLACK_BOT_TOKEN" in result.stderr
     assert "secret-value-123" not in result.stderr + result.stdout
 
 
