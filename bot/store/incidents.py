@@ -196,13 +196,16 @@ class IncidentStore(StoreBase):
             self._committed()
             return [result]
 
-        statement = self._insert_rows(len(batch))
-        params = {f"{name}_{i}": value for i, item in enumerate(batch) for name, value in item.values.items()}
-
         async def work(db: Db) -> tuple[set[tuple[Any, ...]], dict[tuple[Any, ...], int]]:
             # One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the batch; only the keys it did not
-            # return (recorded before, by this process or another) are looked up.
-            rows = await db.fetch(statement, params)
+            # return (recorded before, by this process or another) are looked up. The same statement, run two
+            # ways: on PostgreSQL through SQLAlchemy's insertmanyvalues (one prepared statement whatever the batch
+            # size), on SQLite built once per batch size and run in one hop (Db); each measured the faster there.
+            if self.postgresql:
+                rows = await db.fetch_many(self._insert_incident("id", *INCIDENT_KEY), [i.values for i in batch])
+            else:
+                rows = await db.fetch(self._insert_rows(len(batch)), {
+                    f"{name}_{i}": value for i, item in enumerate(batch) for name, value in item.values.items()})
             ids = {tuple(row[k] for k in INCIDENT_KEY): int(row["id"]) for row in rows}
             made = set(ids)
             for key in dict.fromkeys(item.key for item in batch if item.key not in ids):

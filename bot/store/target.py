@@ -9,9 +9,9 @@ _URL_PREFIXES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 
 
 def database_target(value: str | Path) -> DatabaseTarget:
-    """NUDGEBOT_DB or --db as the store takes it: a URL stays text, anything else is a file path."""
+    """NUDGEBOT_DB or --db as the store takes it: a URL stays text, anything else is a file path (~ expanded)."""
     text = str(value)
-    return text if text.startswith(_URL_PREFIXES) else Path(text)
+    return text if text.startswith(_URL_PREFIXES) else Path(text).expanduser()
 
 
 def is_postgresql(target: DatabaseTarget) -> bool:
