@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from bot.detection.scanner import Scanner, ScannerSettings
 from bot.escalation import Clock, EscalationTracker, utc_now
 from bot.models import Principal, ReviewAction
 from bot.moderation import Moderator
+from bot.retention import DailyPurge
 from bot.review import CommitteeReview
 from bot.settings import Settings
 from bot.store import Store
@@ -31,6 +33,7 @@ class Core:
     moderator: Moderator
     escalation: EscalationTracker
     review: CommitteeReview
+    purge: DailyPurge  # the retention schedule; the adapters start it, close() stops it
     clock: Clock = utc_now
     closed: bool = False
 
@@ -49,6 +52,7 @@ class Core:
             return
         self.closed = True
         try:
+            await self.purge.stop()
             if self.moderator.pending_count:
                 await self.moderator.flush()
                 if self.moderator.pending_count:
@@ -68,11 +72,13 @@ def build_scanner(settings: Settings) -> Scanner:
 
 
 async def open_core(settings: Settings, *, clock: Clock = utc_now, scanner: Scanner | None = None,
-                    policy: PolicyBook | None = None) -> Core:
+                    policy: PolicyBook | None = None,
+                    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> Core:
     """Open the store (migrating it), load policy and rules, and build the services.
 
     `scanner` and `policy` may be passed in to share one already built (tests, benchmarks); `clock` is injected
-    so tests can run escalation windows on simulated time.
+    so tests can run escalation windows on simulated time, and `clock` with `sleep` drive the daily purge the
+    adapters start (`core.purge.start()`).
     """
     store = await Store.open(settings.db_path, default_retention_days=settings.retention_days,
                              default_keep_full_content=settings.keep_full_content)
@@ -81,6 +87,7 @@ async def open_core(settings: Settings, *, clock: Clock = utc_now, scanner: Scan
         if scanner is None:
             # Compiling the packs takes a second or two: keep the event loop free meanwhile.
             scanner = await asyncio.to_thread(build_scanner, settings)
+        purge = DailyPurge(store, clock=clock, sleep=sleep)
         escalation = EscalationTracker(store, settings.escalation_threshold,
                                        timedelta(days=settings.escalation_window_days), clock)
         moderator = Moderator(store, scanner, policy, settings, clock, escalation=escalation)
@@ -89,5 +96,5 @@ async def open_core(settings: Settings, *, clock: Clock = utc_now, scanner: Scan
         await store.close()
         raise
     return Core(settings=settings, store=store, policy=policy, scanner=scanner, moderator=moderator,
-                escalation=escalation, review=review, clock=clock)
+                escalation=escalation, review=review, purge=purge, clock=clock)
 

@@ -105,9 +105,10 @@ class NudgeBot(commands.AutoShardedBot):
         self.tree.on_error = self._on_tree_error
 
     async def setup_hook(self) -> None:
-        """Start the alert poster, load the cogs (which register their persistent buttons) and publish the
-        slash commands."""
+        """Start the alert poster and the daily retention purge, load the cogs (which register their persistent
+        buttons) and publish the slash commands."""
         self.courier.start()
+        self.core.purge.start()
         for name in COGS:
             await self.load_extension(name)
         if self.sync_commands:
@@ -122,6 +123,7 @@ class NudgeBot(commands.AutoShardedBot):
             except commands.ExtensionError:
                 log.exception("could not unload an extension", extra={"extension": name})
         await self.courier.stop()
+        await self.core.purge.stop()
         await super().close()
 
     async def on_ready(self) -> None:

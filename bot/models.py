@@ -86,6 +86,9 @@ class Match:
     confidence: float
     effect: RuleEffect = RuleEffect.BREACH
     tier: Tier = Tier.NUDGE
+    # Personal data only (bot.detection.ownership): whose the detail is, "own", "consented", "public", "others"
+    # or "unknown"; "" for every other kind of match.
+    ownership: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +267,8 @@ class Nudge:
             self.mistake_hint,
         ]
         if self.extra_clauses:
-            lines.insert(2, "It may also touch clause(s) " + ", ".join(self.extra_clauses) + ".")
+            word = "clauses" if len(self.extra_clauses) > 1 else "clause"
+            lines.insert(2, f"It may also touch {word} " + ", ".join(self.extra_clauses) + ".")
         if self.permalink:
             lines.append(f"Message: {self.permalink}")
         return "\n".join(lines)
@@ -428,6 +432,12 @@ class Community:
     keep_full_content: bool = False
     welfare_contact: str = ""
     welfare_alerts: bool = False
+
+    @property
+    def alerts_channel(self) -> str:
+        """Where committee alerts go, and so where the committee discusses incidents: the alert channel, else
+        (Slack) the committee channel; "" when neither is set."""
+        return self.alert_channel or self.committee_channel
 
 
 class ReviewAction(StrEnum):

@@ -41,9 +41,10 @@ from bot.models import (
     Verdict,
     WelfareNote,
 )
-from bot.nudges import build_nudge, masked_excerpt, primary_match
+from bot.nudges import SAFEGUARDING_CATEGORY, SAFEGUARDING_GUIDANCE, build_nudge, masked_excerpt, primary_match
 from bot.settings import Settings
 from bot.store import HELD_REASON, STORE_FAILURES, Store
+from bot.texts import plural
 from bot.tiers import held_alert, shadow_records
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,13 @@ def _audience(event: MessageEvent, community: Community) -> Audience:
     return Audience.GENERAL
 
 
+def _in_alerts_channel(event: MessageEvent, community: Community) -> bool:
+    """Posted where the committee gets its alerts (or in a thread there): they discuss incidents in it, so it is
+    not moderated, on any platform."""
+    channel = community.alerts_channel
+    return bool(channel) and channel in (event.channel_id, event.parent_channel_id)
+
+
 class Moderator:
     """Decides what happens to each message and keeps the outbox of nudges not yet delivered.
 
@@ -100,6 +108,18 @@ class Moderator:
         self._next_flush = 0.0  # time.monotonic() before which handle() does not retry a failing database
         # Per community: when its committee may next be told (again) that the database is failing.
         self._next_degraded_alert: dict[tuple[str, str], float] = {}
+        self._named_channels: set[tuple[str, str, str, str]] = set()  # channel names already saved for reports
+
+    async def _name_channel(self, event: MessageEvent, now: datetime) -> None:
+        """Keep the channel's name, as the platform gave it, so reports say "#general" rather than an id."""
+        key = (event.platform.value, event.community_id, event.channel_id, event.channel_name)
+        if not event.channel_name or event.channel_name == event.channel_id or key in self._named_channels:
+            return
+        if len(self._named_channels) > 10_000:
+            self._named_channels.clear()
+        self._named_channels.add(key)
+        await self._quietly(self.store.save_names(event.platform, event.community_id, "channel",
+                                                  {event.channel_id: event.channel_name}, now))
 
     # -- one message ------------------------------------------------------------------------------------
 
@@ -120,7 +140,7 @@ class Moderator:
 
     async def _handle(self, event: MessageEvent, deliver: bool) -> Outcome:
         community = await self._community(event.platform, event.community_id)
-        if community.nudge_mode is NudgeMode.OFF:
+        if community.nudge_mode is NudgeMode.OFF or _in_alerts_channel(event, community):
             return Outcome(Decision.IGNORE)
         audience = _audience(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
@@ -206,7 +226,8 @@ class Moderator:
         new = NewIncident(
             platform=event.platform, community_id=event.community_id, channel_id=event.channel_id,
             message_id=event.message_id, author_id=event.author_id, clauses=clauses, rules=rules,
-            severity=severity, excerpt=masked_excerpt(event.text, matches, focus), created_at=created_at,
+            severity=severity, excerpt=masked_excerpt(event.text, matches, focus, rules=self.scanner.rule_set.rules),
+            created_at=created_at,
             revision=event.revision, permalink=event.permalink, author_name=event.author_name, targets=targets,
             content=event.text if community.keep_full_content else None,
             tier=Tier.REVIEW if held else Tier.NUDGE)
@@ -237,6 +258,7 @@ class Moderator:
         if reason:
             await self._quietly(self.store.add_event(incident_id, SYSTEM_ACTOR,
                                                      "held for review" if held else "nudge not sent", reason))
+        await self._name_channel(event, created_at)
         if held:
             # Uncertain: no nudge, no escalation count (4.3) until a committee member confirms it.
             return Outcome(Decision.REVIEW, incident_id=incident_id, alerts=(held_alert(incident_id, new, focus),),
@@ -250,7 +272,8 @@ class Moderator:
                 alerts.extend(escalation_alerts)
                 escalated = True
         if severity.rank >= Severity.HIGH.rank:
-            alerts.append(await self._high_severity_alert(incident_id, new, focus))
+            safeguarding = any(m.category == SAFEGUARDING_CATEGORY for m in matches)
+            alerts.append(await self._high_severity_alert(incident_id, new, focus, safeguarding))
 
         nudge = None
         if delivery is DeliveryStatus.PENDING:
@@ -283,9 +306,12 @@ class Moderator:
             delivery_status=new.delivery_status, delivery_reason="", permalink=new.permalink)
         return await self.escalation.observe(incident)
 
-    async def _high_severity_alert(self, incident_id: int, new: NewIncident, focus: Match) -> CommitteeAlert:
+    async def _high_severity_alert(self, incident_id: int, new: NewIncident, focus: Match,
+                                   safeguarding: bool = False) -> CommitteeAlert:
         count = await self._quietly(self.store.author_incident_count(new.platform, new.community_id, new.author_id))
         repeat = f" Incidents recorded for this member in all: {count}." if count else ""
+        if safeguarding:
+            repeat += f" {SAFEGUARDING_GUIDANCE}"
         return CommitteeAlert(
             kind=AlertKind.HIGH_SEVERITY, platform=new.platform, community_id=new.community_id,
             summary=(f"{new.author_name or new.author_id} posted a message that may breach clause {new.clauses[0]} "
@@ -311,8 +337,9 @@ class Moderator:
         self._next_degraded_alert[community] = time.monotonic() + DEGRADED_ALERT_SECONDS
         alert = CommitteeAlert(
             kind=AlertKind.STORE_DEGRADED, platform=new.platform, community_id=new.community_id,
-            summary=(f"nudgebot could not write to its database ({type(exc).__name__}). {len(self._pending)} "
-                     "incident(s) are held in memory and will be recorded when it recovers; nudges wait until then."),
+            summary=(f"nudgebot could not write to its database ({type(exc).__name__}). "
+                     f"{plural(len(self._pending), 'incident')} {'is' if len(self._pending) == 1 else 'are'} held in "
+                     "memory and will be recorded when it recovers; nudges wait until then."),
             severity=new.severity, channel_id=new.channel_id)
         return Outcome(Decision.RECORD, alerts=(alert,), verdict=verdict)
 
@@ -481,7 +508,8 @@ class Moderator:
         community = await self._community(event.platform, event.community_id)
         audience = _audience(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
-        excerpt = masked_excerpt(event.text, verdict.matches, primary_match(verdict.matches))
+        excerpt = masked_excerpt(event.text, verdict.matches, primary_match(verdict.matches),
+                                 rules=self.scanner.rule_set.rules)
         incident = await self.store.latest_incident_for_message(event.platform, event.community_id,
                                                                 event.message_id)
         incident_ids: tuple[int, ...] = ()

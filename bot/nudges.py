@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from bot.detection.clauses import PolicyBook
-from bot.models import AlertKind, CommitteeAlert, IncidentStatus, Match, Nudge, Platform
+from bot.detection.rules import Rule, fold_words
+from bot.models import CommitteeAlert, Match, Nudge, Platform
+from bot.texts import MISTAKE_HINT, alert_title
 
 EXCERPT_WINDOW = 40  # characters of context either side of the match shown in an excerpt
 WORD_MASK = "*"
@@ -15,22 +18,19 @@ ELLIPSIS = "\u2026"
 CORRECTION_CLAUSE = "5.6.6"
 _SPACES = re.compile(r"\s+")
 _CHUNK = re.compile(r"\S+")
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 
 _DEFAULT_GUIDANCE = "Please edit the message to remove the words shown, or delete it."
 _CORRECTION_NOTE = "Once it's edited or deleted, nothing more is needed (clause 5.6.6)."
-_MISTAKE_HINT = ("Think we got this wrong? Choose \u201cThis was a mistake\u201d and the committee will take a look; "
-                 "it also helps nudgebot learn.")
-
-_ALERT_TITLES = {
-    AlertKind.ESCALATION: "Repeated hostility (possible cyberbullying, 4.3)",
-    AlertKind.HIGH_SEVERITY: "Serious incident",
-    AlertKind.NUDGE_REFUSED: "A private nudge could not be delivered",
-    AlertKind.MEMBER_REPORT: "A member reported a message",
-    AlertKind.WELFARE: "A member may need support",
-    AlertKind.STORE_DEGRADED: "nudgebot cannot write to its database",
-    AlertKind.HELD_FOR_REVIEW: "Held for review: nobody has been nudged",
-}
-HELD_LABEL = "held for review"
+# Matches of this category (rules/explicit-illegal.yaml: explicit.minor) are always nudged and the committee's
+# high-severity alert carries the safeguarding steps below.
+SAFEGUARDING_CATEGORY = "Sexual content involving a child"
+SAFEGUARDING_GUIDANCE = (
+    "Safeguarding: this may be sexual content involving a child. Do not download, forward or screenshot it. "
+    "Remove the message, keep the incident record, and tell the SU's safeguarding lead today. If a child is in "
+    "danger call 999; otherwise report it to the police on 101 or to CEOP (ceop.police.uk), and report images "
+    "to the Internet Watch Foundation (report.iwf.org.uk)."
+)
 
 
 def mask_span(span: str) -> str:
@@ -76,13 +76,57 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def masked_excerpt(text: str, matches: Sequence[Match], focus: Match | None = None,
-                   window: int = EXCERPT_WINDOW) -> str:
-    """The part of `text` around `focus` (default: the first match) with every matched span masked.
+def offending_words(rule: Rule) -> frozenset[str]:
+    """The folded words whose presence makes `rule` fire: its required words, else its one-word triggers.
 
-    Long messages are trimmed to whole words within `window` characters either side, marked with "…"; line
-    breaks become spaces so the excerpt fits on one line.
+    "anyone want pills" fires illegal.drugs because of "pills"; "Vegans are all terrorists" fires because of
+    "terrorists". These are the words a masked excerpt hides; the rest of a matched phrase stays readable.
     """
+    if rule.requires:
+        return rule.requires
+    return frozenset(fold_words(t) for t in rule.triggers if " " not in fold_words(t))
+
+
+def word_matches(text: str, matches: Sequence[Match], rules: Iterable[Rule]) -> tuple[Match, ...]:
+    """`matches` narrowed to their offending words, so that only those are masked.
+
+    A match that already covers one word, a number (personal data keeps its partial mask) or a phrase in which
+    no offending word can be found is kept whole: when in doubt, mask more.
+    """
+    wanted = {m.rule_id for m in matches}
+    by_id = {rule.id: rule for rule in rules if rule.id in wanted}
+    narrowed: list[Match] = []
+    for match in matches:
+        rule = by_id.get(match.rule_id)
+        span = text[match.start:match.end]
+        words = list(_WORD.finditer(span))
+        if rule is None or len(words) < 2 or _numeric(span):
+            narrowed.append(match)
+            continue
+        offending = offending_words(rule)
+        hits = [w for w in words if fold_words(w.group()) in offending]
+        if not hits:
+            narrowed.append(match)
+            continue
+        narrowed.extend(replace(match, start=match.start + w.start(), end=match.start + w.end()) for w in hits)
+    return tuple(narrowed)
+
+
+def _numeric(span: str) -> bool:
+    alnum = [ch for ch in span if ch.isalnum()]
+    return bool(alnum) and sum(ch.isdigit() for ch in alnum) * 2 >= len(alnum)
+
+
+def masked_excerpt(text: str, matches: Sequence[Match], focus: Match | None = None,
+                   window: int = EXCERPT_WINDOW, rules: Iterable[Rule] | None = None) -> str:
+    """The part of `text` around `focus` (default: the first match) with every offending word masked.
+
+    Given the `rules` that matched, only the offending words of each match are masked (`word_matches`);
+    without them every matched span is masked whole. Long messages are trimmed to whole words within `window`
+    characters either side, marked with "…"; line breaks become spaces so the excerpt fits on one line.
+    """
+    if rules is not None:
+        matches = word_matches(text, matches, rules)
     spans = _merged((max(0, m.start), min(len(text), m.end)) for m in matches if m.end > m.start)
     if not spans:
         return _trim(text[: 2 * window])
@@ -159,7 +203,7 @@ def build_nudge(*, incident_id: int, platform: Platform, community_id: str, chan
         excerpt=excerpt,
         what_to_do=f"{guidance} {_CORRECTION_NOTE}",
         lookup_hint=lookup_hint(clause_id, platform),
-        mistake_hint=_MISTAKE_HINT,
+        mistake_hint=MISTAKE_HINT,
         permalink=permalink,
         extra_clauses=tuple(c for c in dict.fromkeys(clauses[1:]) if c != clause_id),
     )
@@ -168,16 +212,6 @@ def build_nudge(*, incident_id: int, platform: Platform, community_id: str, chan
 def nudge_text(nudge: Nudge) -> str:
     """The plain-text form of a nudge (console, fallback direct message)."""
     return nudge.to_text()
-
-
-def alert_title(kind: AlertKind) -> str:
-    """A short heading for an alert of this kind, for embeds and Block Kit headers."""
-    return _ALERT_TITLES.get(kind, "nudgebot alert")
-
-
-def status_label(status: IncidentStatus) -> str:
-    """An incident status in the committee's words: "held for review" for REVIEW, else the status itself."""
-    return HELD_LABEL if status is IncidentStatus.REVIEW else status.value
 
 
 def render_alert_text(alert: CommitteeAlert) -> str:

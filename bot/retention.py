@@ -51,3 +51,35 @@ async def _give_back(store: Store, day: date) -> None:
         await store.release_daily_purge(day)
     except Exception:
         log.exception("could not give back the day's purge claim; the next day's purge catches up")
+class DailyPurge:
+    """The purge schedule a running bot owns: `start()` beside the adapter, `stop()` before the store closes.
+
+    Both adapters start the one their core holds (`Core.purge`), so retention runs on Discord and Slack alike.
+    `clock` and `sleep` drive the schedule; tests pass simulated ones.
+    """
+
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = _utc_now, every: timedelta = DAY,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+        self.store = store
+        self.clock = clock
+        self.every = every
+        self.sleep = sleep
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the schedule is running."""
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Purge now, then every `every`, in a background task; a second call does nothing."""
+        if not self.running:
+            self._task = asyncio.create_task(purge_daily(self.store, clock=self.clock, every=self.every,
+                                                         sleep=self.sleep), name="nudgebot-daily-purge")
+
+    async def stop(self) -> None:
+        """Cancel the schedule (a purge in progress is a single transaction: it commits or rolls back)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

@@ -43,12 +43,20 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
-from bot.nudges import status_label
 from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
 from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
+from bot.texts import (
+    FEEDBACK_NOT_YOURS,
+    FEEDBACK_THANKS,
+    REPORT_FAILED,
+    REPORT_THANKS,
+    REVIEW_DONE,
+    SLACK_COMMITTEE_ONLY,
+    status_label,
+)
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -57,8 +65,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REFUSAL = ("Sorry, `/incidents` is only for the committee. If you are worried about a message, use the "
-           "\u201cReport to committee\u201d shortcut on it, or `/policy` to read the policy.")
+REFUSAL = SLACK_COMMITTEE_ONLY
 _SEEN_EVENTS = 20_000  # event ids remembered so Slack's retries are dropped before they reach the core
 WORKERS = 16  # messages moderated at once; a message and its edits always go to the same worker
 DRAIN_SECONDS = 15.0  # at stop, for the messages in hand
@@ -66,8 +73,7 @@ _RATE_LIMIT_RETRIES = 6
 _REPORTED_TEXT = 2_000  # of the reported text carried in the modal (Slack keeps 3,000 characters of metadata)
 MAX_HELD_ALERTS = 500  # committee alerts kept for a retry while Slack is failing
 _TRANSIENT_ERRORS = {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
-_PAST = {ReviewAction.CONFIRM: "Confirmed", ReviewAction.DISMISS: "Dismissed", ReviewAction.ESCALATE: "Escalated",
-         ReviewAction.RESOLVE: "Resolved", ReviewAction.REOPEN: "Reopened"}
+_PAST = {action: REVIEW_DONE[action.value] for action in ReviewAction}
 
 
 class _NoTokenNotice(logging.Filter):
@@ -174,8 +180,8 @@ class SlackBot:
 
     async def start(self) -> None:
         """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, the
-        moderation workers (messages left waiting by the last run first), and the periodic retry of nudges a Slack
-        outage held back."""
+        moderation workers (messages left waiting by the last run first), the periodic retry of nudges a Slack
+        outage held back, and the daily retention purge."""
         if self.client.session is None:
             # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
             self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
@@ -184,11 +190,13 @@ class SlackBot:
         await self.inbox.start()
         self._workers.start()
         self.outbox_retry.start()
+        self.core.purge.start()
 
     async def close(self) -> None:
         """Stop the outbox retry (letting a run finish), let the workers finish the messages in hand and save
         what still waits for the next start, then close the HTTP session `start()` opened."""
         await self.outbox_retry.stop()
+        await self.core.purge.stop()
         await self._workers.stop(DRAIN_SECONDS)
         log.info("moderation stopped: %d message event(s) handled", self.handled_events)
         if self._own_session is not None:
@@ -361,7 +369,7 @@ class SlackBot:
     async def post_alert(self, alert: CommitteeAlert) -> bool:
         """Post a committee alert, with review buttons, in the workspace's alert (or committee) channel."""
         community = await self.core.store.get_community(Platform.SLACK, alert.community_id)
-        channel = community.alert_channel or community.committee_channel
+        channel = community.alerts_channel
         if not channel:
             log.warning("committee alert not posted: no alert channel is set (nudgebot slack --alert-channel)",
                         extra={"kind": alert.kind, "incident_ids": alert.incident_ids})
@@ -545,11 +553,10 @@ class SlackBot:
                           replace_original=False)
             return
         if not accepted:
-            await respond(text="Only the person who posted the message can answer this note.",
+            await respond(text=FEEDBACK_NOT_YOURS,
                           response_type="ephemeral", replace_original=False)
             return
-        thanks = ("Thank you for sorting it out." if kind == "fixed" else
-                  "Thank you: the committee will take a look. Nothing further happens unless they decide it needs to.")
+        thanks = FEEDBACK_THANKS[kind]
         await respond(text=thanks, blocks=[blocks.section(thanks)], replace_original=True)
 
     async def _on_review_button(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
@@ -606,11 +613,9 @@ class SlackBot:
         except SlackApiError as exc:
             log.info("report modal not opened (%s): reporting without a note", _error_code(exc))
         if await self._report(reporter, event, ""):
-            await respond(text="Thank you: the committee has been told about this message.",
-                          response_type="ephemeral")
+            await respond(text=REPORT_THANKS, response_type="ephemeral")
         else:
-            await respond(text="Sorry, the report could not be made; please tell a committee member.",
-                          response_type="ephemeral")
+            await respond(text=REPORT_FAILED, response_type="ephemeral")
 
     async def _on_report_note(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
                               view: dict[str, Any], context: dict[str, Any]) -> None:
@@ -625,8 +630,7 @@ class SlackBot:
         event = from_shortcut(team_id, reported, await self.workspace_url())
         if event is None or not await self._report(reporter, event, note):
             await ack(response_action="errors",
-                      errors={blocks.REPORT_NOTE: "Sorry, the report could not be made; please tell a committee "
-                                                  "member."})
+                      errors={blocks.REPORT_NOTE: REPORT_FAILED})
             return
         await ack(response_action="update", view=blocks.report_thanks_view())
 

@@ -33,13 +33,19 @@ if TYPE_CHECKING:
 SHADOW_SAMPLE_WINDOW = 20  # characters either side of a shadow match: a few words, never the whole message
 
 
+# Personal data held because the message does not say whose it is (bot.detection.ownership: "unknown").
+UNSAID_OWNERSHIP = (" The message does not say whose these details are: they may be the poster's own or shared "
+                    "with consent; check before confirming.")
+
+
 def held_alert(incident_id: int, new: NewIncident, focus: Match) -> CommitteeAlert:
     """The committee's alert for an incident held for review: the masked excerpt and the rule, nobody nudged."""
+    whose = UNSAID_OWNERSHIP if focus.ownership == "unknown" else ""
     return CommitteeAlert(
         kind=AlertKind.HELD_FOR_REVIEW, platform=new.platform, community_id=new.community_id,
         summary=(f"A message by {new.author_name or new.author_id} may breach clause {new.clauses[0]} "
                  f"({focus.category}): \u201c{new.excerpt}\u201d. Rule: {focus.rule_id}. nudgebot is not sure "
-                 "enough to nudge: nobody has been told. Confirm to send the nudge, or dismiss it."),
+                 f"enough to nudge: nobody has been told.{whose} Confirm to send the nudge, or dismiss it."),
         incident_ids=(incident_id,), severity=new.severity, channel_id=new.channel_id, author_id=new.author_id,
         permalink=new.permalink)
 

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.models import Community, Platform, Principal
+from bot.texts import DISCORD_COMMITTEE_ONLY
 
 if TYPE_CHECKING:
     from bot.discord_app import NudgeBot
 
 _CACHE_SECONDS = 30.0
 
-REFUSAL = ("Sorry, that is only for the committee. If you want to raise something with them, use "
-           "\u201cReport to committee\u201d on the message (Apps menu), or message a committee member.")
+REFUSAL = DISCORD_COMMITTEE_ONLY
 
 
 class CommunityCache:

@@ -29,7 +29,7 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
-from bot.nudges import status_label
+from bot.texts import status_label
 from cogs.access import REFUSAL, committee_role_of, principal_for
 from cogs.moderation import message_event
 from cogs.ui import AlertActionButton, deliver_reviewed

@@ -1,4 +1,5 @@
-"""Moderation listener: new and edited guild messages go to the core's moderator; its outcome is delivered.
+"""Moderation listener: new and edited guild messages, and thread and forum-post titles, go to the core's
+moderator; its outcome is delivered.
 
 Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in its spool file) and are handed to
 a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of moderations at
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -16,6 +18,7 @@ from discord.ext import commands
 
 from bot.inbox import Inbox
 from bot.models import MessageEvent, Platform
+from bot.posted import file_name_words, gather
 from bot.workers import Workers
 from cogs.ui import NudgeFeedbackButton
 
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 WORKERS = 16
 DRAIN_SECONDS = 15.0
 _MODERATED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+TITLE_SUFFIX = ":title"
 
 
 def revision_of(message: discord.Message) -> int:
@@ -60,6 +64,21 @@ def _parent_of(message: discord.Message) -> str:
     return str(message.channel.parent_id) if isinstance(message.channel, discord.Thread) else ""
 
 
+def _attachment_words(attachments: list[discord.Attachment]) -> list[str]:
+    return [part for a in attachments for part in (file_name_words(a.filename), a.description, a.title) if part]
+
+
+def posted_text(message: discord.Message) -> str:
+    """All the words a member posted in one message: what they typed, the messages they forwarded (Discord's
+    message snapshots), a poll's question and answers, and each attachment's file name, alt text and title."""
+    parts: list[str | None] = [message.content, *_attachment_words(message.attachments)]
+    for snapshot in message.message_snapshots:
+        parts += [snapshot.content, *_attachment_words(snapshot.attachments)]
+    if message.poll is not None:
+        parts += [message.poll.question, *(answer.text for answer in message.poll.answers)]
+    return gather(parts)
+
+
 def message_event(message: discord.Message) -> MessageEvent:
     """The platform-neutral event for the core (an edit when the message carries an edit time)."""
     assert message.guild is not None
@@ -67,9 +86,37 @@ def message_event(message: discord.Message) -> MessageEvent:
     return MessageEvent(
         platform=Platform.DISCORD, community_id=str(message.guild.id), channel_id=str(message.channel.id),
         message_id=str(message.id), author_id=str(message.author.id), author_name=message.author.display_name,
-        text=message.content, created_at=message.created_at, revision=revision_of(message),
+        text=posted_text(message), created_at=message.created_at, revision=revision_of(message),
         is_edit=message.edited_at is not None, targets=targets_of(message), channel_name=channel_name,
         permalink=message.jump_url, parent_channel_id=_parent_of(message))
+
+
+def title_id(thread_id: int) -> str:
+    """The id a thread's (or forum post's) title is recorded under: its own, so it never meets the incident
+    of the thread's first message, which shares the thread's id."""
+    return f"{thread_id}{TITLE_SUFFIX}"
+
+
+def title_event(thread: discord.Thread, renamed_at: datetime | None = None) -> MessageEvent:
+    """A thread or forum-post title as an event: revision 0 when the thread is created; a rename is an edit
+    numbered by the microseconds from the thread's creation to `renamed_at`, so a later rename has a larger one."""
+    created = thread.created_at or discord.utils.snowflake_time(thread.id)
+    revision = 0 if renamed_at is None else max(1, round((renamed_at - created).total_seconds() * 1_000_000))
+    owner = thread.owner
+    return MessageEvent(
+        platform=Platform.DISCORD, community_id=str(thread.guild.id), channel_id=str(thread.id),
+        message_id=title_id(thread.id), author_id=str(thread.owner_id),
+        author_name=owner.display_name if owner is not None else "", text=thread.name, created_at=created,
+        revision=revision, is_edit=renamed_at is not None, channel_name=thread.name, permalink=thread.jump_url,
+        parent_channel_id=str(thread.parent_id or ""))
+
+
+def is_moderated_title(thread: discord.Thread, bot_user_id: int | None) -> bool:
+    """A member's thread or forum post: not one nudgebot or another bot (when it is known to be one) started."""
+    if not thread.owner_id or thread.owner_id == bot_user_id:
+        return False
+    owner = thread.owner
+    return owner is None or not owner.bot
 
 
 class Moderation(commands.Cog):
@@ -146,15 +193,25 @@ class Moderation(commands.Cog):
         if message.edited_at is not None and is_moderated(message):
             self._enqueue(message_event(message))
 
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """A new thread or forum post (discord.py calls this once, for newly created threads): its title."""
+        if is_moderated_title(thread, self.bot.user.id if self.bot.user else None):
+            self._enqueue(title_event(thread))
+
+    @commands.Cog.listener()
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        """A renamed thread: the new title (an archive, a lock or a replayed update leaves the name as it was)."""
+        if before.name != after.name and is_moderated_title(after, self.bot.user.id if self.bot.user else None):
+            self._enqueue(title_event(after, renamed_at=self.bot.core.clock()))
+
     def _enqueue(self, event: MessageEvent) -> None:
         # No await before this point: events keep the gateway's order.
         self.received += 1
         self.inbox.put(event)
 
     async def _moderate(self, event: MessageEvent) -> None:
-        community = await self.bot.communities.get(event.community_id)
-        if community.alert_channel and community.alert_channel in (event.channel_id, event.parent_channel_id):
-            return  # the committee's own channel (or a thread in it): they discuss incidents there
+        # The moderator skips the committee's alert channel itself (on both platforms).
         outcome = await self.bot.core.moderator.handle(event)
         await self.bot.courier.deliver(outcome)
 

@@ -15,7 +15,15 @@ import discord
 
 from bot.errors import NudgebotError
 from bot.models import AlertKind, CommitteeAlert, Nudge, ReviewAction, Severity
-from bot.nudges import alert_title
+from bot.texts import (
+    FEEDBACK_GONE,
+    FEEDBACK_THANKS,
+    HELD_CONFIRM_LABEL,
+    NUDGE_BUTTONS,
+    REVIEW_DONE,
+    REVIEW_LABELS,
+    alert_title,
+)
 from cogs.access import REFUSAL, principal_for
 
 if TYPE_CHECKING:
@@ -25,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NUDGE_COLOUR = discord.Colour.blurple()
-_MISTAKE_LABEL = "I think this is a mistake"
 _SEVERITY_COLOURS = {Severity.LOW: discord.Colour.light_grey(), Severity.MEDIUM: discord.Colour.gold(),
                      Severity.HIGH: discord.Colour.orange(), Severity.CRITICAL: discord.Colour.red()}
 
@@ -51,9 +58,7 @@ def nudge_embed(nudge: Nudge) -> discord.Embed:
     if nudge.permalink:
         embed.add_field(name="Your message", value=f"[Jump to it]({nudge.permalink})", inline=False)
     embed.add_field(name="Read the clause", value=_cut(nudge.lookup_hint, 1024), inline=False)
-    # The core's hint names a generic button; on Discord the button reads "I think this is a mistake".
-    embed.set_footer(text=f"Only you can see this. Think we got this wrong? Press \u201c{_MISTAKE_LABEL}\u201d "
-                          "and the committee will take a look; it also helps nudgebot learn.")
+    embed.set_footer(text=f"Only you can see this. {nudge.mistake_hint}")
     return embed
 
 
@@ -108,13 +113,7 @@ def alert_footer(incident_id: int) -> str:
     return f"/incidents show {incident_id} for the full record"
 
 
-_FEEDBACK_LABELS = {"fixed": ("I've fixed it", discord.ButtonStyle.success),
-                    "mistake": (_MISTAKE_LABEL, discord.ButtonStyle.secondary)}
-_FEEDBACK_THANKS = {
-    "fixed": "Thank you for sorting it. If you edited or deleted the message, there is nothing more to do.",
-    "mistake": "Thanks for telling us. The committee will look at it; nudgebot makes mistakes and your answer "
-               "helps it make fewer.",
-}
+_FEEDBACK_STYLES = {"fixed": discord.ButtonStyle.success, "mistake": discord.ButtonStyle.secondary}
 
 
 class NudgeFeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -122,8 +121,7 @@ class NudgeFeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     """A button on a nudge DM: the poster's answer goes to the core as member feedback."""
 
     def __init__(self, incident_id: int, kind: str) -> None:
-        label, style = _FEEDBACK_LABELS[kind]
-        super().__init__(discord.ui.Button(label=label, style=style,
+        super().__init__(discord.ui.Button(label=NUDGE_BUTTONS[kind], style=_FEEDBACK_STYLES[kind],
                                            custom_id=f"nudgebot:nudge:{kind}:{incident_id}"))
         self.incident_id = incident_id
         self.kind = kind
@@ -139,19 +137,14 @@ class NudgeFeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         bot: NudgeBot = interaction.client  # type: ignore[assignment]
         accepted = await bot.core.moderator.member_feedback(self.incident_id, str(interaction.user.id),
                                                             self.kind)  # type: ignore[arg-type]
-        text = _FEEDBACK_THANKS[self.kind] if accepted else "Sorry, I could not find that note any more."
+        text = FEEDBACK_THANKS[self.kind] if accepted else FEEDBACK_GONE
         await interaction.response.send_message(text, ephemeral=True)
 
 
 ALERT_ACTIONS = ("confirm", "dismiss", "delete", "escalate")
 HELD_ACTIONS = ("confirm", "dismiss")  # held for review: the committee decides whether the poster is nudged
-HELD_CONFIRM_LABEL = "Confirm & nudge"
-_ALERT_BUTTONS = {"confirm": ("Confirm", discord.ButtonStyle.danger),
-                  "dismiss": ("Dismiss", discord.ButtonStyle.secondary),
-                  "delete": ("Delete message", discord.ButtonStyle.danger),
-                  "escalate": ("Escalate", discord.ButtonStyle.primary)}
-_ALERT_DONE = {"confirm": "Confirmed", "dismiss": "Dismissed", "delete": "Message deleted",
-               "escalate": "Escalated"}
+_ALERT_STYLES = {"confirm": discord.ButtonStyle.danger, "dismiss": discord.ButtonStyle.secondary,
+                 "delete": discord.ButtonStyle.danger, "escalate": discord.ButtonStyle.primary}
 
 
 class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -159,8 +152,8 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     """A committee button on an alert; who pressed it is checked on every press."""
 
     def __init__(self, incident_id: int, action: str, row: int | None = None, label: str | None = None) -> None:
-        default_label, style = _ALERT_BUTTONS[action]
-        super().__init__(discord.ui.Button(label=label or default_label, style=style, row=row,
+        style = _ALERT_STYLES[action]
+        super().__init__(discord.ui.Button(label=label or REVIEW_LABELS[action], style=style, row=row,
                                            custom_id=f"nudgebot:alert:{action}:{incident_id}"))
         self.incident_id = incident_id
         self.action = action
@@ -199,7 +192,7 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         if embeds is not None:
             await interaction.response.edit_message(embeds=embeds)
         else:
-            await interaction.response.send_message(f"{_ALERT_DONE[self.action]}: incident #{self.incident_id}.",
+            await interaction.response.send_message(f"{REVIEW_DONE[self.action]}: incident #{self.incident_id}.",
                                                     ephemeral=True)
         if reviewed is not None:
             await deliver_reviewed(bot, reviewed)
@@ -214,6 +207,8 @@ async def deliver_reviewed(bot: NudgeBot, reviewed: Reviewed) -> None:
 
 async def _delete_message(bot: NudgeBot, channel_id: str, message_id: str) -> str:
     """Delete the reported message; '' on success (or when it was already gone), else why not."""
+    if not message_id.isdigit():  # a thread's title (cogs.moderation.title_id): there is no message to delete
+        return "That incident is about a thread's title: rename or delete the thread in Discord instead."
     channel = bot.get_partial_messageable(int(channel_id))
     try:
         await channel.get_partial_message(int(message_id)).delete()
@@ -237,5 +232,5 @@ def _with_action(message: discord.Message | None, incident_id: int, action: str,
     footer = alert_footer(incident_id)
     target = next((e for e in embeds if e.footer.text == footer), embeds[0])
     when = discord.utils.format_dt(discord.utils.utcnow(), "f")
-    target.add_field(name=_ALERT_DONE[action], value=f"by {user.mention} ({when})", inline=False)
+    target.add_field(name=REVIEW_DONE[action], value=f"by {user.mention} ({when})", inline=False)
     return embeds

@@ -29,6 +29,8 @@ from bot.audit.common import (
     Ignored,
 )
 from bot.models import MessageEvent, Platform
+from bot.posted import file_name_words, gather
+from bot.texts import plural
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class DiscordExport:
             self.files = [path]
         self._positions: dict[Path, int] = {}
         self.excluded: set[str] = set()  # direct-message channel files left out
+        self.community_names: dict[str, str] = {}  # community id -> the server's name, as the export gives it
 
     def close(self) -> None:
         """Nothing is held open between units."""
@@ -76,7 +79,7 @@ class DiscordExport:
         """
         sizes = {f: f.stat().st_size for f in self.files}
         if 1 < len(self.files) <= _MERGE_LIMIT:
-            label = f"{self._label(self.files[0])} and {len(self.files) - 1} more channel file(s)"
+            label = f"{self._label(self.files[0])} and {plural(len(self.files) - 1, 'more channel file')}"
             return [ExportUnit(label, sum(sizes.values()), self.read_merged,
                                lambda: sum(self._positions.values()), files=len(self.files))]
         return [ExportUnit(self._label(f), sizes[f], lambda f=f: self.read_file(f),
@@ -110,6 +113,8 @@ class DiscordExport:
                     self.excluded.add(label)
                     return
                 community_id = self.community_override or guild["id"]
+                if guild.get("name"):
+                    self.community_names[community_id] = str(guild["name"])
                 stream.seek(0)
                 # Reply targets: the author of each message seen so far in this channel (ids only).
                 authors: dict[str, str] = {}
@@ -149,6 +154,11 @@ class DiscordExport:
         content = message.get("content", "")
         if not isinstance(content, str):
             return ExportProblem(file, f"{where} has a 'content' that is not a string", whole_file=False)
+        attachments = message.get("attachments")
+        names = [file_name_words(str(a.get("fileName") or "")) for a in attachments if isinstance(a, dict)] \
+            if isinstance(attachments, list) else []
+        # Attachment names are read live too (cogs/moderation.py posted_text); the export keeps no alt text.
+        content = gather([content, *names])
         if self.since is not None and created_at < self.since:
             return Ignored(BEFORE_SINCE)
         if not content.strip():

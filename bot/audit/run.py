@@ -28,7 +28,7 @@ from bot.audit.discord_export import open_discord_export
 from bot.audit.slack_export import MARKER as SLACK_MARKER
 from bot.audit.slack_export import looks_like_slack_export, open_slack_export
 from bot.errors import NudgebotError
-from bot.models import AlertKind, Decision, MessageEvent, Outcome
+from bot.models import AlertKind, Decision, MessageEvent, Outcome, Platform
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,40 @@ class AuditModerator(Protocol):
     async def handle(self, event: MessageEvent, deliver: bool = True) -> Outcome:
         """Decide on one message and record any incident; with deliver=False nothing is to be sent."""
         ...
+
+
+@dataclass(slots=True)
+class AuditNames:
+    """The display names the export gave, kept for the members and channels the new incidents refer to."""
+
+    seen_members: dict[tuple[Platform, str], dict[str, str]] = field(default_factory=dict)
+    seen_channels: dict[tuple[Platform, str], dict[str, str]] = field(default_factory=dict)
+    referred: dict[tuple[Platform, str], set[str]] = field(default_factory=dict)
+    channels: dict[tuple[Platform, str], set[str]] = field(default_factory=dict)
+
+    def saw(self, event: MessageEvent) -> None:
+        """Note the author's and the channel's names from one message."""
+        where = (event.platform, event.community_id)
+        if event.author_name:
+            self.seen_members.setdefault(where, {})[event.author_id] = event.author_name
+        if event.channel_name:
+            self.seen_channels.setdefault(where, {})[event.channel_id] = event.channel_name
+
+    def refer(self, event: MessageEvent) -> None:
+        """The message made an incident: its author, targets and channel will be named in reports."""
+        where = (event.platform, event.community_id)
+        self.referred.setdefault(where, set()).update((event.author_id, *event.targets))
+        self.channels.setdefault(where, set()).add(event.channel_id)
+
+    def members(self, where: tuple[Platform, str]) -> dict[str, str]:
+        """Names of the members the incidents refer to, in one community."""
+        seen = self.seen_members.get(where, {})
+        return {key: seen[key] for key in self.referred.get(where, set()) if key in seen}
+
+    def channel_names(self, where: tuple[Platform, str]) -> dict[str, str]:
+        """Names of the channels incidents were recorded in, in one community."""
+        seen = self.seen_channels.get(where, {})
+        return {key: seen[key] for key in self.channels.get(where, set()) if key in seen}
 
 
 @dataclass(slots=True)
@@ -71,6 +105,7 @@ class AuditSummary:
     errors: int = 0
     seconds: float = 0.0
     problems: list[ExportProblem] = field(default_factory=list)
+    names: AuditNames = field(default_factory=lambda: AuditNames())
 
     @property
     def clean(self) -> bool:
@@ -185,6 +220,9 @@ async def _moderate(moderator: AuditModerator, event: MessageEvent, summary: Aud
                               f"{event.channel_id}); the audit stopped after {summary.scanned} messages. Fix the "
                               "database (NUDGEBOT_DB or --db) and run the audit again: nothing is recorded twice")
     summary.count(outcome)
+    summary.names.saw(event)
+    if outcome.decision in _NEW_INCIDENT and outcome.incident_id is not None:
+        summary.names.refer(event)
 
 
 def progress_bar(console: Console) -> Progress:

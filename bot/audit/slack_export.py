@@ -30,6 +30,7 @@ from bot.audit.common import (
     Ignored,
 )
 from bot.models import MessageEvent, Platform
+from bot.slack.events import posted_text
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ class SlackExport:
         if not isinstance(text, str):
             return ExportProblem(file, f"message {index + 1} (ts {ts}) has a 'text' that is not a string",
                                  whole_file=False)
+        text = posted_text(message)  # shared messages and file titles too, as the live app reads them
         thread_ts = message.get("thread_ts")
         parents = self._parents.setdefault(conversation.id, {})
         if thread_ts == ts or message.get("reply_count"):

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import logsetup
 from bot.errors import NudgebotError
 
 # Each module exposes register(subparsers); the handler it sets as `func` returns the exit code.
@@ -51,8 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
     except SystemExit as exc:  # --help (0) or a usage error (2): a code to return, in-process callers included
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The bot commands raise this to NUDGEBOT_LOG_LEVEL once their settings are read (`logsetup.level_for`).
+    logsetup.configure(logging.WARNING - 10 * min(args.verbose, 2))
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

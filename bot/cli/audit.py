@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,6 +18,10 @@ from bot.cli import EXIT_FAILURE, EXIT_OK
 from bot.cli.dates import FORMS, since_moment
 from bot.settings import Settings, load_settings
 from bot.store.target import DB_HELP, database_target
+from bot.texts import plural
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     summary = asyncio.run(_audit(args.path, settings, args.since, args.community, err))
     out.print(summary_table(summary, settings.db_path))
     if summary.problems:
-        err.print(f"nudgebot audit: {summary.files_skipped} file(s) and {summary.malformed_messages} message(s) "
+        err.print(f"nudgebot audit: {plural(summary.files_skipped, 'file')} and "
+                  f"{plural(summary.malformed_messages, 'message')} "
                   "could not be read (named above); everything else was audited.", style="yellow", soft_wrap=True)
     return EXIT_OK if summary.clean else EXIT_FAILURE
 
@@ -69,8 +75,24 @@ async def _audit(path: Path, settings: Settings, since: datetime | None, communi
                     progress.console.print(f"nudgebot audit: {escape(str(problem))} ({what})", style="red",
                                            soft_wrap=True)
 
-                return await run_audit(reader, core.moderator, report=report, progress=progress)
+                summary = await run_audit(reader, core.moderator, report=report, progress=progress)
+            await _remember_names(core.store, summary, getattr(reader, "community_names", {}))
+            return summary
         finally:
             await core.close()
     finally:
         reader.close()
+
+
+async def _remember_names(store: Store, summary: AuditSummary, community_names: dict[str, str]) -> None:
+    """Keep the export's names for what the new incidents refer to, and the community, for `nudgebot report`."""
+    now = datetime.now(UTC)
+    for where in summary.names.referred:
+        platform, community_id = where
+        await store.save_names(platform, community_id, "member", summary.names.members(where), now)
+        await store.save_names(platform, community_id, "channel", summary.names.channel_names(where), now)
+        if community_id not in {c.community_id for c in await store.list_communities() if c.platform is platform}:
+            # Saved with default settings, so the report names it; the committee's setup later fills in the rest.
+            community = dataclasses.replace(store.default_community(platform, community_id),
+                                            name=community_names.get(community_id, ""))
+            await store.save_community(community, now)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from bot.demo.runner import run_demo
 from bot.demo.script import load_script
 from bot.settings import Settings, load_settings
 from bot.store.target import DatabaseTarget, database_target, is_postgresql, shown
+from bot.texts import noun
 
 DEFAULT_REPORT = Path("nudgebot-report.html")
 
@@ -46,6 +49,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def paste_command() -> str:
+    """How to run nudgebot from this shell: `nudgebot` when it is on PATH, else the script beside this Python
+    (`.venv/bin/nudgebot` after the quick start, whose virtual environment is not activated)."""
+    beside = Path(sys.executable).parent / "nudgebot"
+    on_path = shutil.which("nudgebot")
+    if on_path is not None and (not beside.exists() or Path(on_path).resolve() == beside.resolve()):
+        return "nudgebot"
+    if not beside.exists():
+        return f"{Path(sys.executable).name} -m bot"
+    try:
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
+
+
 def run(args: argparse.Namespace) -> int:
     """Replay the week and print where the database and report are."""
     script = load_script(args.script)
@@ -55,12 +73,17 @@ def run(args: argparse.Namespace) -> int:
     pace = 0.0 if args.fast else max(0.0, args.pace)
     result = asyncio.run(run_demo(script, settings, view, args.report, pace=pace))
     view.summary([
-        f"[bold]{result.messages}[/] messages, [bold]{result.incidents}[/] incidents, [bold]{result.nudges}[/] "
-        f"nudges delivered, [bold]{result.alerts}[/] committee alerts, [bold]{result.welfare}[/] welfare note(s), "
-        f"[bold]{result.corrected}[/] corrected by the poster, [bold]{result.held}[/] held for review, "
-        f"[bold]{result.shadow}[/] rule-on-trial match(es) counted.",
+        ", ".join(f"[bold]{count}[/] {words}" for count, words in (
+            (result.messages, noun(result.messages, "message")),
+            (result.incidents, noun(result.incidents, "incident")),
+            (result.nudges, noun(result.nudges, "nudge") + " delivered"),
+            (result.alerts, noun(result.alerts, "committee alert")),
+            (result.welfare, noun(result.welfare, "welfare note")),
+            (result.corrected, "corrected by the poster"),
+            (result.held, "held for review"),
+            (result.shadow, noun(result.shadow, "rule-on-trial match", "rule-on-trial matches") + " counted"))) + ".",
         f"Incident database: [bold]{_where(settings.db_path)}[/] "
-        f"(try: nudgebot incidents list --db {shown(settings.db_path)})",
+        f"(try: {paste_command()} incidents list --db {shown(settings.db_path)})",
         f"Committee report:  [bold]{result.report_path}[/] (open it in a browser)",
     ])
     return 0

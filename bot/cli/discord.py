@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 
+from bot import logsetup
 from bot.settings import load_settings
 
 # For a self-hosted proxy or a local test double of Discord; unset in normal use.
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.discord_app import run_bot
 
     settings = load_settings()
+    logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
     if base := os.environ.get(API_BASE_VARIABLE, "").strip():
         discord.http.Route.BASE = base.rstrip("/")
     if gateway := os.environ.get(GATEWAY_VARIABLE, "").strip():

@@ -32,7 +32,12 @@ def run(args: argparse.Namespace) -> int:
         console.print("No rule fired.")
         return 0
     rules = {rule.id: rule for rule in scanner.rule_set.rules}
-    table = Table("rule", "clause", "span", "words", "confidence", "tier", "result", "why the rule exists")
+    table = Table()
+    # A rule id is what `rules check` and the packs name: it is never cut, whatever the terminal's width.
+    widest = max(len(finding.match.rule_id) for finding in explanation.findings)
+    table.add_column("rule", no_wrap=True, min_width=widest)
+    for name in ("clause", "span", "words", "score", "tier", "result", "why the rule exists"):
+        table.add_column(name, overflow="fold")
     for finding in explanation.findings:
         match = finding.match
         tier = match.tier.value + (f" ({'; '.join(finding.evidence)})" if finding.evidence else "")

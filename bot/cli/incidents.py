@@ -37,11 +37,11 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
-from bot.nudges import status_label
 from bot.review import CommitteeReview, event_to_dict, incident_to_dict, operator_principal
 from bot.settings import load_settings
 from bot.store import Store, StoreError, write_private
 from bot.store.target import DB_HELP, DatabaseTarget, database_target, is_postgresql
+from bot.texts import plural, status_label
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -195,21 +195,30 @@ async def run_list(args: argparse.Namespace, store: Store) -> int:
     if args.json:
         _print_json({"total": total, "offset": args.offset, "incidents": [incident_to_dict(i) for i in incidents]})
         return 0
+    if not incidents:
+        _console().print("no incidents match" + (f" (offset {args.offset} is past the last of {total})"
+                                                 if total else ""))
+        return 0
     _console().print(_incident_table(incidents, f"incidents {args.offset + 1}-{args.offset + len(incidents)} "
-                                                f"of {total}" if incidents else "no incidents match"))
+                                                f"of {total}"))
     return 0
 
 
 def _incident_table(incidents: list[Incident], title: str) -> Table:
+    """The incident list; at 80 columns the id (what `show` and `review` take) and the excerpt still show."""
     table = Table(title=title)
-    for name in ("id", "when (UTC)", "where", "author", "clauses", "severity", "status", "tier", "nudge"):
-        table.add_column(name, no_wrap=True)
+    id_width = max(2, *(len(str(i.id)) for i in incidents))
+    table.add_column("id", no_wrap=True, min_width=id_width, justify="right")
+    for name in ("when (UTC), where", "author", "clauses", "status"):
+        table.add_column(name, overflow="fold")
     table.add_column("excerpt", overflow="fold")
     for i in incidents:
         # Text(...) and never a markup string: names and excerpts come from chat and may hold "[...]".
-        table.add_row(str(i.id), _short(i.created_at), Text(f"{i.platform.value}/{i.community_id}/{i.channel_id}"),
-                      Text(i.author_name or i.author_id), ", ".join(i.clauses), i.severity.value,
-                      status_label(i.status), i.tier.value, i.delivery_status.value,
+        # Fewer, taller cells: at 80 columns nine side by side left no room for the id or the excerpt.
+        table.add_row(str(i.id), Text(f"{_short(i.created_at)}\n{i.platform.value}/{i.community_id}/{i.channel_id}"),
+                      Text(i.author_name or i.author_id), ", ".join(i.clauses),
+                      f"{status_label(i.status)}\n{i.severity.value}, {i.tier.value} tier\n"
+                      f"nudge {i.delivery_status.value}",
                       Text(i.excerpt or "(content removed)"))
     return table
 
@@ -294,7 +303,7 @@ def _write(output: Path | None, data: bytes) -> None:
 
 
 async def _communities(args: argparse.Namespace, store: Store, author_id: str) -> list[tuple[Platform, str]]:
-    found = await store.author_communities(author_id)
+    found = list(dict.fromkeys([*await store.author_communities(author_id), *await store.named_in(author_id)]))
     return [(p, c) for p, c in found
             if (args.platform is None or p.value == args.platform) and (args.community is None or c == args.community)]
 
@@ -302,13 +311,18 @@ async def _communities(args: argparse.Namespace, store: Store, author_id: str) -
 async def _subject_access(args: argparse.Namespace, store: Store) -> int:
     author_id = args.subject
     incidents: list[dict[str, Any]] = []
+    names: list[dict[str, str]] = []
     for platform, community_id in await _communities(args, store, author_id):
+        saved = (await store.names(platform, community_id, "member")).get(author_id)
+        if saved:  # the display name kept so reports can name them
+            names.append({"platform": platform.value, "community_id": community_id, "name": saved})
         for incident in await store.author_incidents(platform, community_id, author_id):
             entry = incident_to_dict(incident)
             entry["events"] = [event_to_dict(e) for e in await store.events(incident.id)]
             incidents.append(entry)
     document = {"request": "subject access (UK GDPR article 15)", "author_id": author_id,
-                "generated_at": datetime.now(UTC).isoformat(), "count": len(incidents), "incidents": incidents}
+                "generated_at": datetime.now(UTC).isoformat(), "count": len(incidents), "incidents": incidents,
+                "names": names}
     _write(args.output, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return 0
 
@@ -320,7 +334,8 @@ async def _erase(args: argparse.Namespace, store: Store) -> int:
     for platform, community_id in where:
         held += len(await store.author_incidents(platform, community_id, author_id))
     if not args.yes:
-        print(f"nudgebot: {held} incident(s) by {author_id} in {len(where)} community(ies) would be anonymised; "
+        communities = plural(len(where), "community", "communities")
+        print(f"nudgebot: {plural(held, 'incident')} by {author_id} in {communities} would be anonymised; "
               "run again with --yes to erase", file=sys.stderr)
         return 1
     actor = f"operator:{_login()}"
@@ -347,15 +362,18 @@ async def run_stats(args: argparse.Namespace, store: Store) -> int:
 def _print_stats(stats: IncidentStats) -> None:
     console = _console()
     rate = f"{stats.delivery_rate:.0%}" if stats.delivery_rate is not None else "-"
-    console.print(f"{stats.total} incident(s); {stats.open_incidents} open now; {stats.review_queue} held for review "
-                  f"now ({stats.held_for_review} held in the period); nudges delivered: {rate}; "
+    console.print(f"{plural(stats.total, 'incident')}; {stats.open_incidents} open now; {stats.review_queue} held for "
+                  f"review now ({stats.held_for_review} held in the period); nudges delivered: {rate}; "
                   f"escalations: {sum(stats.escalations.values())}")
     weeks = stats.weeks
     per_week = Table("clause", *weeks, "total", title="incidents per clause per ISO week")
     for clause, counts in stats.by_clause_week.items():
         per_week.add_row(clause, *(str(counts.get(w, 0)) for w in weeks), str(sum(counts.values())))
     console.print(per_week)
-    rules = Table("rule", "incidents", "dismissed", "dismissed as mistake", title="rules")
+    rules = Table(title="rules")
+    rules.add_column("rule", no_wrap=True, min_width=max((len(rule) for rule, _ in stats.top_rules), default=4))
+    for name in ("incidents", "dismissed", "dismissed as mistake"):
+        rules.add_column(name, overflow="fold")
     for rule, count in stats.top_rules:
         rules.add_row(Text(rule), str(count), str(stats.dismissed_by_rule.get(rule, 0)),
                       str(stats.mistakes_by_rule.get(rule, 0)))
@@ -372,5 +390,6 @@ async def run_purge(args: argparse.Namespace, store: Store) -> int:
     if args.json:
         _print_json({"purged": purged})
     else:
-        _console().print(f"removed the content of {purged} incident(s) past their community's retention period")
+        _console().print(f"removed the content of {plural(purged, 'incident')} past their community's retention "
+                         "period")
     return 0

@@ -29,6 +29,7 @@ from bot.models import Platform, clause_sort_key
 from bot.settings import load_settings
 from bot.store import read_rule_stats
 from bot.store.target import DB_HELP, DatabaseTarget, database_target
+from bot.texts import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,7 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
     console.print(table)
     packs = {r.source for r in checked}
     examples = sum(len(r.examples_match) + len(r.examples_no_match) for r in checked)
-    console.print(f"{len(packs)} pack(s), {len(checked)} rule(s), {examples} example(s) run.")
+    console.print(f"{plural(len(packs), 'pack')}, {plural(len(checked), 'rule')}, {plural(examples, 'example')} run.")
     for failure in failures:
         expected = "should match" if failure.expected_match else "should not match"
         console.print(f"[red]FAIL[/] {failure.source}: rule {failure.rule_id!r} {expected}: "
@@ -91,8 +92,8 @@ def run_check(args: argparse.Namespace) -> int:
                       f"{escape(repr(rule.clause))}, which is not a clause of the Social Media Policy (`nudgebot "
                       "policy` lists them)", soft_wrap=True)
     if failures or no_such_clause:
-        console.print(f"[red]{len(failures)} example(s) failed, {len(no_such_clause)} rule(s) cite no clause of the "
-                      "policy.[/]")
+        console.print(f"[red]{plural(len(failures), 'example')} failed, {plural(len(no_such_clause), 'rule')} "
+                      f"{'cites' if len(no_such_clause) == 1 else 'cite'} no clause of the policy.[/]")
         return EXIT_FAILURE
     console.print("[green]All examples pass.[/]")
     return 0

@@ -37,7 +37,8 @@ def verdict_json(message_id: Any, verdict: Verdict) -> dict[str, Any]:
         "review": verdict.held_for_review,
         "clauses": list(verdict.clauses),
         "matches": [{"rule": m.rule_id, "clause": m.clause, "category": m.category, "start": m.start,
-                     "end": m.end, "severity": m.severity.value, "confidence": m.confidence, "tier": m.tier.value}
+                     "end": m.end, "severity": m.severity.value, "confidence": m.confidence, "tier": m.tier.value,
+                     **({"ownership": m.ownership} if m.ownership else {})}
                     for m in verdict.matches],
         "shadow": [{"rule": m.rule_id, "start": m.start, "end": m.end} for m in verdict.shadow],
         "welfare": [{"rule": m.rule_id, "start": m.start, "end": m.end} for m in verdict.welfare],

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import logsetup
 from bot.models import Platform
 from bot.settings import Settings, SettingsError, load_settings
+from bot.texts import plural
 
 if TYPE_CHECKING:
     from bot.slack_app import SlackBot
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the settings, open the core and serve Slack until SIGINT or SIGTERM."""
     named = args.env_file is not None  # a file named on the command line must exist; the default .env need not
     settings = load_settings(env_file=args.env_file.expanduser() if named else Path(".env"), env_file_required=named)
+    logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
     if args.mode:
         settings = dataclasses.replace(settings, slack_mode=args.mode)
     _check(settings)
@@ -154,14 +157,14 @@ async def _check_committee(client: Any, community: Any, bot_user: str, ask: Any,
                           client.usergroups_users_list(usergroup=community.committee_role))
         if group is not None:
             findings.append((f"committee user group {community.committee_role}", bool(group.get("users")),
-                             f"{len(group.get('users') or [])} member(s)"))
+                             plural(len(group.get('users') or []), 'member')))
     if community.committee_channel:
         members = await ask(f"committee channel {community.committee_channel}",
                             client.conversations_members(channel=community.committee_channel, limit=1000))
         if members is not None:
             people = [m for m in members.get("members") or [] if m != bot_user]
             findings.append((f"committee channel {community.committee_channel}", bool(people),
-                             f"{len(people)} member(s)"))
+                             plural(len(people), 'member')))
     alert_channel = community.alert_channel or community.committee_channel
     if not alert_channel:
         findings.append(("alert channel", False, "not set: nudgebot slack --alert-channel C..."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,15 +16,19 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.demo.script import Channel, Member
+from bot.detection.rules import Rule as PackRule
 from bot.models import CommitteeAlert, Escalation, Incident, Nudge, Verdict, WelfareNote
-from bot.nudges import alert_title, mask_span, status_label
+from bot.nudges import mask_span, word_matches
+from bot.texts import NUDGE_BUTTONS, alert_title, also_touches, status_label
 
 INDENT = (0, 0, 0, 11)
 
 
-def masked_text(text: str, verdict: Verdict) -> str:
-    """The message as the demo prints it: every breaching span masked, so the transcript never shows it whole."""
-    spans = sorted((m.start, m.end) for m in verdict.matches if m.end > m.start)
+def masked_text(text: str, verdict: Verdict, rules: Iterable[PackRule] | None = None) -> str:
+    """The message as the demo prints it: the offending words of every breach masked (every breaching span
+    whole without `rules`), so the transcript never shows them while the rest of the chat reads as written."""
+    matches = word_matches(text, verdict.matches, rules) if rules is not None else verdict.matches
+    spans = sorted((m.start, m.end) for m in matches if m.end > m.start)
     pieces: list[str] = []
     cursor = 0
     for start, end in spans:
@@ -39,22 +43,21 @@ def masked_text(text: str, verdict: Verdict) -> str:
 
 
 def nudge_panel(nudge: Nudge, member: Member, channel: Channel) -> Panel:
-    """A nudge as its recipient sees it: a private message with the three buttons the chat adapters offer."""
+    """A nudge as its recipient sees it: a private message with the two buttons both chat adapters offer."""
     body = Text()
     body.append(f"Hi {member.name}, a quick private note about your message in #{channel.name}.\n\n")
     body.append(f"It may go against clause {nudge.clause_id} ", style="bold")
     body.append(f"({nudge.clause_heading})", style="bold")
     body.append(f" of the Students' Union Social Media Policy: {nudge.plain_words}\n")
     if nudge.extra_clauses:
-        body.append(f"It may also touch clause(s) {', '.join(nudge.extra_clauses)}.\n")
+        body.append(also_touches(nudge.extra_clauses) + "\n")
     body.append("\nWhy: ", style="bold")
     body.append(f"{nudge.category}, here: ")
     body.append(f"\u201c{nudge.excerpt}\u201d", style="italic")
     body.append("\n\nWhat to do now: ", style="bold")
     body.append(f"{nudge.what_to_do}\n\n")
     body.append(f"{nudge.lookup_hint} {nudge.mistake_hint}", style="dim")
-    buttons = Text.assemble((" Edit my message ", "reverse"), "  ", (f" Read clause {nudge.clause_id} ", "reverse"),
-                            "  ", (" This was a mistake ", "reverse"))
+    buttons = Text("  ").join(Text(f" {label} ", style="reverse") for label in NUDGE_BUTTONS.values())
     return Panel(Group(body, Text(), buttons), box=box.ROUNDED, border_style="yellow", padding=(0, 1),
                  title=f"[bold]Private message from nudgebot to {member.name}[/]",
                  subtitle="only the poster sees this", title_align="left", subtitle_align="right")
@@ -69,7 +72,9 @@ def welfare_panel(note: WelfareNote, member: Member) -> Panel:
 
 def alert_panel(alert: CommitteeAlert, alert_channel: str, names: dict[str, str]) -> Panel:
     """A committee alert as it appears in the committee's alert channel."""
-    body = Text(_with_names(alert.summary, names))
+    # The title opens the body rather than the border: a border cuts it at 80 columns, a body wraps it.
+    body = Text(alert_title(alert.kind), style="bold")
+    body.append("\n" + _with_names(alert.summary, names), style="")
     details = []
     if alert.severity is not None:
         details.append(f"severity {alert.severity.value}")
@@ -85,7 +90,7 @@ def alert_panel(alert: CommitteeAlert, alert_channel: str, names: dict[str, str]
     if alert.incident_ids:
         body.append(f"\nReview: /incidents show {alert.incident_ids[0]}", style="dim")
     return Panel(body, box=box.HEAVY, border_style="red", padding=(0, 1),
-                 title=f"[bold]#{alert_channel}: {alert_title(alert.kind)}[/]", title_align="left",
+                 title=f"[bold]#{alert_channel}[/]", title_align="left",
                  subtitle="committee only", subtitle_align="right")
 
 

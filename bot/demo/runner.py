@@ -28,6 +28,7 @@ from bot.report import gather_report, write_report
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.target import DatabaseTarget, is_postgresql, shown
+from bot.texts import MISTAKE_LABEL
 
 log = logging.getLogger(__name__)
 DEMO_RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -135,6 +136,10 @@ class DemoRunner:
             under18_channels=tuple(c.key for c in self.script.channels.values() if c.under18),
             welfare_contact=self.script.welfare_contact, welfare_alerts=self.script.welfare_alerts)
         await self.core.store.save_community(community, self.start)
+        await self.core.store.save_names(Platform.DEMO, self.script.community_id, "member",
+                                         {m.user_id: m.name for m in self.script.members.values()}, self.start)
+        await self.core.store.save_names(Platform.DEMO, self.script.community_id, "channel",
+                                         {c.key: c.name for c in self.script.channels.values()}, self.start)
 
     async def run(self) -> DemoResult:
         """Play every step in order."""
@@ -204,8 +209,8 @@ class DemoRunner:
             self.result.held += 1
             note = (f"⏸ held for review #{outcome.incident_id}: clause {', '.join(outcome.verdict.clauses)} "
                     f"({rules})")
-        self.view.message(event.created_at, channel, member, masked_text(event.text, outcome.verdict), note=note,
-                          edited=event.is_edit)
+        shown = masked_text(event.text, outcome.verdict, self.core.moderator.scanner.rule_set.rules)
+        self.view.message(event.created_at, channel, member, shown, note=note, edited=event.is_edit)
         if outcome.decision is Decision.REVIEW:
             self.view.event(f"⏸ {member.name} is not nudged: the rule is one the committee reviews first. The "
                             "committee is alerted; a member confirms (and the nudge goes) or dismisses.",
@@ -245,7 +250,7 @@ class DemoRunner:
         accepted = await self.core.moderator.member_feedback(posted.incident_id, posted.member.user_id, "mistake",
                                                              step.note)
         if accepted:
-            self.view.event(f"↩ {posted.member.name} pressed \u201cThis was a mistake\u201d on incident "
+            self.view.event(f"↩ {posted.member.name} pressed \u201c{MISTAKE_LABEL}\u201d on incident "
                             f"#{posted.incident_id}: \u201c{step.note}\u201d (kept for the committee's review)",
                             style="cyan")
 
@@ -275,7 +280,8 @@ class DemoRunner:
         incidents = await self.core.review.list(principal, IncidentQuery(limit=200))
         self.view.incident_table(sorted(incidents, key=lambda i: i.id), self.script.channels)
         self.view.escalation_table(await self.core.store.list_escalations(Platform.DEMO, self.script.community_id))
-        data = await gather_report(self.core.store, now=self.clock.now, platform=Platform.DEMO,
+        # The simulated clock dates the messages; the report says when it was really made.
+        data = await gather_report(self.core.store, now=datetime.now(UTC), platform=Platform.DEMO,
                                    community_id=self.script.community_id)
         self.result.report_path = write_report(data, report_path)
         return self.result

@@ -7,9 +7,11 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from bot.detection.audience import for_audience
 from bot.detection.message import WORD, Layer, Raw
 from bot.detection.model import AudienceScope, Rule
 from bot.detection.normalize import Normalized, normalize
+from bot.detection.ownership import OWNERSHIP_PACKS, judge_ownership
 from bot.detection.spans import snap_to_words
 from bot.models import Audience, Match, RuleEffect, ScanContext, Tier, Verdict
 
@@ -114,6 +116,9 @@ class Judge:
                           rule.severity, round(confidence, 3), rule.effect, tier)
             if why_not is None and confidence < self._min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self._min_confidence:.2f}"
+            if why_not is None and rule.pack in OWNERSHIP_PACKS:  # whose details or work it is (5.5.4, 5.5.5)
+                match, why_not = judge_ownership(match, text, offset, kind=OWNERSHIP_PACKS[rule.pack])
+            match = for_audience(match, context)
             status = outcome.add(match, rule.effect, why_not)
             if findings is not None:
                 findings.append(Finding(match, status, evidence))

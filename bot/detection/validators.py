@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
 import phonenumbers
@@ -19,6 +17,9 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
+from bot.detection.candidates import POSTCODE as _POSTCODE
+from bot.detection.candidates import Candidate, longest_digit_run
+from bot.detection.personal_data import ADDED_VALIDATORS
 from bot.detection.registry import Registry
 
 _DIGIT = re.compile(r"\d")
@@ -30,16 +31,6 @@ _NUMBER_STARTING_0 = re.compile(r"(?<!\d)0")
 # Hints (see Validator): six or seven digits close together, as _DIGIT_RUN counts them.
 _RUN_OF_6 = r"\d(?:[\s\-().\u00a0/]{0,3}\d){5}"
 _RUN_OF_7 = r"\d(?:[\s\-().\u00a0/]{0,3}\d){6}"
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A confirmed span of the original text, what it is and how sure the validator is."""
-
-    start: int
-    end: int
-    label: str
-    confidence: float
 
 
 class Validator(Protocol):
@@ -65,14 +56,6 @@ class Validator(Protocol):
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Every confirmed candidate in `text`."""
         ...
-
-
-@lru_cache(maxsize=16)
-def longest_digit_run(text: str) -> int:
-    """How many digits the longest number-like run in `text` holds (0 without digits); shared by prefilters."""
-    if _DIGIT.search(text) is None:
-        return 0
-    return max(len(_NOT_DIGIT.sub("", run)) for run in _DIGIT_RUN.findall(text))
 
 
 class PhoneValidator:
@@ -137,10 +120,6 @@ class EmailValidator:
         return [Candidate(m.start(), m.end(), "email address", 0.95) for m in self._pattern.finditer(text)]
 
 
-_POSTCODE = (r"(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][0-9][A-HJKPSTUW]"
-             r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})")
-
-
 class PostcodeValidator:
     """Full UK postcodes (outward and inward code), e.g. LE1 7RH."""
 
@@ -158,36 +137,6 @@ class PostcodeValidator:
         """Postcodes in the Royal Mail format; lowercase ones are less certain."""
         return [Candidate(m.start(), m.end(), "postcode", 0.9 if m.group().isupper() else 0.7)
                 for m in self._pattern.finditer(text)]
-
-
-_STREET_TYPES = ("Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Cres|Place|Pl|Terrace|Grove|"
-                 "Court|Ct|Gardens|Gdns|Square|Sq|Hill|Walk|Mews|Row|Parade|Rise|View|Boulevard|Green")
-
-
-class StreetAddressValidator:
-    """A house number and a capitalised street name ending in a street type, e.g. "14 Victoria Road"."""
-
-    name = "street_address"
-    min_digits = 1
-    needs_char = ""
-    hint = r"\d[A-Za-z]?,?\s+[A-Z]"
-    _pattern = re.compile(
-        rf"(?<![\w.,:£$])(?:(?:Flat|Apartment|Apt)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
-        rf"(?:(?!Minute|Min|Mins|Minutes|Hour|Hours|Second|Mile|Miles)[A-Z][a-z'\-]+\s+){{1,3}}"
-        rf"(?:{_STREET_TYPES})\b\.?"
-        rf"(?:,?\s+{_POSTCODE})?"
-    )
-
-    _street_word = re.compile(rf"\b(?:{_STREET_TYPES})\b")
-
-    def prefilter(self, text: str) -> bool:
-        """A digit and a street-type word."""
-        return _DIGIT.search(text) is not None and self._street_word.search(text) is not None
-
-    def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
-        """Addresses; with a postcode attached they are near certain."""
-        return [Candidate(m.start(), m.end(), "street address", 0.9 if re.search(r"\d[A-Z]{2}$", m.group())
-                          else 0.75) for m in self._pattern.finditer(text)]
 
 
 class NationalInsuranceValidator:
@@ -238,19 +187,21 @@ class SortCodeAccountValidator:
 
 
 class PaymentCardValidator:
-    """Payment card numbers: 13 to 19 digits with a known issuer prefix and a valid Luhn check digit."""
+    """Payment card numbers: 12 to 19 digits (Maestro 12-19, Diners 14, Amex 15, Visa and Mastercard 16, UnionPay
+    up to 19) with a known issuer prefix and a valid Luhn check digit."""
 
     name = "payment_card"
-    min_digits = 13
+    min_digits = 12
     needs_char = ""
     hint = _RUN_OF_6
-    _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+    _pattern = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
     _issuer = re.compile(r"^(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[689])"
                          r"|35|5[06-9]|6\d)")
+    _maestro = re.compile(r"^(?:5[06-9]|6\d)")
 
     def prefilter(self, text: str) -> bool:
-        """Thirteen digits close together."""
-        return longest_digit_run(text) >= 13
+        """Twelve digits close together."""
+        return longest_digit_run(text) >= 12
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Card numbers that pass the Luhn check (python-stdnum)."""
@@ -258,7 +209,11 @@ class PaymentCardValidator:
         for match in self._pattern.finditer(text):
             digits = re.sub(r"\D", "", match.group())
             if self._issuer.match(digits) and luhn.is_valid(digits) and len(set(digits)) > 1:
-                found.append(Candidate(match.start(), match.end(), "payment card number", 0.95))
+                # Only Maestro issues 12-digit cards, and one number in ten passes Luhn: a card word must vouch.
+                short = len(digits) == 12
+                if short and not self._maestro.match(digits):
+                    continue
+                found.append(Candidate(match.start(), match.end(), "payment card number", 0.45 if short else 0.95))
         return found
 
 
@@ -319,18 +274,21 @@ _MONTHS = ("Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug
 
 
 class DateOfBirthValidator:
-    """Full dates with a year (12/03/2004, 12 March 2004, March 12th 2004); the pack requires birth context."""
+    """Full dates with a year in the common forms (12/03/2004, 12.3.04, 2004-03-12, 12 March 2004, the 3rd of May
+    '04, March 12th 2004); the pack requires birth context."""
 
     name = "date_of_birth"
-    min_digits = 4  # every accepted form has a two- or four-digit year after a day and month
+    min_digits = 3  # every accepted form has a day and a two- or four-digit year ("9 june '03")
     needs_char = ""
     hint = r"\d"
     _pattern = re.compile(
-        rf"(?<![\d/.-])(?:[0-3]?\d[/.-][01]?\d[/.-](?:19|20)?\d\d"
-        rf"|[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+(?:19|20)\d\d"
-        rf"|(?:{_MONTHS})\.?\s+[0-3]?\d(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)(?![\d/.-])",
+        rf"(?<![\d/.-])(?:[0-3]?\d\s?[/.-]\s?[01]?\d\s?[/.-]\s?(?:19|20)?\d\d"
+        rf"|(?:19|20)\d\d[/.-][01]?\d[/.-][0-3]?\d"
+        rf"|(?:the\s+)?[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+(?:(?:19|20)\d\d|'\d\d)"
+        rf"|(?:{_MONTHS})\.?\s+(?:the\s+)?[0-3]?\d(?:st|nd|rd|th)?,?\s+(?:(?:19|20)\d\d|'\d\d))(?![\d/.-])",
         re.IGNORECASE,
     )
+    _iso = re.compile(r"(?:19|20)\d\d[/.-]([01]?\d)[/.-]([0-3]?\d)")
 
     def prefilter(self, text: str) -> bool:
         """A digit."""
@@ -340,17 +298,22 @@ class DateOfBirthValidator:
         """Dates whose day and month are in range."""
         found = []
         for match in self._pattern.finditer(text):
-            numeric = re.fullmatch(r"([0-3]?\d)[/.-]([01]?\d)[/.-]\d+", match.group())
+            numeric = re.fullmatch(r"([0-3]?\d)\s?[/.-]\s?([01]?\d)\s?[/.-]\s?\d+", match.group())
             if numeric and not (1 <= int(numeric.group(1)) <= 31 and 1 <= int(numeric.group(2)) <= 12):
+                continue
+            iso = self._iso.fullmatch(match.group())
+            if iso and not (1 <= int(iso.group(1)) <= 12 and 1 <= int(iso.group(2)) <= 31):
                 continue
             found.append(Candidate(match.start(), match.end(), "date of birth", 0.85))
         return found
 
 
+
+
 VALIDATORS: Registry[Validator] = Registry("validator", (
-    PhoneValidator(), EmailValidator(), PostcodeValidator(), StreetAddressValidator(), NationalInsuranceValidator(),
+    PhoneValidator(), EmailValidator(), PostcodeValidator(), NationalInsuranceValidator(),
     SortCodeAccountValidator(), PaymentCardValidator(), IbanValidator(), StudentNumberValidator(),
-    DateOfBirthValidator(),
+    DateOfBirthValidator(), *ADDED_VALIDATORS,  # addresses, passports, licences, NHS: bot.detection.personal_data
 ))
 """Every validator by name. A new one is a class above (or in its own module) and one more entry here, or
 `VALIDATORS.register(MyValidator())` from its module: a name already taken is refused."""

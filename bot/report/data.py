@@ -56,6 +56,8 @@ class ReportData:
     held_incidents: tuple[Incident, ...] = ()  # held for review now (review tier): nobody nudged yet
     held_total: int = 0
     held_in_period: int = 0  # recorded at the review tier in the period, whatever the committee decided since
+    member_names: Mapping[str, str] = field(default_factory=dict)  # member id -> display name, where known
+    channel_names: Mapping[str, str] = field(default_factory=dict)  # channel id -> name, where known
 
     @property
     def total_incidents(self) -> int:

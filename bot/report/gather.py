@@ -66,20 +66,43 @@ async def gather_report(store: Store, *, now: datetime, platform: Platform | Non
         title = community_id
     else:
         title = "all communities" if communities else "no community yet"
+    members: dict[str, str] = {}
+    channels: dict[str, str] = {}
+    for community in communities:
+        members.update(await store.names(community.platform, community.community_id, "member"))
+        channels.update(await store.names(community.platform, community.community_id, "channel"))
+    for incident in queue:  # the platform's own name for an author is the newest word on it
+        if incident.author_name:
+            members[incident.author_id] = incident.author_name
+    rows = [await _row(store, e, members) for e in escalations]
     return ReportData(
         title=title, generated_at=now, since=since, until=until, weekly=weekly, rules=rules,
-        delivery=dict(stats.delivery), escalations=tuple([await _row(store, e) for e in escalations]),
+        delivery=dict(stats.delivery), escalations=tuple(rows),
         open_incidents=tuple(queue[:OPEN_LIMIT]), open_total=open_total, status_counts=dict(stats.by_status),
         held_incidents=tuple(held), held_total=await store.count_incidents(held_query),
-        held_in_period=stats.held_for_review)
+        held_in_period=stats.held_for_review, member_names=members, channel_names=channels)
 
 
-async def _row(store: Store, escalation: Escalation) -> EscalationRow:
+async def _name(store: Store, escalation: Escalation, member_id: str, members: dict[str, str]) -> str:
+    """A member's name: as saved, else as the platform gave it on one of their own incidents, else the id."""
+    if member_id not in members:
+        for incident in reversed(await store.author_incidents(escalation.platform, escalation.community_id,
+                                                              member_id)):
+            if incident.author_name:
+                members[member_id] = incident.author_name
+                break
+    return members.get(member_id, member_id)
+
+
+async def _row(store: Store, escalation: Escalation, members: dict[str, str]) -> EscalationRow:
     author = escalation.author_id
     if escalation.incident_ids:
         first = await store.get_incident(escalation.incident_ids[0])
         if first is not None and first.author_name:
             author = first.author_name
-    return EscalationRow(id=escalation.id, author=author, target=escalation.target_id,
+    if author == escalation.author_id:
+        author = await _name(store, escalation, escalation.author_id, members)
+    return EscalationRow(id=escalation.id, author=author,
+                         target=await _name(store, escalation, escalation.target_id, members),
                          incidents=len(escalation.incident_ids), opened=escalation.created_at,
                          status=escalation.status)

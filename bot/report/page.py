@@ -16,6 +16,8 @@ from bot.report.charts import (
     stacked_columns,
 )
 from bot.report.data import ReportData
+from bot.report.markup import channel_label, readable
+from bot.texts import noun, plural
 
 TOP_RULES = 12
 
@@ -42,7 +44,11 @@ table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin-top: 8
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #d0d7de; vertical-align: top;
          overflow-wrap: break-word; }
 table.open td:nth-child(2) { white-space: nowrap; }
-table.open td:nth-child(4), table.open td:nth-child(6) { overflow-wrap: anywhere; min-width: 7em; }
+table.open td:nth-child(4) { overflow-wrap: anywhere; min-width: 7em; }
+table.open td:nth-child(6) { min-width: 9em; }
+span.id { white-space: nowrap; }
+.table-box { overflow-x: auto; max-width: 100%; }
+.chart-box { overflow-x: auto; max-width: 100%; }
 table.open td:nth-child(8) { min-width: 16em; }
 th { background: #f6f8fa; }
 td.num, th.num { text-align: right; }
@@ -53,6 +59,23 @@ summary { cursor: pointer; color: #0550ae; }
 .note { color: #57606a; font-size: 0.85rem; }
 footer { margin-top: 40px; color: #57606a; font-size: 0.85rem; }
 @media print { summary { display: none; } details { display: block; } }
+/* A phone (390 px): charts keep a legible size and scroll sideways in their box; the tables of people and
+   incidents stack, one card per row with each cell labelled, so the excerpt is on screen without scrolling. */
+@media (max-width: 640px) {
+  main { padding: 16px 12px 32px; }
+  h1 { font-size: 1.3rem; }
+  .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
+  .card .value { font-size: 1.3rem; }
+  svg.chart { min-width: 640px; }
+  table { font-size: 0.9rem; }
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr { display: block; width: 100%; }
+  table.stack tr { border: 1px solid #d0d7de; border-radius: 8px; margin: 0 0 10px; padding: 6px 10px; }
+  table.stack td { display: grid; grid-template-columns: 6.5em minmax(0, 1fr); gap: 8px; border: none;
+                   padding: 2px 0; min-width: 0 !important; white-space: normal !important; text-align: left; }
+  table.stack td::before { content: attr(data-label); font-weight: 600; color: #57606a;
+                           font-family: system-ui, sans-serif; }
+}
 """
 
 
@@ -64,18 +87,32 @@ def _percent(rate: float | None) -> str:
     return "n/a" if rate is None else f"{100 * rate:.0f}%"
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = (),
+class Html(str):
+    """A table cell already made safe HTML (built from escaped parts), inserted as it is."""
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, Html) else escape(str(value))
+
+
+def _ids(ids: Iterable[str]) -> Html:
+    """Rule ids, each kept whole on one line (they wrap between ids, never inside one)."""
+    return Html(", ".join(f"<span class=id>{escape(i)}</span>" for i in ids))
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[int] = (),
            caption: str = "", css_class: str = "") -> str:
-    """A table; every cell is escaped here, so callers pass plain text."""
+    """A table in a box that scrolls sideways on a narrow screen; cells are escaped here unless `Html`."""
     head = "".join(f'<th scope="col"{" class=num" if i in numeric else ""}>{escape(h)}</th>'
                    for i, h in enumerate(headers))
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{escape(str(cell))}</td>'
-                         for i, cell in enumerate(row)) + "</tr>"
+        "<tr>" + "".join(f'<td{" class=num" if i in numeric else ""} data-label="{escape(headers[i])}">'
+                         f"{_cell(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
         for row in rows)
     cap = f"<caption class=note>{escape(caption)}</caption>" if caption else ""
     klass = f' class="{css_class}"' if css_class else ""
-    return f"<table{klass}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f'<div class="table-box" tabindex="0"><table{klass}>{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def _legend(items: Iterable[tuple[str, str]]) -> str:
@@ -98,7 +135,8 @@ def _weekly_section(data: ReportData) -> str:
                    [[week, *(str(counts.get(c, 0)) for c in clauses), str(sum(counts.values()))]
                     for week, counts in data.weekly], numeric=range(1, len(clauses) + 2))
     return ("<section aria-labelledby=h-weekly><h2 id=h-weekly>Incidents per clause per week</h2>"
-            f"<figure>{chart}<figcaption>An incident that breaches two clauses counts once under each."
+            f"<figure><div class=chart-box>{chart}</div>"
+            "<figcaption>An incident that breaches two clauses counts once under each."
             f"</figcaption></figure>{_legend((f'clause {c}', clause_colour(c, clauses)) for c in clauses)}"
             f"<details><summary>The numbers behind the chart</summary>{table}</details></section>")
 
@@ -115,10 +153,11 @@ def _rules_section(data: ReportData) -> str:
     chart = horizontal_bars("chart-rules", "Top rules", desc, rows)
     table = _table(["rule", "incidents", "dismissed by the committee", "of which the poster said mistake",
                     "dismissed rate"],
-                   [[f.rule, str(f.incidents), str(f.dismissed), str(f.mistakes), _percent(f.mistake_rate)]
-                    for f in top], numeric=(1, 2, 3, 4))
+                   [[_ids([f.rule]), str(f.incidents), str(f.dismissed), str(f.mistakes), _percent(f.mistake_rate)]
+                    for f in top], numeric=(1, 2, 3, 4), css_class="stack")
     return ("<section aria-labelledby=h-rules><h2 id=h-rules>Top rules and dismissed-as-mistake rates</h2>"
-            f"<figure>{chart}<figcaption>A rule with a high mistake rate is a candidate for an exception or a "
+            f"<figure><div class=chart-box>{chart}</div>"
+            "<figcaption>A rule with a high mistake rate is a candidate for an exception or a "
             "context word in its rule pack.</figcaption></figure>"
             f"{_legend([('stood', '#0072B2'), ('dismissed as a mistake', '#E69F00')])}"
             f"{table}</section>")
@@ -137,7 +176,8 @@ def _delivery_section(data: ReportData) -> str:
         extra = ("<p class=note>Not sent on purpose (not counted above): "
                  + escape(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(not_sent.items()))) + ".</p>")
     return ("<section aria-labelledby=h-delivery><h2 id=h-delivery>Nudge delivery</h2>"
-            f"<figure>{chart}<figcaption>Refused means the platform would not deliver the private message "
+            f"<figure><div class=chart-box>{chart}</div>"
+            "<figcaption>Refused means the platform would not deliver the private message "
             "(for example, direct messages turned off); the committee was told.</figcaption></figure>"
             f"{_legend((s.label, s.colour) for s in segments)}{extra}</section>")
 
@@ -148,7 +188,7 @@ def _escalations_section(data: ReportData) -> str:
                 "<p>No repeated hostility from one member toward another in this period.</p></section>")
     table = _table(["#", "from", "toward", "incidents", "opened", "status"],
                    [[str(e.id), e.author, e.target, str(e.incidents), _when(e.opened), e.status]
-                    for e in data.escalations], numeric=(0, 3))
+                    for e in data.escalations], numeric=(0, 3), css_class="stack")
     return ("<section aria-labelledby=h-esc><h2 id=h-esc>Escalations</h2>"
             "<p class=note>Deliberate, repeated and hostile behaviour toward one person (clause 4.3): grouped "
             f"so the committee can act on the pattern, not one message.</p>{table}</section>")
@@ -158,12 +198,13 @@ def _open_section(data: ReportData) -> str:
     if not data.open_incidents:
         return ("<section aria-labelledby=h-open><h2 id=h-open>Open incidents</h2>"
                 "<p>Nothing is waiting for the committee.</p></section>")
-    rows = [[str(i.id), f"{i.created_at:%Y-%m-%d %H:%M}", i.channel_id, i.author_name or i.author_id,
-             ", ".join(i.clauses), ", ".join(i.rules), i.severity.value, i.excerpt, i.status.value,
-             i.delivery_status.value]
+    rows = [[str(i.id), f"{i.created_at:%Y-%m-%d %H:%M}", channel_label(i.channel_id, data.channel_names),
+             i.author_name or data.member_names.get(i.author_id, i.author_id), ", ".join(i.clauses), _ids(i.rules),
+             i.severity.value, readable(i.excerpt, data.member_names, data.channel_names), i.status.value,
+             i.delivery_status.value.replace("_", " ")]
             for i in data.open_incidents]
     table = _table(["#", "when (UTC)", "channel", "author", "clauses", "rules", "severity", "excerpt (masked)",
-                    "status", "nudge"], rows, numeric=(0,), css_class="open")
+                    "status", "nudge"], rows, numeric=(0,), css_class="open stack")
     more = ""
     if data.open_total > len(data.open_incidents):
         more = (f"<p class=note>Showing the newest {len(data.open_incidents)} of {data.open_total}; "
@@ -175,16 +216,20 @@ def _open_section(data: ReportData) -> str:
 
 def _held_section(data: ReportData) -> str:
     """Held for review (the review tier): listed apart from the open queue, because nobody has been nudged."""
-    intro = (f"<p class=note>{data.held_in_period} incident(s) in this period were held for review: nudgebot was "
+    were = "was" if data.held_in_period == 1 else "were"
+    intro = (f"<p class=note>{plural(data.held_in_period, 'incident')} in this period {were} held for review: "
+             "nudgebot was "
              "fairly but not fully sure, so nobody was nudged and the committee decides. Confirming one sends "
              "the nudge; dismissing it sends nothing.</p>")
     if not data.held_incidents:
         return (f"<section aria-labelledby=h-held><h2 id=h-held>Held for review</h2>{intro}"
                 "<p>Nothing is held for review now.</p></section>")
-    rows = [[str(i.id), f"{i.created_at:%Y-%m-%d %H:%M}", i.channel_id, i.author_name or i.author_id,
-             ", ".join(i.clauses), ", ".join(i.rules), i.severity.value, i.excerpt] for i in data.held_incidents]
+    rows = [[str(i.id), f"{i.created_at:%Y-%m-%d %H:%M}", channel_label(i.channel_id, data.channel_names),
+             i.author_name or data.member_names.get(i.author_id, i.author_id), ", ".join(i.clauses), _ids(i.rules),
+             i.severity.value, readable(i.excerpt, data.member_names, data.channel_names)]
+            for i in data.held_incidents]
     table = _table(["#", "when (UTC)", "channel", "author", "clauses", "rules", "severity", "excerpt (masked)"],
-                   rows, numeric=(0,), css_class="held")
+                   rows, numeric=(0,), css_class="held stack")
     more = ""
     if data.held_total > len(data.held_incidents):
         more = (f"<p class=note>Showing the newest {len(data.held_incidents)} of {data.held_total}; "
@@ -194,10 +239,10 @@ def _held_section(data: ReportData) -> str:
 
 def _cards(data: ReportData) -> str:
     cards = [
-        (str(data.total_incidents), "incidents"),
+        (str(data.total_incidents), noun(data.total_incidents, "incident")),
         (str(data.open_total), "open (waiting for review)"),
         (str(data.held_total), "held for review (nobody nudged)"),
-        (str(len(data.escalations)), "escalations"),
+        (str(len(data.escalations)), noun(len(data.escalations), "escalation")),
         (_percent(data.delivery_rate), "nudges delivered"),
         (str(data.status_counts.get("corrected", 0)), "corrected by the poster (5.6.6)"),
         (_percent(data.mistake_rate), "dismissed as a mistake"),

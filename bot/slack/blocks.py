@@ -19,31 +19,32 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
-from bot.nudges import status_label
+from bot.texts import (
+    HELD_CONFIRM_LABEL,
+    NUDGE_BUTTONS,
+    REPORT_THANKS,
+    REVIEW_LABELS,
+    alert_title,
+    also_touches,
+    plural,
+    status_label,
+)
 
 Block = dict[str, Any]
 
 NUDGE_FIXED = "nudgebot_nudge_fixed"
 NUDGE_MISTAKE = "nudgebot_nudge_mistake"
 REVIEW_PREFIX = "nudgebot_review_"
-REVIEW_BUTTONS = (("confirm", "Confirm", "primary"), ("dismiss", "Dismiss", None), ("escalate", "Escalate", "danger"))
+REVIEW_BUTTONS = (("confirm", REVIEW_LABELS["confirm"], "primary"), ("dismiss", REVIEW_LABELS["dismiss"], None),
+                  ("escalate", REVIEW_LABELS["escalate"], "danger"))
 REPORT_CALLBACK = "nudgebot_report"
 REPORT_MODAL = "nudgebot_report_note"
 REPORT_NOTE = "note"
 _SECTION_LIMIT = 2900  # Slack's section text limit is 3000 characters
 _MAX_BLOCKS = 50
 
-_ALERT_TITLES = {
-    AlertKind.ESCALATION: "Repeated hostility toward one member",
-    AlertKind.HIGH_SEVERITY: "Serious breach",
-    AlertKind.NUDGE_REFUSED: "A nudge could not be delivered",
-    AlertKind.MEMBER_REPORT: "A member reported a message",
-    AlertKind.WELFARE: "A member may need support",
-    AlertKind.STORE_DEGRADED: "nudgebot could not record incidents",
-    AlertKind.HELD_FOR_REVIEW: "Held for review: nobody has been nudged",
-}
 # Held for review: the committee decides whether the poster is nudged at all.
-HELD_BUTTONS = (("confirm", "Confirm & nudge", "primary"), ("dismiss", "Dismiss", None))
+HELD_BUTTONS = (("confirm", HELD_CONFIRM_LABEL, "primary"), ("dismiss", REVIEW_LABELS["dismiss"], None))
 
 
 def escape(text: str) -> str:
@@ -100,15 +101,15 @@ def nudge_message(nudge: Nudge) -> tuple[str, list[Block]]:
         section(f"*What to do now:* {escape(nudge.what_to_do)}"),
     ]
     if nudge.extra_clauses:
-        blocks.append(context("It may also touch clause(s) " + ", ".join(map(escape, nudge.extra_clauses)) + "."))
+        blocks.append(context(also_touches(tuple(map(escape, nudge.extra_clauses)))))
     lines = [escape(nudge.lookup_hint), escape(nudge.mistake_hint)]
     if nudge.permalink:
         lines.append(f"<{nudge.permalink}|Your message>")
     blocks.append(context(*lines))
     value = str(nudge.incident_id)
     blocks.append({"type": "actions", "block_id": "nudgebot_nudge", "elements": [
-        button("I've fixed it", NUDGE_FIXED, value, "primary"),
-        button("I think this is a mistake", NUDGE_MISTAKE, value)]})
+        button(NUDGE_BUTTONS["fixed"], NUDGE_FIXED, value, "primary"),
+        button(NUDGE_BUTTONS["mistake"], NUDGE_MISTAKE, value)]})
     text = f"A private note about your message: it may go against clause {nudge.clause_id} of the SU policy."
     return text, blocks
 
@@ -120,7 +121,7 @@ def welfare_message(note: WelfareNote) -> tuple[str, list[Block]]:
 
 def alert_message(alert: CommitteeAlert) -> tuple[str, list[Block]]:
     """A committee alert for the alert channel, with Confirm / Dismiss / Escalate when it concerns incidents."""
-    title = _ALERT_TITLES.get(alert.kind, "Committee alert")
+    title = alert_title(alert.kind)
     facts = []
     if alert.incident_ids:
         facts.append("*Incidents:* " + ", ".join(f"#{i}" for i in alert.incident_ids))
@@ -195,7 +196,7 @@ def incident_list(incidents: Sequence[Incident], description: str) -> tuple[str,
         blocks.append(section("\n".join(lines[start:start + 10])))
     blocks.append(context("`/incidents show ID` for one incident · `/incidents review ID confirm|dismiss|escalate|"
                           "resolve|reopen [note]`"))
-    return f"{len(incidents)} incident(s)", blocks
+    return plural(len(incidents), "incident"), blocks
 
 
 def incident_detail(incident: Incident, events: Sequence[IncidentEvent],
@@ -272,7 +273,7 @@ def report_thanks_view() -> dict[str, Any]:
     """What the modal turns into once the report is sent."""
     return {"type": "modal", "title": {"type": "plain_text", "text": "Report to committee"},
             "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [section("Thank you: the committee has been told about this message.")]}
+            "blocks": [section(REPORT_THANKS)]}
 
 
 def notice(text: str) -> tuple[str, list[Block]]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.models import MessageEvent, Platform
+from bot.posted import file_name_words, gather
 
 # Subtypes that carry a member's own words; every other subtype (joins, topic changes, deletions, bot posts) is
 # not a member's message and is not moderated.
@@ -66,6 +67,21 @@ def is_from_bot(message: Mapping[str, Any]) -> bool:
     return bool(message.get("bot_id") or message.get("bot_profile")) or message.get("subtype") == "bot_message"
 
 
+def posted_text(message: Mapping[str, Any]) -> str:
+    """All the words a member posted in one message: what they typed, the messages they shared into it (Slack's
+    `is_share` attachments), and each file's title, name and alt text."""
+    parts: list[str | None] = [str(message.get("text") or "")]
+    for attachment in message.get("attachments") or ():
+        # Only a shared message: a link preview (an unfurl) holds a web page's words, not the member's.
+        if isinstance(attachment, Mapping) and attachment.get("is_share"):
+            parts.append(str(attachment.get("text") or attachment.get("fallback") or ""))
+    for file in message.get("files") or ():
+        if isinstance(file, Mapping):
+            parts += [str(file.get("title") or ""), file_name_words(str(file.get("name") or "")),
+                      str(file.get("alt_txt") or "")]
+    return gather(parts)
+
+
 def from_message_event(team_id: str, event: Mapping[str, Any], workspace_url: str = "") -> MessageEvent | None:
     """A `message` event (post or `message_changed` edit) as a MessageEvent, or None when it is not moderated."""
     channel_id = str(event.get("channel") or "")
@@ -75,16 +91,17 @@ def from_message_event(team_id: str, event: Mapping[str, Any], workspace_url: st
         previous = event.get("previous_message") or {}
         edited = message.get("edited") or {}
         # Slack also sends message_changed when it unfurls a link: no `edited`, same text; nothing to re-check.
-        if not edited.get("ts") or message.get("text", "") == previous.get("text", ""):
+        if not edited.get("ts") or posted_text(message) == posted_text(previous):
             return None
         revision, is_edit, created = revision_of(str(edited["ts"])), True, str(edited["ts"])
     elif subtype in _MEMBER_SUBTYPES:
         message, revision, is_edit, created = event, 0, False, str(event.get("ts") or "")
     else:
         return None
-    user, ts, text = message.get("user"), message.get("ts"), message.get("text")
-    if not channel_id or not user or not ts or not isinstance(text, str) or is_from_bot(message):
+    user, ts = message.get("user"), message.get("ts")
+    if not channel_id or not user or not ts or not isinstance(message.get("text"), str) or is_from_bot(message):
         return None
+    text = posted_text(message)
     return MessageEvent(
         platform=Platform.SLACK, community_id=team_id, channel_id=channel_id,
         message_id=message_id(channel_id, str(ts)), author_id=str(user), author_name="", text=text,
@@ -101,7 +118,7 @@ def from_shortcut(team_id: str, payload: Mapping[str, Any], workspace_url: str =
     user, ts = message.get("user"), message.get("ts")
     if not channel_id or not user or not ts:
         return None
-    text = str(message.get("text") or "")
+    text = posted_text(message)
     return MessageEvent(
         platform=Platform.SLACK, community_id=team_id, channel_id=channel_id,
         message_id=message_id(channel_id, str(ts)), author_id=str(user), author_name="", text=text,

@@ -10,6 +10,7 @@ from bot.store.escalations import EscalationStore
 from bot.store.files import PRIVATE_MODE, create_private, write_private
 from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
 from bot.store.migrate import MigrationError
+from bot.store.names import NameStore
 from bot.store.retention import RetentionStore
 from bot.store.rulestats import RuleStatsStore, read_rule_stats
 from bot.store.stats import StatsStore
@@ -36,7 +37,8 @@ __all__ = [
 ]
 
 
-class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore):
+class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,
+            NameStore):
     """Async access to the incident database. Build with `await Store.open(path_or_url)`; close when done.
 
     Every write is one short transaction (BEGIN IMMEDIATE on SQLite), retried while another process holds the

@@ -46,7 +46,7 @@ class RetentionStore(StoreBase):
         """Delete every row of one platform (the demo's, before it replays its week on a shared server)."""
 
         async def work(db: Db) -> None:
-            for table in ("incidents", "escalations", "shadow_matches", "communities"):
+            for table in ("incidents", "escalations", "shadow_matches", "communities", "names"):
                 # Only table names are text here; events, links and feedback go with their incidents (cascade).
                 await db.run(f"DELETE FROM {table} WHERE platform = :p", {"p": platform.value})
 
@@ -131,6 +131,8 @@ class RetentionStore(StoreBase):
                          f"AND incident_id IN {in_community}", scope)
             await db.run(f"UPDATE incident_events SET actor_id = :pseudonym, note = '' WHERE actor_id = :a "
                          f"AND incident_id IN {in_community}", scope)
+            await db.run("DELETE FROM names WHERE platform = :p AND community_id = :c AND kind = 'member' "
+                         "AND id = :a", scope)
             return len(rows)
 
         return await self._write(work)

@@ -49,6 +49,9 @@ shadow_matches = Table(
     "shadow_matches", metadata, Column("id", Integer, primary_key=True),
     *(Column(name, Text) for name in ("platform", "community_id", "rule_id", "clause", "sample", "matched_at")))
 
+names = Table("names", metadata, *(Column(name, Text) for name in ("platform", "community_id", "kind", "id", "name",
+                                                                      "updated_at")))
+
 
 def insert_for(dialect: str) -> Any:
     """The dialect's INSERT construct (both take `.on_conflict_do_nothing` / `.on_conflict_do_update`)."""

@@ -20,7 +20,7 @@ TEAM = "T0LEICSOC"
 USERS = {"U01PRIYA": "Priya Shah", "U02TOM": "Tom Walsh", "U03AISHA": "Aisha Okafor", "U04CAL": "Callum Reid"}
 
 # Breaching messages, each expected to become exactly one incident.
-BREACH_PHONE = "text me on 07700 900382 if you need a lift"
+BREACH_PHONE = "text Sam on 07700 900382 if you need a lift"  # his, not the poster's own (5.5.5)
 BREACH_INSULT = "<@U02TOM> honestly you're a worthless idiot"
 BREACH_REPLY = "Priya you are such a pathetic loser, everyone laughs at you"
 BREACH_EDITED = "my mate's number is 07700 900217, give him a bell"
@@ -225,7 +225,7 @@ def society_discord_messages(day1: datetime) -> list[dict[str, Any]]:
                     day1 + timedelta(days=1), mentions=("900000000000000001",)),
         dce_message("1100000000000000007", "900000000000000001", "Snacks are on me this week",
                     day1 + timedelta(days=1, minutes=3)),
-        dce_message("1100000000000000008", "900000000000000003", "text me on 07700 900382 if you need a lift",
+        dce_message("1100000000000000008", "900000000000000003", BREACH_PHONE,
                     day1 + timedelta(days=2), edited=day1 + timedelta(days=2, minutes=1)),
     ]
 

@@ -45,8 +45,8 @@ async def _rows(url: str, sql: str) -> list[asyncpg.Record]:
 async def test_upgrade_demo_and_the_committee_commands_work_on_postgresql(
         tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str]) -> None:
     upgrade = " ".join(_cli(nudgebot_cmd, pg_env, "db", "upgrade").stdout.split())  # rich wraps long lines
-    assert "applied 0001_initial" in upgrade and "applied 0003_shared_store" in upgrade
-    assert "version 3" in " ".join(_cli(nudgebot_cmd, pg_env, "db", "status").stdout.split())
+    assert "applied 0001_initial" in upgrade and "applied 0004_shared_store" in upgrade
+    assert "version 4" in " ".join(_cli(nudgebot_cmd, pg_env, "db", "status").stdout.split())
 
     _cli(nudgebot_cmd, pg_env, "demo", "--report", tmp_path / "demo.html")
     listed = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "list", "--json", "--limit", "100").stdout)

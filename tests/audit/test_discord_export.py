@@ -136,3 +136,12 @@ def test_direct_message_exports_are_left_out(tmp_path: Path) -> None:
     assert problems == []
     assert {e.channel_id for e in events} == {"880000000000000100"}
     assert reader.excluded == {"Direct Messages - aisha.json"}
+
+
+def test_attachment_names_are_read_as_the_live_bot_reads_them(tmp_path: Path) -> None:
+    moment = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
+    message = dce_message("880000000000000900", "900000000000000001", "", moment)
+    message["attachments"] = [{"id": "880000000000000901", "url": "https://cdn.discordapp.com/x.png",
+                               "fileName": "SPOILER_you_worthless-idiot.png", "fileSizeBytes": 48213}]
+    events, _, problems = read_all(open_export(write_dce_file(tmp_path / "general.json", [message])))
+    assert problems == [] and [e.text for e in events] == ["you worthless idiot"]

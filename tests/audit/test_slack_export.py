@@ -211,3 +211,21 @@ def test_direct_messages_are_left_out(tmp_path: Path) -> None:
 def test_a_channel_folder_on_its_own_is_refused_with_the_fix(export_dir: Path) -> None:
     with pytest.raises(ExportFormatError, match="one channel's folder from a Slack export"):
         open_export(export_dir / "general")
+
+
+def test_shared_messages_and_file_titles_read_as_the_live_app_reads_them(tmp_path: Path) -> None:
+    from bot.slack.events import from_message_event
+    from tests.fakes import slack_events as live
+
+    channel = SlackChannel("C09CLUB", "club")
+    shared_from = live.message("U02TOM", "C09OTHER", "Priya you are such a pathetic loser")
+    sharing = slack_message("U01PRIYA", "", DAY1, 1, attachments=[live.shared(shared_from, team_id=TEAM)])
+    uploading = slack_message("U03AISHA", "from Saturday", DAY1, 2, subtype="file_share",
+                              files=[live.file("IMG_7.png", title="you worthless idiot", user="U03AISHA")])
+    channel.days[DAY1.date().isoformat()] = [sharing, uploading]
+    events, _, problems = read_all(open_export(write_slack_export(tmp_path / "e", [channel])))
+    assert problems == []
+    assert [e.text for e in events] == [from_message_event(TEAM, {**m, "channel": "C09CLUB"}).text  # type: ignore
+                                        for m in (sharing, uploading)]
+    assert [e.text for e in events] == ["Priya you are such a pathetic loser",
+                                        "from Saturday\nyou worthless idiot\nIMG 7"]

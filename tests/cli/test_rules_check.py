@@ -1,11 +1,12 @@
 """`nudgebot rules check DIR` stops the mistakes a committee makes: a folder with no packs, a clause the policy
-does not have, a misspelt key (with a "did you mean"), and errors that name the folder given, not a variable."""
+does not have, a misspelt key (with a "did you mean"), and errors that name the folder given, not a variable.
+In-process: the real process of `rules check` is tests/detection/test_cli_detection.py's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.conftest import Cli, run_nudgebot
+from tests.cli.conftest import Cli
 
 RULE = """
 pack: committee-own
@@ -66,8 +67,3 @@ def test_a_folder_given_as_an_argument_is_named_not_the_variable(cli: Cli, tmp_p
     from_env = cli("rules", "check", env={"NUDGEBOT_RULES_DIR": str(missing)})
     assert from_env.code == 1 and "NUDGEBOT_RULES_DIR" in from_env.err and str(missing) in from_env.err
 
-
-def test_rules_check_through_a_real_process(nudgebot_cmd: list[str], clean_env: dict[str, str],
-                                            tmp_path: Path) -> None:
-    ran = run_nudgebot(nudgebot_cmd, clean_env, "rules", "check", _pack(tmp_path / "packs", clause="9.9.9"))
-    assert ran.code == 1 and "9.9.9" in ran.err + ran.out and "Traceback" not in ran.err

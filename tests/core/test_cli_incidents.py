@@ -118,7 +118,7 @@ def test_subject_access_and_erasure(nudgebot_cmd: list[str], clean_env: dict[str
     assert sorted(i["message_id"] for i in access["incidents"]) == ["m1", "m3", "m4"]
     assert all(i["events"][0]["action"] == "recorded" for i in access["incidents"])
     unconfirmed = run(nudgebot_cmd, clean_env, "export", "--erase-author", "u1", code=1)
-    assert "3 incident(s)" in unconfirmed.stderr and "--yes" in unconfirmed.stderr
+    assert "3 incidents" in unconfirmed.stderr and "--yes" in unconfirmed.stderr
     assert json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "u1").stdout)["count"] == 3
     erased = json.loads(run(nudgebot_cmd, clean_env, "export", "--erase-author", "u1", "--yes").stdout)
     assert erased["anonymised"] == 3
@@ -134,3 +134,16 @@ def test_a_missing_database_is_a_clear_error(nudgebot_cmd: list[str], clean_env:
     assert "no database at" in result.stderr and not (tmp_path / "absent.db").exists()
     bad_date = run(nudgebot_cmd, clean_env, "list", "--since", "yesterday-ish", code=2)
     assert "not a date" in bad_date.stderr
+
+
+async def test_a_kept_name_is_in_the_subject_access_answer_and_goes_with_erasure(
+        nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+    store = await Store.open(Path(clean_env["NUDGEBOT_DB"]))
+    try:
+        await store.save_names(Platform.SLACK, "T1", "member", {"U-target": "Sam Target"}, NOW)
+    finally:
+        await store.close()
+    access = json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "U-target").stdout)
+    assert access["names"] == [{"platform": "slack", "community_id": "T1", "name": "Sam Target"}]
+    run(nudgebot_cmd, clean_env, "export", "--erase-author", "U-target", "--yes")
+    assert json.loads(run(nudgebot_cmd, clean_env, "export", "--author", "U-target").stdout)["names"] == []

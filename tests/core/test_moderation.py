@@ -367,3 +367,36 @@ async def test_a_thread_under_an_under18_channel_gets_clause_5_2(core: Core, clo
     inside = replace(message(clock, text, channel="thread-2"), parent_channel_id="freshers")
     outcome = await core.moderator.handle(inside)
     assert outcome.decision is Decision.NUDGE and outcome.nudge is not None and outcome.nudge.clause_id == "5.2"
+
+
+async def test_an_incident_keeps_its_channels_name_for_the_report(core: Core, clock: SimClock) -> None:
+    from datetime import UTC, datetime
+
+    from bot.report import gather_report, render_report
+
+    event = replace(message(clock, "honestly you are a complete idiot", channel="C0GEN"), channel_name="general")
+    outcome = await core.moderator.handle(event)
+    assert outcome.incident_id is not None
+    assert await core.store.names(event.platform, event.community_id, "channel") == {"C0GEN": "general"}
+    await core.store.save_community(Community(event.platform, event.community_id, name="Film Soc"), clock())
+    page = render_report(await gather_report(core.store, now=datetime.now(UTC)))
+    assert "#general" in page and ">C0GEN<" not in page
+
+
+async def test_sexual_content_involving_a_child_is_nudged_and_the_alert_carries_safeguarding_steps(
+        core: Core, clock: SimClock) -> None:
+    outcome = await core.moderator.handle(message(clock, "she's only 14 and she sends nudes to the lads", author="u4"))
+    assert outcome.nudge is not None
+    [alert] = [a for a in outcome.alerts if a.kind is AlertKind.HIGH_SEVERITY]
+    assert alert.severity is Severity.CRITICAL
+    assert "Safeguarding" in alert.summary and "CEOP" in alert.summary and "Do not download" in alert.summary
+    other = await core.moderator.handle(message(clock, SLUR, author="u6"))
+    [plain] = [a for a in other.alerts if a.kind is AlertKind.HIGH_SEVERITY]
+    assert "Safeguarding" not in plain.summary
+
+
+async def test_a_number_whose_owner_is_not_said_is_held_and_the_alert_says_why(core: Core, clock: SimClock) -> None:
+    outcome = await core.moderator.handle(message(clock, "07700 900574", author="u8"))
+    assert outcome.decision is Decision.REVIEW and outcome.nudge is None
+    [alert] = outcome.alerts
+    assert "does not say whose these details are" in alert.summary

@@ -217,7 +217,7 @@ def test_a_review_tier_message_is_held_until_the_committee_confirms_it(demo_run)
     tmp, result = demo_run
     held = [i for i in _incidents(tmp / "demo.db") if i["tier"] == "review"]
     # The demo pack's review-tier rule, and two the engine lowers to review on weaker evidence: Rhys's slur is
-    # found only by joining spaced-out letters, and the reception number has a lowering context word nearby.
+    # found only by joining spaced-out letters, and a phone number whose owner the message does not say.
     assert [(i["author_id"], i["rules"]) for i in held] == [
         ("u-rhys", ["slur.disability"]), ("u-dan", ["demo.slang-insult"]), ("u-priya", ["pii.phone"])]
     held = [i for i in held if i["rules"] == ["demo.slang-insult"]]

@@ -84,7 +84,7 @@ def test_rules_check_runs_a_committee_pack_and_catches_a_wrong_example(nudgebot_
     (pack_dir / "extra.yaml").write_text(COMMITTEE_PACK, encoding="utf-8")
     good = run(nudgebot_cmd, clean_env, "rules", "check", str(pack_dir))
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "1 rule(s)" in good.stdout
+    assert "1 rule," in good.stdout
     (pack_dir / "extra.yaml").write_text(COMMITTEE_PACK.replace('["quizsoc are fun"]', '["quizsoc are frauds"]'),
                                          encoding="utf-8")
     bad = run(nudgebot_cmd, clean_env, "rules", "check", str(pack_dir))
@@ -116,3 +116,14 @@ def test_explain_shows_folding_and_the_rule(nudgebot_cmd, clean_env) -> None:
     result = run(nudgebot_cmd, clean_env, "explain", "ring me on 07700\u200b900123")
     assert result.returncode == 0, result.stderr
     assert "normalised:" in result.stdout and "5.5.5" in result.stdout
+
+
+def test_scan_writes_whose_personal_data_it_is(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+    lines = [{"id": 1, "text": "here's lou's number 07700 900575"}, {"id": 2, "text": "07700 900576"},
+             {"id": 3, "text": "text me on 07700 900577"}]
+    result = run(nudgebot_cmd, clean_env, "scan", stdin="".join(json.dumps(x) + "\n" for x in lines), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["flag"], o["review"]) for o in out] == [(True, False), (False, True), (False, False)]
+    assert [m["ownership"] for m in out[0]["matches"]] == ["others"]
+    assert [m["ownership"] for m in out[1]["matches"]] == ["unknown"]

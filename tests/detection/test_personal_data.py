@@ -59,3 +59,29 @@ def test_everyday_numbers_pass_the_whole_scanner_unflagged(text: str) -> None:
 )
 def test_phone_numbers_are_found_beside_other_numbers(text: str, span: str) -> None:
     assert ("pii.phone", span) in personal(text)
+
+
+@pytest.mark.parametrize("text", [
+    "coach leaves from the SU car park, LE1 7RH, at 9",
+    "venue is the Old Mill, LE2 1XY, doors at 7",
+    "postcode for the satnav is NG7 2RD",
+])
+def test_a_postcode_alone_is_not_an_address(text: str) -> None:
+    assert [rule for rule, _ in personal(text) if rule == "pii.postcode"] == []
+
+
+@pytest.mark.parametrize(("text", "rule", "span"), [
+    ("her card is 3056 930902 5904 exp 09/28", "pii.payment-card", "3056 930902 5904"),
+    ("his maestro card 501800000009", "pii.payment-card", "501800000009"),
+    ("jo's dob is 2004-03-12", "pii.date-of-birth", "2004-03-12"),
+    ("full name and dob for anyone who wants it: sam lee, born 3 march '04", "pii.date-of-birth", "3 march '04"),
+    ("his passport number is 533401372", "pii.passport-number", "533401372"),
+    ("her NHS number is 943 476 5919", "pii.nhs-number", "943 476 5919"),
+    ("dan lives at 7 orchard lane, LE3 9FF", "pii.street-address", "7 orchard lane, LE3 9FF"),
+])
+def test_new_detail_kinds_are_flagged_with_spans_on_the_original_text(text: str, rule: str, span: str) -> None:
+    assert (rule, span) in personal(text)
+
+
+def test_a_twelve_digit_number_needs_a_card_word() -> None:
+    assert personal("order 501800000009 shipped") == []

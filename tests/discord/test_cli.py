@@ -7,6 +7,8 @@ import signal
 import subprocess
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 from tests.discord.support import incident_rows
 from tests.fakes.discord_server import FakeDiscord, bot_token_for
 
@@ -116,3 +118,54 @@ async def test_message_content_intent_switched_off_is_a_clear_error(nudgebot_cmd
         assert "Message Content Intent" in output and "Traceback" not in output
     finally:
         await fake.stop()
+
+
+async def _log_of_one_breach(nudgebot_cmd, env: dict[str, str], cwd) -> tuple[str, dict[str, object]]:
+    """Run `nudgebot discord` (no -v) against a fake, post one breach, stop it; return its log and the message."""
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        guild = fake.add_guild("Log Society")
+        alice = fake.add_member(guild, "alice")
+        env = env | {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base}
+        log_path = cwd / "bot.log"
+        with log_path.open("w") as log_file:
+            process = await asyncio.create_subprocess_exec(*nudgebot_cmd, "discord", env=env, cwd=cwd,
+                                                           stdout=log_file, stderr=subprocess.STDOUT)
+            try:
+                published = "PUT /applications/{application_id}/commands"
+                await fake.wait_for(lambda: fake.sessions() and fake.calls(published), 60, "the bot to connect")
+                posted = await fake.post_message(fake.channel(guild, "general"), alice, LOGGED_BREACH)
+                await fake.wait_for(lambda: fake.dms_to(alice), 30, "the nudge DM")
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGINT)
+                rc = await asyncio.wait_for(process.wait(), 30)
+        output = log_path.read_text()
+        assert rc == 0, output
+        return output, posted
+    finally:
+        await fake.stop()
+
+
+LOGGED_BREACH = "ring Tomasz on 07700 900456 about the kit, that's his mobile"
+
+
+@pytest.mark.parametrize("level", ["", "WARNING", "DEBUG"])
+async def test_nudgebot_log_level_sets_what_the_bot_logs(nudgebot_cmd, clean_env, tmp_path, level: str) -> None:
+    env = clean_env | ({"NUDGEBOT_LOG_LEVEL": level} if level else {})
+    output, posted = await _log_of_one_breach(nudgebot_cmd, env, tmp_path)
+    recorded = [line for line in output.splitlines() if "incident recorded" in line]
+    if level == "WARNING":
+        assert recorded == [] and " INFO " not in output
+        return
+    # INFO by default: the incident's line carries its ids, never the member's words.
+    assert len(recorded) == 1, output
+    assert f"community_id={posted['guild_id']} channel_id={posted['channel_id']} message_id={posted['id']}" in \
+        recorded[0]
+    assert "incident_id=1" in recorded[0]
+    if level == "DEBUG":
+        assert LOGGED_BREACH in output  # the "scanned" line, at DEBUG only
+        assert all(" DEBUG " in line for line in output.splitlines() if LOGGED_BREACH in line)
+    else:
+        assert LOGGED_BREACH not in output and " DEBUG " not in output

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 
 from bot.models import MessageEvent, Platform
+from bot.texts import FEEDBACK_THANKS
 from tests.discord.support import RunningBot, World, close_core, custom_ids, embed_text, incident_rows, start_bot
 from tests.fakes.discord_server import Ref
 
@@ -146,7 +147,7 @@ async def test_nudge_buttons_record_member_feedback(running: RunningBot, world: 
     mistake = next(c for c in custom_ids(dm) if ":mistake:" in c)
     pressed = await fake.press_button(dm, mistake, world.alice)
     answer = await fake.wait_answer(pressed)
-    assert "committee will look" in answer["data"]["content"]
+    assert answer["data"]["content"] == FEEDBACK_THANKS["mistake"]  # the same words as on Slack
     incident_id = incident_rows(settings.db_path)[0]["id"]
     detail = await running.bot.core.store.events(incident_id)
     assert any("mistake" in (e.action + e.note) for e in detail)

@@ -29,6 +29,11 @@ EVERYONE_DEFAULT = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HIS
 GUILD_TEXT = 0
 DM = 1
 PUBLIC_THREAD = 11
+GUILD_FORUM = 15
+
+# Message reference types.
+REFERENCE_DEFAULT = 0  # a reply
+REFERENCE_FORWARD = 1
 
 # Message types.
 DEFAULT = 0
@@ -165,6 +170,71 @@ def thread_channel(channel_id: int, guild_id: int, parent_id: int, owner_id: int
     }
 
 
+def forum_channel(channel_id: int, guild_id: int, name: str, position: int) -> dict[str, Any]:
+    """A forum channel: members start posts (threads with a title and a first message) in it."""
+    return {
+        "id": str(channel_id),
+        "type": GUILD_FORUM,
+        "guild_id": str(guild_id),
+        "name": name,
+        "position": position,
+        "permission_overwrites": [],
+        "topic": None,
+        "nsfw": False,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "parent_id": None,
+        "default_auto_archive_duration": 4320,
+        "default_thread_rate_limit_per_user": 0,
+        "available_tags": [],
+        "default_reaction_emoji": None,
+        "default_sort_order": None,
+        "default_forum_layout": 0,
+        "flags": 0,
+    }
+
+
+def attachment(attachment_id: int, filename: str, *, description: str | None = None, title: str | None = None,
+               content_type: str = "image/png", size: int = 48_213) -> dict[str, Any]:
+    """An attachment object; `description` is the alt text a member gave it."""
+    data: dict[str, Any] = {
+        "id": str(attachment_id),
+        "filename": filename,
+        "size": size,
+        "url": f"https://cdn.discordapp.com/attachments/1/{attachment_id}/{filename}",
+        "proxy_url": f"https://media.discordapp.net/attachments/1/{attachment_id}/{filename}",
+        "content_type": content_type,
+        "width": 640,
+        "height": 480,
+        "flags": 0,
+    }
+    if description is not None:
+        data["description"] = description
+    if title is not None:
+        data["title"] = title
+    return data
+
+
+def poll(question: str, answers: list[str], *, hours: int = 24) -> dict[str, Any]:
+    """A poll object as a message carries it."""
+    expiry = datetime.fromtimestamp(time.time() + hours * 3600, UTC)
+    return {
+        "question": {"text": question},
+        "answers": [{"answer_id": n, "poll_media": {"text": text}} for n, text in enumerate(answers, 1)],
+        "expiry": iso(expiry),
+        "allow_multiselect": False,
+        "layout_type": 1,
+        "results": {"is_finalized": False, "answer_counts": []},
+    }
+
+
+def snapshot(original: dict[str, Any]) -> dict[str, Any]:
+    """A message snapshot: the subset of a forwarded message Discord copies into the forward."""
+    fields = ("type", "content", "embeds", "attachments", "timestamp", "edited_timestamp", "flags", "mentions",
+              "mention_roles", "components")
+    return {"message": {name: original.get(name) for name in fields} | {"sticker_items": []}}
+
+
 def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
     """A DM channel as POST /users/@me/channels returns it."""
     return {"id": str(channel_id), "type": DM, "last_message_id": None, "flags": 0, "recipients": [recipient]}
@@ -175,7 +245,8 @@ def message(message_id: int, channel_id: int, author: dict[str, Any], content: s
             mentions: list[dict[str, Any]] | None = None, referenced: dict[str, Any] | None = None,
             message_type: int = DEFAULT, embeds: list[dict[str, Any]] | None = None,
             components: list[dict[str, Any]] | None = None, attachments: list[dict[str, Any]] | None = None,
-            webhook_id: int | None = None, flags: int = 0) -> dict[str, Any]:
+            webhook_id: int | None = None, flags: int = 0, poll_data: dict[str, Any] | None = None,
+            forwarded: dict[str, Any] | None = None) -> dict[str, Any]:
     """A message object as MESSAGE_CREATE and POST /channels/{id}/messages carry it."""
     data: dict[str, Any] = {
         "id": str(message_id),
@@ -201,6 +272,13 @@ def message(message_id: int, channel_id: int, author: dict[str, Any], content: s
         data["member"] = author_member
     if webhook_id is not None:
         data["webhook_id"] = str(webhook_id)
+    if poll_data is not None:
+        data["poll"] = poll_data
+    if forwarded is not None:
+        # A forward has no text of its own: what was forwarded is in the snapshot.
+        data["message_reference"] = {"type": REFERENCE_FORWARD, "message_id": forwarded["id"],
+                                     "channel_id": forwarded["channel_id"], "guild_id": forwarded.get("guild_id")}
+        data["message_snapshots"] = [snapshot(forwarded)]
     if referenced is not None:
         data["message_reference"] = {"type": 0, "message_id": referenced["id"], "channel_id": str(channel_id),
                                      "guild_id": str(guild_id) if guild_id else None, "fail_if_not_exists": True}

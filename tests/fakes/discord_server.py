@@ -310,6 +310,35 @@ class FakeDiscord:
         self._world_changed("THREAD_CREATE", guild.threads[thread_id] | {"newly_created": True}, guild)
         return thread_id
 
+    def add_forum_channel(self, guild: FakeGuild, name: str) -> int:
+        """A forum channel; returns its id."""
+        channel_id = self.ids.next()
+        guild.channels[channel_id] = P.forum_channel(channel_id, guild.id, name, len(guild.channels))
+        self.channel_guild[channel_id] = guild.id
+        self._world_changed("CHANNEL_CREATE", guild.channels[channel_id], guild)
+        return channel_id
+
+    async def start_thread(self, parent_id: int, owner_id: int, name: str, *, thread_id: int | None = None) -> int:
+        """A member starts a thread now: THREAD_CREATE (newly created) goes out at once; returns its id."""
+        guild = self.guilds[self.channel_guild[parent_id]]  # type: ignore[index]
+        thread_id = thread_id or self.ids.next()
+        guild.threads[thread_id] = P.thread_channel(thread_id, guild.id, parent_id, owner_id, name)
+        self.channel_guild[thread_id] = guild.id
+        await self.dispatch("THREAD_CREATE", guild.threads[thread_id] | {"newly_created": True}, guild.id,
+                            GUILDS_INTENT)
+        return thread_id
+
+    async def post_in_forum(self, forum_id: int, author_id: int, title: str, content: str) -> dict[str, Any]:
+        """A member makes a forum post: the thread (its title) and its first message, which has the thread's id."""
+        thread_id = await self.start_thread(forum_id, author_id, title)
+        return await self.post_message(thread_id, author_id, content, message_id=thread_id)
+
+    async def rename_thread(self, thread_id: int, name: str) -> None:
+        """The thread's owner renames it: THREAD_UPDATE with the whole thread."""
+        guild = self.guilds[self.channel_guild[thread_id]]  # type: ignore[index]
+        guild.threads[thread_id] = {**guild.threads[thread_id], "name": name}
+        await self.dispatch("THREAD_UPDATE", guild.threads[thread_id], guild.id, GUILDS_INTENT)
+
     def _world_changed(self, event: str, data: dict[str, Any], guild: FakeGuild) -> None:
         """A change after the bot connected: queue the gateway event; it goes out before the next event."""
         if any(s.identified for s in self._all_sessions.values()):
@@ -422,12 +451,24 @@ class FakeDiscord:
             return data
         if any(m["id"] == str(self.application_id) for m in data.get("mentions", [])):
             return data
-        return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+        hidden = {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+        hidden.pop("poll", None)
+        if data.get("message_snapshots"):
+            hidden["message_snapshots"] = [{"message": {**snap["message"], "content": "", "embeds": [],
+                                                        "attachments": [], "components": []}}
+                                           for snap in data["message_snapshots"]]
+        return hidden
 
     async def post_message(self, channel_id: int, author_id: int, content: str, *,
                            mentions: Iterable[int] = (), reply_to: dict[str, Any] | None = None,
-                           message_type: int = P.DEFAULT, webhook: bool = False) -> dict[str, Any]:
-        """A member posts a message: it is stored and MESSAGE_CREATE goes out on the gateway."""
+                           message_type: int = P.DEFAULT, webhook: bool = False,
+                           attachments: list[dict[str, Any]] | None = None, poll: dict[str, Any] | None = None,
+                           forward: dict[str, Any] | None = None, message_id: int | None = None) -> dict[str, Any]:
+        """A member posts a message: it is stored and MESSAGE_CREATE goes out on the gateway.
+
+        `attachments` (see `P.attachment`), a `poll` (`P.poll`), or `forward`: an earlier message this one
+        forwards (content "" and the original in `message_snapshots`, as Discord sends a forward).
+        """
         guild_id = self.channel_guild[channel_id]
         assert guild_id is not None
         guild = self.guilds[guild_id]
@@ -440,9 +481,10 @@ class FakeDiscord:
             if user_id in guild.members:
                 mention["member"] = {k: v for k, v in guild.members[user_id].items() if k != "user"}
             mention_list.append(mention)
-        data = P.message(self.ids.next(), channel_id, author, content, guild_id=guild_id, author_member=nested,
-                         mentions=mention_list, referenced=reply_to, message_type=message_type,
-                         webhook_id=self.ids.next() if webhook else None)
+        data = P.message(message_id or self.ids.next(), channel_id, author, content, guild_id=guild_id,
+                         author_member=nested, mentions=mention_list, referenced=reply_to,
+                         message_type=message_type, webhook_id=self.ids.next() if webhook else None,
+                         attachments=attachments, poll_data=poll, forwarded=forward)
         self.messages[channel_id][int(data["id"])] = data
         await self.dispatch("MESSAGE_CREATE", data, guild_id, GUILD_MESSAGES_INTENT)
         return data

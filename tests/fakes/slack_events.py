@@ -140,3 +140,43 @@ class SignedSender:
         """An interactivity request (form field `payload` holding JSON)."""
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, "application/x-www-form-urlencoded", **options)
+
+
+def shared(original: dict[str, Any], *, team_id: str = "T0LEICSU", channel_name: str = "general",
+           author_name: str = "someone") -> dict[str, Any]:
+    """The attachment Slack puts on a message that shares (forwards) `original`, a `message` event."""
+    permalink = f"https://leicester-su.slack.com/archives/{original['channel']}/p{original['ts'].replace('.', '')}"
+    rich_text = {"type": "rich_text", "block_id": "sh4r", "elements": [
+        {"type": "rich_text_section", "elements": [{"type": "text", "text": original["text"]}]}]}
+    return {"id": 1, "ts": original["ts"], "author_id": original["user"], "channel_id": original["channel"],
+            "channel_team": team_id, "channel_name": channel_name, "is_msg_unfurl": True, "is_share": True,
+            "message_blocks": [{"team": team_id, "channel": original["channel"], "ts": original["ts"],
+                                "message": {"blocks": [rich_text]}}],
+            "from_url": permalink, "original_url": permalink, "fallback": f"[{original['ts']}] {author_name}: "
+            f"{original['text']}", "text": original["text"], "author_name": author_name, "author_link": "",
+            "author_icon": "", "author_subname": author_name, "mrkdwn_in": ["text"],
+            "footer": f"Posted in #{channel_name}"}
+
+
+def link_preview(url: str, title: str, text: str) -> dict[str, Any]:
+    """The attachment Slack adds when it unfurls a link to a web page."""
+    return {"id": 1, "service_name": "example.org", "title": title, "title_link": url, "text": text,
+            "fallback": f"example.org: {title}", "from_url": url, "original_url": url, "service_icon": ""}
+
+
+def file(name: str, *, title: str | None = None, alt_txt: str | None = None, user: str = "U0ALICE",
+         file_id: str | None = None) -> dict[str, Any]:
+    """A file object as a `file_share` message carries it (`title` defaults to the name, as Slack does)."""
+    file_id = file_id or f"F{next(_event_ids):010d}"
+    data: dict[str, Any] = {
+        "id": file_id, "created": int(time.time()), "timestamp": int(time.time()), "name": name,
+        "title": title if title is not None else name, "mimetype": "image/png", "filetype": "png",
+        "pretty_type": "PNG", "user": user, "user_team": "T0LEICSU", "editable": False, "size": 48_213,
+        "mode": "hosted", "is_external": False, "external_type": "", "is_public": True,
+        "public_url_shared": False, "display_as_bot": False, "username": "",
+        "url_private": f"https://files.slack.com/files-pri/T0LEICSU-{file_id}/{name}",
+        "url_private_download": f"https://files.slack.com/files-pri/T0LEICSU-{file_id}/download/{name}",
+        "permalink": f"https://leicester-su.slack.com/files/{user}/{file_id}/{name}", "has_rich_preview": False}
+    if alt_txt is not None:
+        data["alt_txt"] = alt_txt
+    return data

@@ -233,3 +233,47 @@ def test_chart_scales_and_empty_charts():
     # A label from the database is escaped inside the SVG too.
     svg = stacked_columns("c", "t", "d", [("<w>", [Segment("5.5.1 & co", 2, "#000")])])
     assert "&lt;w&gt;" in svg and "5.5.1 &amp; co" in svg and "<w>" not in svg
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_report_is_readable_on_a_desktop_and_a_phone(report, width):
+    _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    path, _ = report
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            # Nothing makes the page itself wider than the screen: wide tables and charts scroll in their box.
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            # A rule id sits on one line: it wraps between ids, never mid-word.
+            lines = page.eval_on_selector_all("span.id", "els => els.map(e => e.getClientRects().length)")
+            assert lines and set(lines) == {1}
+            # Chart labels are drawn at a legible size (at least 10 CSS pixels high).
+            heights = page.eval_on_selector_all("svg.chart text", "els => els.map(e => e.getBBox().height "
+                                                "* e.getScreenCTM().a)")
+            assert heights and min(heights) >= 10, min(heights)
+            # The cards, headings and every cell of the incident and escalation tables are on screen, without
+            # scrolling sideways: on a phone those tables stack, one labelled card per row.
+            right = page.eval_on_selector_all(".card, h1, h2, p.lead, table.stack td", "els => els.map(e => "
+                                              "e.getBoundingClientRect().right)")
+            assert max(right) <= width
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"report-{width}px.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / f"report-{width}px.png").stat().st_size > 10_000
+
+
+def test_the_demo_report_is_dated_by_the_real_clock(tmp_path, nudgebot_cmd, clean_env):
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    result = subprocess.run([*nudgebot_cmd, "demo", "--db", str(tmp_path / "d.db"), "--report",
+                             str(tmp_path / "r.html")], env=clean_env, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=240)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    generated = datetime.strptime(re.search(r"Generated (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", page).group(1),
+                                  "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert before <= generated <= datetime.now(UTC)

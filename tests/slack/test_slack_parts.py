@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -110,3 +111,17 @@ def test_alert_buttons_only_when_there_are_incidents() -> None:
     assert not [b for b in plain if b["type"] == "actions"]
     reviewed = blocks.reviewed_alert(rendered, "Confirmed by <@U0CAROL>")
     assert not [b for b in reviewed if b["type"] == "actions"] and "Confirmed" in json.dumps(reviewed)
+
+
+def test_the_nudge_names_its_buttons_as_they_are_labelled() -> None:
+    from bot.detection.clauses import load_policy
+    from bot.nudges import build_nudge
+
+    nudge = build_nudge(incident_id=7, platform=Platform.SLACK, community_id=TEAM, channel_id="C0GENERAL",
+                        message_id="C0GENERAL:1.1", recipient_id="U0ALICE", clauses=("5.5.3",), category="Insult",
+                        excerpt="i****t", policy=load_policy())
+    _, rendered = blocks.nudge_message(nudge)
+    labels = [e["text"]["text"] for b in rendered if b["type"] == "actions" for e in b["elements"]]
+    prose = " ".join(e["text"] for b in rendered if b["type"] == "context" for e in b["elements"])
+    quoted = [q for q in re.findall(r"\u201c([^\u201d]+)\u201d", prose)]
+    assert quoted and all(q in labels for q in quoted), (quoted, labels)
