@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.detection.clauses import PolicyBook, load_policy
-from bot.detection.scanner import Scanner, ScannerSettings
+from bot.detection.scanner import Scanner, ScannerSettings, load_default_scanner
 from bot.escalation import Clock, EscalationTracker, utc_now
 from bot.models import Principal, ReviewAction
 from bot.moderation import Moderator
@@ -68,6 +68,8 @@ def build_scanner(settings: Settings) -> Scanner:
     options = {}
     if settings.student_number_pattern:
         options["student_number"] = {"pattern": settings.student_number_pattern}
+    if not settings.rules_dirs and not options:
+        return load_default_scanner()  # the built-in packs alone: compiled once per process, however often asked
     return Scanner.from_directories(list(settings.rules_dirs), ScannerSettings(validator_options=options))
 
 

@@ -86,12 +86,26 @@ def invite_url(client_id: str | int) -> str:
     return discord.utils.oauth_url(client_id, permissions=required_permissions(), scopes=SCOPES)
 
 
+class NudgeTree(app_commands.CommandTree):
+    """The slash-command tree, with a last-resort error handler for errors no cog answered."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Log the failure with its ids and tell the member privately (discord.py calls this after the cog's own
+        handler)."""
+        if interaction.response.is_done():
+            return
+        log.error("app command failed", exc_info=error,
+                  extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
+        await _answer_privately(interaction, "Sorry, something went wrong. Please try again later.")
+
+
 class NudgeBot(commands.AutoShardedBot):
     """The bot: discord.py's auto-sharded bot holding the moderation core the cogs translate to."""
 
     def __init__(self, core: Core, settings: Settings, *, sync_commands: bool = True,
                  outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> None:
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        options.setdefault("tree_cls", NudgeTree)
         protect_discord_logs()
         logging.getLogger("discord.client").addFilter(_NO_VOICE_WARNING)  # a set: adding it again changes nothing
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options)
@@ -102,7 +116,6 @@ class NudgeBot(commands.AutoShardedBot):
         self.courier = Courier(self)
         # Started by the moderation cog once the start's outbox run is under way.
         self.outbox_retry = OutboxRetry(self.courier.retry_outbox, every=outbox_retry_seconds)
-        self.tree.on_error = self._on_tree_error
 
     async def setup_hook(self) -> None:
         """Start the alert poster and the daily retention purge, load the cogs (which register their persistent
@@ -131,13 +144,6 @@ class NudgeBot(commands.AutoShardedBot):
         log.info("connected to Discord", extra={"user_id": self.user.id if self.user else None,
                                                 "guilds": len(self.guilds), "shards": self.shard_count})
 
-    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Last resort for errors no cog answered (discord.py calls this after the cog's own handler)."""
-        if interaction.response.is_done():
-            return
-        log.error("app command failed", exc_info=error,
-                  extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
-        await _answer_privately(interaction, "Sorry, something went wrong. Please try again later.")
 
 
 async def _answer_privately(interaction: discord.Interaction, text: str) -> None:

@@ -43,6 +43,7 @@ from bot.models import (
     ReviewAction,
     WelfareNote,
 )
+from bot.moderation import FeedbackKind
 from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
@@ -544,7 +545,7 @@ class SlackBot:
                            respond: Callable[..., Awaitable[Any]]) -> None:
         await ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        kind = "fixed" if action.get("action_id") == blocks.NUDGE_FIXED else "mistake"
+        kind: FeedbackKind = "fixed" if action.get("action_id") == blocks.NUDGE_FIXED else "mistake"
         try:
             accepted = await self.core.moderator.member_feedback(int(action.get("value") or 0), user_id, kind)
         except (NudgebotError, ValueError) as exc:

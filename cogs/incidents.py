@@ -183,7 +183,8 @@ class Incidents(commands.Cog):
 
     @staticmethod
     def _query(principal: Principal, status: str | None = None, clause: str | None = None,
-               member: discord.abc.User | None = None, channel: discord.abc.GuildChannel | None = None,
+               member: discord.abc.User | None = None,
+               channel: discord.abc.GuildChannel | discord.Thread | None = None,
                days: int | None = None, limit: int = PAGE, offset: int = 0) -> IncidentQuery:
         since = discord.utils.utcnow() - timedelta(days=days) if days else None
         return IncidentQuery(status=IncidentStatus(status) if status else None, clause=clause or None,

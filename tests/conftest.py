@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_inprocess import InProcessCli
 from tests.postgres import fresh_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +49,21 @@ def scanner_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 
 @pytest.fixture
 def clean_env(tmp_path: Path, scanner_cache_dir: Path) -> dict[str, str]:
-    """An environment for CLI subprocesses with no nudgebot settings leaking in from the developer's shell
-    (but the session's scanner cache)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+    """An environment for CLI subprocesses with no nudgebot settings leaking in from the developer's shell (but the
+    session's scanner cache), nor a terminal size: the output is captured, not shown on a terminal (pytest-xdist's
+    workers have COLUMNS=80 set)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_")) and k not in ("COLUMNS", "LINES")}
     env["NUDGEBOT_DB"] = str(tmp_path / "nudgebot.db")
     env["NUDGEBOT_CACHE_DIR"] = str(scanner_cache_dir)
     return env
+
+
+@pytest.fixture
+def cli(clean_env: dict[str, str]) -> InProcessCli:
+    """The real CLI called in this process, `cli("scan", stdin=...)`, with `clean_env` as its environment (pass
+    env= or cwd= to change them); `nudgebot_cmd` stays for each command's one subprocess smoke test."""
+    return InProcessCli(clean_env)
 
 
 @pytest.fixture(scope="session", autouse=True)

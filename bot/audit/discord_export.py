@@ -9,6 +9,7 @@ history, so messages are parsed one at a time (ijson) rather than loading the fi
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 from collections.abc import Iterator
@@ -82,8 +83,12 @@ class DiscordExport:
             label = f"{self._label(self.files[0])} and {plural(len(self.files) - 1, 'more channel file')}"
             return [ExportUnit(label, sum(sizes.values()), self.read_merged,
                                lambda: sum(self._positions.values()), files=len(self.files))]
-        return [ExportUnit(self._label(f), sizes[f], lambda f=f: self.read_file(f),
-                           lambda f=f: self._positions.get(f, 0)) for f in self.files]
+        return [ExportUnit(self._label(f), sizes[f], functools.partial(self.read_file, f),
+                           functools.partial(self._position, f)) for f in self.files]
+
+    def _position(self, file: Path) -> int:
+        """How far into `file` reading has gone (0 before it starts)."""
+        return self._positions.get(file, 0)
 
     def read_merged(self) -> Iterator[ExportItem]:
         """Every file's items merged by message time; a broken file becomes an ExportProblem and the rest go on."""

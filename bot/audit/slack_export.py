@@ -8,6 +8,7 @@ id) holding one `YYYY-MM-DD.json` per day: a list of message objects (`type`, `s
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -72,11 +73,12 @@ class SlackExport:
         self.excluded: set[str] = set()  # direct and group-DM conversations left out
         self.conversations = self._conversations()
         self.user_names, teams = self._users()
-        self.community_id = community_id or (teams.most_common(1)[0][0] if teams else self._team_from_messages())
-        if not self.community_id:
+        found = community_id or (teams.most_common(1)[0][0] if teams else self._team_from_messages())
+        if not found:
             raise ExportFormatError(f"{tree.path}: cannot tell which Slack workspace this export is from (no "
                                     "team_id in users.json or team in the messages); pass --community T0123ABCD "
                                     "with the workspace id")
+        self.community_id: str = found
         # Thread parents' authors (channel -> ts -> user): a reply's target when the reply lacks parent_user_id.
         self._parents: dict[str, dict[str, str]] = {}
 
@@ -113,7 +115,8 @@ class SlackExport:
             for entry in self._metadata_list(file):
                 folder, conversation_id = entry.get(folder_key), entry.get("id")
                 if isinstance(folder, str) and isinstance(conversation_id, str):
-                    name = entry.get("name") if isinstance(entry.get("name"), str) else conversation_id
+                    entry_name = entry.get("name")
+                    name = entry_name if isinstance(entry_name, str) else conversation_id
                     folders[folder] = Conversation(conversation_id, name, direct)
         return folders
 
@@ -170,7 +173,7 @@ class SlackExport:
                 # The live bots moderate channels, not private conversations; an audit reads no more than they would.
                 self.excluded.add(match["folder"])
                 continue
-            units.append(ExportUnit(name, self.tree.size(name), lambda name=name: self.read_day(name)))
+            units.append(ExportUnit(name, self.tree.size(name), functools.partial(self.read_day, name)))
         return units
 
     def read_day(self, name: str) -> Iterator[ExportItem]:
@@ -194,7 +197,7 @@ class SlackExport:
             return Ignored("not a message")
         ts = message.get("ts")
         created_at = _parse_ts(ts)
-        if created_at is None:
+        if created_at is None or not isinstance(ts, str):
             return ExportProblem(file, f"message {index + 1} has no valid 'ts' (got {ts!r})", whole_file=False)
         subtype = message.get("subtype")
         if subtype not in _MEMBER_SUBTYPES or message.get("bot_id"):

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from bot.detection.scanner import Scanner, ScannerSettings
+from bot.detection.scanner import Scanner, ScannerSettings, load_default_scanner
 from bot.models import Audience
 
 RULES_DIR_VARIABLE = "NUDGEBOT_RULES_DIR"
@@ -33,7 +33,10 @@ def build_scanner(args: argparse.Namespace) -> Scanner:
     pattern = os.environ.get(STUDENT_NUMBER_VARIABLE, "").strip()
     if pattern:
         options["student_number"] = {"pattern": pattern}
-    return Scanner.from_directories(extra_rule_dirs(args), ScannerSettings(validator_options=options))
+    extra = extra_rule_dirs(args)
+    if not extra and not options:
+        return load_default_scanner()  # the built-in packs alone: compiled once per process, however often asked
+    return Scanner.from_directories(extra, ScannerSettings(validator_options=options))
 
 
 def audience_of(value: str | None) -> Audience:

@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     for finding in explanation.findings:
         match = finding.match
         tier = match.tier.value + (f" ({'; '.join(finding.evidence)})" if finding.evidence else "")
+        if finding.corroborated:  # weaker evidence the match's plain words back up: the rule's tier stands
+            tier += f" ({'; '.join(finding.corroborated)}, corroborated by the plain words around it)"
         table.add_row(match.rule_id, match.clause, f"{match.start}-{match.end}", args.text[match.start:match.end],
                       f"{match.confidence:.2f}", tier, finding.status, rules[match.rule_id].description)
     console.print(table)

@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"[bold]{clause.id}[/] {clause.heading}: {clause.summary}")
         return 0
     if args.clause:
-        clause = policy.get(args.clause.strip())
-        if clause is None:
+        wanted = policy.get(args.clause.strip())
+        if wanted is None:
             raise InputError(f"no clause {args.clause!r}; run `nudgebot policy` to list them")
-        _print_clause(console, clause)
+        _print_clause(console, wanted)
         return 0
     for clause in policy.all():
         console.print(f"[bold]{clause.id}[/] {clause.heading}: {clause.summary}")

@@ -23,7 +23,7 @@ from bot.cli.dates import add_range_options, check_range
 from bot.detection.clauses import load_policy
 from bot.detection.rulecheck import check_examples, summary_by_clause, unknown_clauses
 from bot.detection.rules import pack_files
-from bot.detection.scanner import Scanner
+from bot.detection.scanner import Scanner, load_default_scanner
 from bot.errors import InputError
 from bot.models import Platform, clause_sort_key
 from bot.settings import load_settings
@@ -69,7 +69,7 @@ def run_check(args: argparse.Namespace) -> int:
     """Load the packs, run the examples, check every clause cited is in the policy, print a per-clause summary;
     exit 1 when anything is wrong."""
     extra = _pack_folders(args)
-    scanner = Scanner.from_directories(extra)
+    scanner = Scanner.from_directories(extra) if extra else load_default_scanner()
     extra_sources = {str(p) for d in extra for p in pack_files(d)}
     checked = tuple(r for r in scanner.rule_set.rules if not args.dirs or r.source in extra_sources)
     failures = check_examples(scanner, checked)

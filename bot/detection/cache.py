@@ -115,6 +115,16 @@ class LazyPattern:
             compiled = self._compiled = self._compile(self._source, self._flags)
         return getattr(compiled, name)
 
+    @property
+    def pattern(self) -> str:
+        """The pattern's source, without compiling it."""
+        return self._source
+
+    @property
+    def flags(self) -> int:
+        """The pattern's flags, without compiling it."""
+        return self._flags
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (LazyPattern, (self._compile, self._source, self._flags))
 

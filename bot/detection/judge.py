@@ -45,6 +45,7 @@ class Finding:
     match: Match
     status: str  # "breach", "welfare", "counter", "shadow", or why it was withdrawn
     evidence: tuple[str, ...] = ()  # why the match rests on weaker evidence (its tier lowered to review)
+    corroborated: tuple[str, ...] = ()  # weaker evidence in the match that its plain words corroborate
 
 
 def is_counterable_breach(raw: Raw) -> bool:
@@ -110,7 +111,8 @@ class Judge:
             if len(outcome.breaches) >= MAX_MATCHES_PER_MESSAGE:
                 break  # a message with this many breaches is plainly flagged; more spans add nothing
             confidence, why_not, lowered = self.judge(raw, text, layer, context, sentences, counters)
-            evidence = weaker_evidence(raw, layer, norm) + ((LOWERING_WORD,) if lowered else ())
+            weak, alone = weak_parts(raw, layer, norm)
+            evidence = (weak if alone else ()) + ((LOWERING_WORD,) if lowered else ())
             tier = Tier.REVIEW if evidence and rule.tier is Tier.NUDGE else rule.tier
             match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
                           rule.severity, round(confidence, 3), rule.effect, tier)
@@ -121,7 +123,7 @@ class Judge:
             match = for_audience(match, context)
             status = outcome.add(match, rule.effect, why_not)
             if findings is not None:
-                findings.append(Finding(match, status, evidence))
+                findings.append(Finding(match, status, evidence, () if alone else weak))
         return outcome.verdict()
 
     def judge(self, raw: Raw, text: str, layer: Layer, context: ScanContext,
@@ -157,16 +159,41 @@ class Judge:
 
 
 def weaker_evidence(raw: Raw, layer: Layer, norm: Normalized | None) -> tuple[str, ...]:
-    """Why a candidate rests on weaker evidence: its words were re-spelled from a typo or split apart, or its
-    letters were joined from spaced-out letters ("f u c k")."""
+    """Why a candidate rests on weaker evidence alone: every word of its whole match (not just the reported
+    words) was re-spelled from a typo, split apart or joined from spaced-out letters ("f u c k"). Where the rest
+    of the match stands in plain words (a hostile frame around one re-spelled word), those words corroborate it
+    and nothing is returned."""
+    weak, alone = weak_parts(raw, layer, norm)
+    return weak if alone else ()
+
+
+def weak_parts(raw: Raw, layer: Layer, norm: Normalized | None) -> tuple[tuple[str, ...], bool]:
+    """The kinds of weaker evidence inside a candidate's whole match, and whether they are all of it (no plain
+    word of the match stands outside them)."""
     if not raw.in_layer:
-        return ()
-    found = [why for begin, finish, why in layer.weak if begin < raw.end and raw.start < finish]
-    if norm is not None and norm.spaced_joins:
-        start, end = layer.to_folded(raw.start, raw.end)
-        if any(begin < end and start < finish for begin, finish in norm.spaced_joins):
-            found.append(SPACED)
-    return tuple(dict.fromkeys(found))
+        return (), False
+    start, end = layer.to_folded(raw.start, raw.end)
+    weak = [(*layer.to_folded(begin, finish), why) for begin, finish, why in layer.weak
+            if begin < raw.end and raw.start < finish]
+    if norm is not None:
+        weak.extend((begin, finish, SPACED) for begin, finish in norm.spaced_joins if begin < end and start < finish)
+    if not weak:
+        return (), False
+    folded = norm.text if norm is not None else layer.text
+    kinds = tuple(dict.fromkeys(why for _, _, why in weak))
+    return kinds, not _plain_word_outside(folded, start, end, [(begin, finish) for begin, finish, _ in weak])
+
+
+def _plain_word_outside(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether text[start:end] holds a letter or digit outside every one of `spans`."""
+    at = start
+    for begin, finish in sorted(spans):
+        if begin > at and any(c.isalnum() for c in text[at:min(begin, end)]):
+            return True
+        at = max(at, finish)
+        if at >= end:
+            return False
+    return any(c.isalnum() for c in text[at:end])
 
 
 def _with_context(raw: Raw, text: str) -> tuple[float, str | None, bool]:

@@ -308,9 +308,9 @@ def _nearest(pattern: re.Pattern[str], before: str, after: str, span: str = "") 
         distance = len(before) - found.end()
         if best is None or distance <= best[0]:
             best = (distance, found.group().strip())
-    found = pattern.search(after)
-    if found and (best is None or found.start() < best[0]):
-        best = (found.start(), found.group().strip())
+    following = pattern.search(after)
+    if following and (best is None or following.start() < best[0]):
+        best = (following.start(), following.group().strip())
     return best
 
 

@@ -11,6 +11,7 @@ import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,13 @@ __all__ = ["PATTERN_TIMEOUT", "AudienceScope", "Rule", "RuleContext", "RuleKind"
 log = logging.getLogger(__name__)
 
 try:  # the C loader is several times faster where libyaml is present
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment,unused-ignore]
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _YamlLoader = yaml.SafeLoader
 
 _CLAUSE_ID = re.compile(r"^\d+(?:\.\d+){1,2}$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
-_PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules"}
+_PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules", "tiers"}
 _DEFAULT_KEYS = {"clause", "category", "severity", "audience", "effect", "negatable", "confidence", "fuzzy", "kind",
                  "tier"}
 _COMMON_RULE_KEYS = _DEFAULT_KEYS | {"id", "kind", "description", "exceptions", "context", "examples", "enabled"}
@@ -86,7 +87,7 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     sources: dict[str, str] = {}
     allowlist: set[str] = set()
     for path, data in raw_packs:
-        named = [*((n, w) for n, w in _lexicons_of(path, data).items()),
+        named: list[tuple[str, tuple[str, ...] | str]] = [*((n, w) for n, w in _lexicons_of(path, data).items()),
                  *((n, m) for n, m in _macros_of(path, data).items())]
         for name, value in named:
             if name in sources:
@@ -112,7 +113,26 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
                 raise RulePackError(str(path), f"rule id already used in {seen_ids[rule.id]}", rule.id)
             seen_ids[rule.id] = str(path)
         packs.append(pack)
-    return RuleSet(tuple(packs), lexicons, frozenset(allowlist), macros)
+    return RuleSet(tuple(_with_tiers(packs, raw_packs, seen_ids)), lexicons, frozenset(allowlist), macros)
+
+
+def _with_tiers(packs: list[RulePack], raw_packs: Sequence[tuple[Path, Mapping[str, Any]]],
+                known: Mapping[str, str]) -> list[RulePack]:
+    """Apply every pack's `tiers:` ({rule id: tier}) to rules of any pack: a committee moves a built-in rule
+    between tiers from its own pack, without copying the rule. A later pack's setting wins."""
+    chosen: dict[str, Tier] = {}
+    for path, data in raw_packs:
+        tiers = data.get("tiers") or {}
+        if not isinstance(tiers, dict):
+            raise RulePackError(str(path), "tiers must be a mapping of rule id to nudge, review or shadow")
+        for rule_id, tier in tiers.items():
+            if rule_id not in known:
+                raise RulePackError(str(path), "tiers names a rule no pack defines", str(rule_id))
+            chosen[str(rule_id)] = _enum(Tier, tier, str(path), str(rule_id), "tier")
+    if not chosen:
+        return packs
+    return [replace(pack, rules=tuple(replace(rule, tier=chosen[rule.id]) if rule.id in chosen else rule
+                                      for rule in pack.rules)) for pack in packs]
 
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from bot.detection import cache
 from bot.detection.judge import COUNTERABLE_CLAUSES, NEGATORS, Finding, Judge
 from bot.detection.kinds import KINDS, KindEnv, KindMatcher
+from bot.detection.masked import MaskedMatcher
 from bot.detection.message import Layer, Message, Raw, tokens
 from bot.detection.model import PATTERN_TIMEOUT, Rule, RuleSet
 from bot.detection.normalize import Normalized, fold_plain, normalize
@@ -75,6 +76,7 @@ class Scanner:
         matchers: list[KindMatcher] = [KINDS[name].compile(rules, env) for name, rules in by_kind.items()]
         self._gated = [m for m in matchers if m.gated]
         self._ungated = [m for m in matchers if not m.gated]
+        self._ungated.append(MaskedMatcher(by_kind["terms"], known_words() if english is None else english))
         self._always = any(m.always for m in self._gated)
         self._gate_words = frozenset().union(*(m.gate_words for m in self._gated))
         lexicon_words = {w for words in rule_set.lexicons.values() for phrase in words for w in tokens(phrase)}
@@ -148,7 +150,7 @@ class Scanner:
         # they get no position map and no layer object unless a rule needs one.
         folded = fold_plain(text)
         norm = normalize(text, squeeze_stretched=False) if folded is None else None
-        words = tokens(folded if norm is None else norm.text)
+        words = tokens(norm.text if norm is not None else folded or "")
         layer: Layer | None = None
         if not self._respeller.is_plain(words):
             norm = norm or Normalized(text, folded or "")
@@ -180,8 +182,8 @@ def _merge(parts: Sequence[Verdict]) -> Verdict:
             for m in found:
                 into.setdefault((m.rule_id, m.start, m.end), m)
         suppressed.extend(part.suppressed)
-    return Verdict(*(tuple(sorted(d.values(), key=_position)) for d in (matches, welfare)), tuple(suppressed),
-                   tuple(sorted(shadow.values(), key=_position)))
+    return Verdict(tuple(sorted(matches.values(), key=_position)), tuple(sorted(welfare.values(), key=_position)),
+                   tuple(suppressed), tuple(sorted(shadow.values(), key=_position)))
 
 
 def _position(match: Match) -> tuple[int, int]:

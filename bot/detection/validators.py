@@ -44,10 +44,18 @@ class Validator(Protocol):
     digits, such as times, prices and rooms, fail them all).
     """
 
-    name: str
-    min_digits: int
-    needs_char: str
-    hint: str | None
+    # Read-only in the protocol, so a validator may narrow them (a `hint: str` class attribute, say).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def min_digits(self) -> int: ...
+
+    @property
+    def needs_char(self) -> str: ...
+
+    @property
+    def hint(self) -> str | None: ...
 
     def prefilter(self, text: str) -> bool:
         """Cheap: can this text hold a candidate at all?"""

@@ -48,6 +48,7 @@ from bot.store.engine import (
 )
 from bot.store.statements import Db, Params
 from bot.store.target import DatabaseTarget, is_postgresql, shown
+from bot.texts import plural
 
 __all__ = ["BUSY_TIMEOUT_MS", "Db", "StoreError", "migrate_database", "migration_status", "unusable"]
 
@@ -169,8 +170,8 @@ class StoreBase:
         else:
             pending = (await status_async(target)).pending
             if pending:
-                raise StoreError(f"the database {shown(target)} needs {len(pending)} migration(s): run "
-                                 "`nudgebot db upgrade`")
+                raise StoreError(f"the database {shown(target)} needs {plural(len(pending), 'migration')}: "
+                                 "run `nudgebot db upgrade`")
         engine = make_engine(target, read_only=read_only, immutable=immutable)
         connection = await connect(engine, target)
         try:
@@ -185,7 +186,7 @@ class StoreBase:
             await connection.close()
             await engine.dispose()
             raise
-        driver = None
+        driver: Any = None
         if not is_postgresql(target):
             driver = (await connection.get_raw_connection()).driver_connection
             driver.row_factory = sqlite3.Row

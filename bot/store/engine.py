@@ -20,6 +20,7 @@ from bot.errors import NudgebotError
 from bot.store.files import create_private
 from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
 from bot.store.target import DatabaseTarget, is_postgresql, shown
+from bot.texts import plural
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5_000
@@ -170,7 +171,8 @@ async def readable(target: DatabaseTarget) -> bool:
                 raise
             continue
         if pending:
-            raise StoreError(f"the database {shown(target)} needs {len(pending)} migration(s): run "
+            raise StoreError(f"the database {shown(target)} needs "
+                             f"{plural(len(pending), 'migration')}: run "
                              "`nudgebot db upgrade`")
         return immutable
     raise AssertionError("unreachable: the immutable attempt returns or raises")

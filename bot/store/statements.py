@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Executable, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 Params = Mapping[str, Any]
 
@@ -44,7 +46,9 @@ class Db:
         key = (sql if isinstance(sql, str) else id(sql), *params)
         found = self._compiled.get(key)
         if found is None:
-            compiled = self._statement(sql).compile(dialect=self.connection.dialect, column_keys=list(params))
+            statement = self._statement(sql)
+            assert isinstance(statement, ClauseElement)  # text() and Core constructs both are
+            compiled = cast(SQLCompiler, statement.compile(dialect=self.connection.dialect, column_keys=list(params)))
             found = self._compiled[key] = (str(compiled), tuple(compiled.positiontup or ()))
             if len(self._compiled) > 2_000:  # statements are few; a runaway caller must not grow this for ever
                 self._compiled.clear()

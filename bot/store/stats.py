@@ -52,7 +52,7 @@ class StatsStore(StoreBase):
         now = scope(incidents, platform, community_id, None, None)
         clause = json_items(incidents.c.clauses).table_valued("value").alias("c")
         rule = json_items(incidents.c.rules).table_valued("value").alias("r")
-        # Grouped by UTC day in SQL (SQLite has no ISO-week format), folded into ISO weeks here.
+        # Grouped by UTC day in SQL (SQLite 3.40 has no ISO-week format), folded into ISO weeks here.
         day = func.substr(incidents.c.created_at, 1, 10).label("day")
         per_day = await self._rows(
             select(day, clause.c.value.label("clause"), func.count().label("n"))

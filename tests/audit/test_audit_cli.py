@@ -1,4 +1,5 @@
-"""`nudgebot audit` end to end: the real CLI as a subprocess on real-format exports, the real SQLite file read back."""
+"""`nudgebot audit` end to end: the real CLI on real-format exports, the real SQLite file read back. The CLI runs
+in-process (`cli`) but for one subprocess smoke test (`nudgebot_cmd`)."""
 
 from __future__ import annotations
 
@@ -24,15 +25,15 @@ from tests.audit.exports import (
     write_slack_export,
     zip_folder,
 )
+from tests.cli_inprocess import CliResult, InProcessCli
 
 DAY1 = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
 SLACK_BREACHES = {BREACH_PHONE, BREACH_INSULT, BREACH_REPLY, BREACH_EDITED}
 DISCORD_BREACH_IDS = {"1100000000000000004", "1100000000000000006", "1100000000000000008"}
 
 
-def _audit(cmd: list[str], env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*cmd, "audit", *map(str, args)], env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+def _audit(cli: InProcessCli, *args: str | Path) -> CliResult:
+    return cli("audit", *args)
 
 
 def _incidents(db: Path) -> list[dict[str, object]]:
@@ -54,12 +55,12 @@ def _summary_count(stdout: str, label: str) -> int:
 
 
 def test_slack_folder_records_the_breaches_only_sends_nothing_and_a_rerun_adds_nothing(
-        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+        tmp_path: Path, cli: InProcessCli) -> None:
     channels = society_slack_channels(DAY1)
     export = write_slack_export(tmp_path / "slack-export", channels)
     db = tmp_path / "audit.db"
 
-    first = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    first = _audit(cli, export, "--db", db)
     assert first.returncode == 0, first.stderr
     rows = _incidents(db)
     assert {row["message_id"] for row in rows} == _slack_ids(channels, SLACK_BREACHES)
@@ -71,7 +72,7 @@ def test_slack_folder_records_the_breaches_only_sends_nothing_and_a_rerun_adds_n
     assert _summary_count(first.stdout, "New incidents recorded") == 4
     assert "Nothing was sent" in first.stdout
 
-    again = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    again = _audit(cli, export, "--db", db)
     assert again.returncode == 0, again.stderr
     assert len(_incidents(db)) == 4
     assert _summary_count(again.stdout, "New incidents recorded") == 0
@@ -79,14 +80,14 @@ def test_slack_folder_records_the_breaches_only_sends_nothing_and_a_rerun_adds_n
 
 
 def test_slack_zip_with_a_corrupted_member_reports_it_and_reads_the_rest(
-        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+        tmp_path: Path, cli: InProcessCli, clean_env: dict[str, str]) -> None:
     channels = society_slack_channels(DAY1)
     archive = zip_folder(write_slack_export(tmp_path / "export", channels), tmp_path / "Society Slack export.zip")
     damaged = f"general/{(DAY1 + timedelta(days=1)).date().isoformat()}.json"  # holds the insult
     corrupt_zip_member(archive, damaged)
     clean_env["NUDGEBOT_DB"] = str(tmp_path / "from-env.db")  # --db absent: NUDGEBOT_DB is used
 
-    result = _audit(nudgebot_cmd, clean_env, archive)
+    result = _audit(cli, archive)
     assert result.returncode == 1
     assert damaged in result.stderr and "cannot be read" in result.stderr
     rows = _incidents(tmp_path / "from-env.db")
@@ -97,21 +98,23 @@ def test_slack_zip_with_a_corrupted_member_reports_it_and_reads_the_rest(
 
 def test_slack_since_leaves_older_messages_out(tmp_path: Path, nudgebot_cmd: list[str],
                                                clean_env: dict[str, str]) -> None:
+    # The subprocess smoke test for `audit`.
     channels = society_slack_channels(DAY1)
     export = write_slack_export(tmp_path / "export", channels)
     since = (DAY1 + timedelta(days=2)).date().isoformat()  # the last day: only the edited phone number breaches
-    result = _audit(nudgebot_cmd, clean_env, export, "--since", since, "--db", tmp_path / "a.db")
+    result = subprocess.run([*nudgebot_cmd, "audit", str(export), "--since", since, "--db", str(tmp_path / "a.db")],
+                            env=clean_env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert {row["message_id"] for row in _incidents(tmp_path / "a.db")} == _slack_ids(channels, {BREACH_EDITED})
     assert _summary_count(result.stdout, "Messages scanned") == 3
 
 
 def test_discord_export_records_the_breaches_and_a_rerun_adds_nothing(
-        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+        tmp_path: Path, cli: InProcessCli) -> None:
     export = write_dce_file(tmp_path / "UoL Film Society - general [880000000000000100].json",
                             society_discord_messages(DAY1))
     db = tmp_path / "audit.db"
-    first = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    first = _audit(cli, export, "--db", db)
     assert first.returncode == 0, first.stderr
     rows = _incidents(db)
     assert {row["message_id"] for row in rows} == DISCORD_BREACH_IDS
@@ -122,18 +125,18 @@ def test_discord_export_records_the_breaches_and_a_rerun_adds_nothing(
     assert by_id["1100000000000000008"]["revision"] == 60_000_000  # edited a minute after posting
     assert str(by_id["1100000000000000006"]["permalink"]).endswith("/880000000000000100/1100000000000000006")
 
-    again = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    again = _audit(cli, export, "--db", db)
     assert again.returncode == 0
     assert [row["id"] for row in _incidents(db)] == [row["id"] for row in rows]
 
 
 def test_discord_folder_with_a_broken_file_names_it_and_reads_the_others(
-        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+        tmp_path: Path, cli: InProcessCli) -> None:
     folder = tmp_path / "discord"
     write_dce_file(folder / "general.json", society_discord_messages(DAY1))
     (folder / "memes.json").write_text('{"guild": {"id": "880011223344556677"}, "channel": {"id": "9", "na',
                                        encoding="utf-8")
-    result = _audit(nudgebot_cmd, clean_env, folder, "--db", tmp_path / "a.db", "--community", "424242")
+    result = _audit(cli, folder, "--db", tmp_path / "a.db", "--community", "424242")
     assert result.returncode == 1
     assert "memes.json" in result.stderr and "not valid JSON" in result.stderr
     rows = _incidents(tmp_path / "a.db")
@@ -141,18 +144,17 @@ def test_discord_folder_with_a_broken_file_names_it_and_reads_the_others(
     assert {row["community_id"] for row in rows} == {"424242"}
 
 
-def test_bad_arguments_and_paths_are_refused_in_one_line(tmp_path: Path, nudgebot_cmd: list[str],
-                                                         clean_env: dict[str, str]) -> None:
-    bad_date = _audit(nudgebot_cmd, clean_env, tmp_path, "--since", "05/10/2026")
+def test_bad_arguments_and_paths_are_refused_in_one_line(tmp_path: Path, cli: InProcessCli) -> None:
+    bad_date = _audit(cli, tmp_path, "--since", "05/10/2026")
     assert bad_date.returncode == 2 and "is not a date" in bad_date.stderr
-    missing = _audit(nudgebot_cmd, clean_env, tmp_path / "nowhere.zip")
+    missing = _audit(cli, tmp_path / "nowhere.zip")
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines()[-1] == f"nudgebot: {tmp_path / 'nowhere.zip'}: no such file or folder"
     assert not (tmp_path / "nudgebot.db").exists()
 
 
 def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
-        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+        tmp_path: Path, cli: InProcessCli) -> None:
     # Callum goes at Tom on three days, in two channels. Read channel by channel, the third day's message would be
     # recorded before the second day's and neither would see three incidents in the window; read day by day, the
     # third message makes three within the 7-day window and the committee gets one escalation.
@@ -164,7 +166,7 @@ def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
         channel.days[moment.date().isoformat()] = [slack_message("U04CAL", text, moment, 1),
                                                    slack_message("U01PRIYA", "see you at rehearsal", moment, 2)]
     export = write_slack_export(tmp_path / "export", [general, random_])
-    result = _audit(nudgebot_cmd, clean_env, export, "--db", tmp_path / "a.db")
+    result = _audit(cli, export, "--db", tmp_path / "a.db")
     assert result.returncode == 0, result.stderr
     assert len(_incidents(tmp_path / "a.db")) == 3
     with sqlite3.connect(tmp_path / "a.db") as connection:
@@ -176,16 +178,15 @@ def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
 
 
 def test_a_database_that_stops_accepting_incidents_stops_the_audit(
-        tmp_path: Path, nudgebot_cmd: list[str], clean_env: dict[str, str]) -> None:
+        tmp_path: Path, cli: InProcessCli) -> None:
     export = write_slack_export(tmp_path / "export", society_slack_channels(DAY1))
     db = tmp_path / "full.db"
-    upgrade = subprocess.run([*nudgebot_cmd, "db", "upgrade", "--db", str(db)], env=clean_env, capture_output=True,
-                             text=True, timeout=60, check=False)
+    upgrade = cli("db", "upgrade", "--db", db)
     assert upgrade.returncode == 0, upgrade.stderr
     with sqlite3.connect(db) as connection:  # a real SQLite failure on every insert, as a full disk gives
         connection.execute("CREATE TRIGGER disk_full BEFORE INSERT ON incidents "
                            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
-    result = _audit(nudgebot_cmd, clean_env, export, "--db", db)
+    result = _audit(cli, export, "--db", db)
     assert result.returncode == 1
     assert "the database could not record an incident" in result.stderr
     assert "the audit stopped after" in result.stderr

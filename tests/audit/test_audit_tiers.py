@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.audit.exports import GUILD, dce_message, write_dce_file
+from tests.cli_inprocess import InProcessCli
 from tests.tierpack import HELD, HELD_RULE, SHADOW, SHADOW_RULE, write_tier_pack
 
 DAY1 = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
@@ -24,7 +24,7 @@ def _summary_count(stdout: str, label: str) -> int:
     return int(line.split("│")[-2].strip().replace(",", ""))
 
 
-def test_an_audit_holds_review_tier_messages_and_counts_shadow_ones(tmp_path: Path, nudgebot_cmd: list[str],
+def test_an_audit_holds_review_tier_messages_and_counts_shadow_ones(tmp_path: Path, cli: InProcessCli,
                                                                     clean_env: dict[str, str]) -> None:
     minute = timedelta(minutes=1)
     export = write_dce_file(tmp_path / "general.json", [
@@ -34,8 +34,7 @@ def test_an_audit_holds_review_tier_messages_and_counts_shadow_ones(tmp_path: Pa
     ])
     db = tmp_path / "audit.db"
     env = {**clean_env, "NUDGEBOT_RULES_DIR": str(write_tier_pack(tmp_path / "committee-rules"))}
-    result = subprocess.run([*nudgebot_cmd, "audit", str(export), "--db", str(db)], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = cli("audit", export, "--db", db, env=env)
     assert result.returncode == 0, result.stderr
     incidents = _rows(db, "SELECT * FROM incidents")
     assert [(r["message_id"], r["status"], r["tier"], r["delivery_status"]) for r in incidents] == [
@@ -47,8 +46,7 @@ def test_an_audit_holds_review_tier_messages_and_counts_shadow_ones(tmp_path: Pa
     shadow = _rows(db, "SELECT rule_id, community_id, sample FROM shadow_matches")
     assert [(r["rule_id"], r["community_id"]) for r in shadow] == [(SHADOW_RULE, GUILD["id"])]
     # An audit never sends: confirming a held incident from it later queues no nudge either.
-    confirm = subprocess.run([*nudgebot_cmd, "incidents", "review", str(incidents[0]["id"]), "--confirm", "--db",
-                              str(db)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    confirm = cli("incidents", "review", str(incidents[0]["id"]), "--confirm", "--db", db, env=env)
     assert confirm.returncode == 0, confirm.stderr
     assert "queued" not in confirm.stdout
     assert _rows(db, "SELECT status, delivery_status FROM incidents") == [

@@ -1,7 +1,9 @@
-"""`nudgebot demo` end to end: the real CLI in a subprocess, then the SQLite file it wrote, read back directly."""
+"""`nudgebot demo` end to end: the real CLI (in a subprocess once, then in-process), then the SQLite file it wrote,
+read back directly."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -18,6 +20,7 @@ from bot.demo.script import bundled_script_path
 from bot.detection.scanner import load_default_scanner
 from bot.models import Audience, DeliveryStatus, NewIncident, Platform, ScanContext, Severity
 from bot.store import Store
+from tests.cli_inprocess import InProcessCli
 
 SPACED_LETTERS = re.compile(r"\b\w(?: \w){2,}\b")
 
@@ -37,7 +40,8 @@ def _demo(tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """One real run of the demo, shared by the checks below (it takes a few seconds)."""
+    """One real run of the demo in its own process, shared by the checks below (the subprocess smoke test for
+    `demo`)."""
     tmp = tmp_path_factory.mktemp("demo")
     result = _demo(tmp)
     assert result.returncode == 0, result.stderr
@@ -174,17 +178,18 @@ def test_the_demo_ends_with_the_incident_table_and_the_report(demo_run):
     assert not (tmp / "from-env.db").exists()  # --db wins over NUDGEBOT_DB
 
 
-def test_a_rerun_starts_the_week_afresh(demo_run):
+def test_a_rerun_starts_the_week_afresh(demo_run, cli: InProcessCli):
     tmp, _ = demo_run
     first = _incidents(tmp / "demo.db")
-    again = _demo(tmp)  # same database: the earlier demo's file is replaced, nothing doubles
+    # Same database: the earlier demo's file is replaced, nothing doubles.
+    again = cli("demo", "--db", tmp / "demo.db", "--report", tmp / "report.html", env=_env(tmp), cwd=tmp)
     assert again.returncode == 0, again.stderr
     second = _incidents(tmp / "demo.db")
     assert [(i["author_id"], i["rules"], i["status"]) for i in second] == \
         [(i["author_id"], i["rules"], i["status"]) for i in first]
 
 
-async def test_the_demo_refuses_a_database_with_real_incidents(tmp_path, nudgebot_cmd, clean_env):
+async def test_the_demo_refuses_a_database_with_real_incidents(tmp_path, cli: InProcessCli):
     db = tmp_path / "nudgebot.db"
     store = await Store.open(db)
     try:
@@ -194,8 +199,8 @@ async def test_the_demo_refuses_a_database_with_real_incidents(tmp_path, nudgebo
             created_at=datetime.now(UTC), delivery_status=DeliveryStatus.DELIVERED))
     finally:
         await store.close()
-    result = subprocess.run([*nudgebot_cmd, "demo", "--report", str(tmp_path / "r.html")], cwd=tmp_path,
-                            env=clean_env, capture_output=True, text=True, timeout=120)
+    # In a thread: the command runs its own event loop, and this test's loop is idle meanwhile.
+    result = await asyncio.to_thread(cli, "demo", "--report", tmp_path / "r.html", cwd=tmp_path)
     assert result.returncode == 1
     assert "real community" in result.stderr and "--db" in result.stderr
     assert [i["platform"] for i in _incidents(db)] == ["discord"]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.detection.index import literal_gates
+from bot.detection.index import LiteralGates, literal_gates
 from bot.detection.literals import required_literals
 from bot.detection.normalize import normalize
 from bot.detection.rules import word_alternation
@@ -67,3 +67,20 @@ def test_every_built_in_rule_example_passes_its_own_gate() -> None:
             layer, _ = scanner.respeller.layer(normalize(example, squeeze_stretched=False))
             if rule.compiled is not None and rule.compiled.search(layer.text):
                 assert gate.search(layer.text), (rule.id, example)
+
+
+def test_the_one_pass_gates_admit_exactly_what_each_patterns_own_search_admits() -> None:
+    scanner = load_default_scanner()
+    rules = scanner.rule_set.rules
+    searches = literal_gates(rules)
+    gates = LiteralGates(rules)
+    texts = [example for rule in rules for example in (*rule.examples_match, *rule.examples_no_match)]
+    texts += ["see you at  training\non friday", "nothing in here at all"]
+    for text in texts:
+        layer, _ = scanner.respeller.layer(normalize(text, squeeze_stretched=False))
+        present = gates.present(layer.text, len(searches))
+        assert present is not None
+        for rule_id, search in searches.items():
+            assert gates.admits(rule_id, layer.text, present) == (search.search(layer.text) is not None), (
+                rule_id, text)
+            assert gates.admits(rule_id, layer.text, None) == (search.search(layer.text) is not None)

@@ -21,6 +21,7 @@ from bot.detection.scanner import Scanner, ScannerSettings
 from bot.errors import RulePackError
 from bot.models import ScanContext
 from bot.resources import rules_dir
+from tests.cli_inprocess import InProcessCli
 
 CATASTROPHIC = [
     (r"(a+)+$", "nested quantifiers"),
@@ -132,9 +133,9 @@ def _run(cmd: list[str], env: dict[str, str], *args: str, stdin: str = "") -> su
                           check=False)
 
 
-def test_cli_rules_check_exits_1_naming_file_rule_and_reason(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+def test_cli_rules_check_exits_1_naming_file_rule_and_reason(cli: InProcessCli, tmp_path: Path) -> None:
     directory = _write(tmp_path / "pack", r"(\w+\s*)+$", rule_id="committee.nested")
-    result = _run(nudgebot_cmd, clean_env, "rules", "check", str(directory))
+    result = cli("rules", "check", str(directory))
     assert result.returncode == 1, result.stdout + result.stderr
     assert str(directory / "committee.yaml") in result.stderr
     assert "committee.nested" in result.stderr and "nested quantifiers" in result.stderr

@@ -31,8 +31,9 @@ def test_a_freakin_idiot_is_reported_as_whole_words_holding_idiot() -> None:
 
 
 def test_an_insult_reports_the_insulting_word() -> None:
-    assert _reported("honestly you are a moron") == ["moron"]
-    assert _reported("such a complete idiot, that one") == ["idiot"]
+    # Several insult rules may report the same word (a targeted insult and the bare insult word): one span.
+    assert set(_reported("honestly you are a moron")) == {"moron"}
+    assert set(_reported("such a complete idiot, that one")) == {"idiot"}
 
 
 def test_a_hit_group_is_reported_and_snapped_out_to_whole_words(tmp_path: Path) -> None:

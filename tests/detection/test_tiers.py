@@ -32,6 +32,12 @@ rules:
     terms: ["goblin"]
     context:
       lower: ["game"]
+  - id: tiers.frame
+    kind: pattern
+    clause: "5.5.1"
+    category: Hating gremlin people
+    pattern: '\\bi hate (?P<hit>gremlin) (?:people|folk)\\b'
+    triggers: ["hate"]
 """
 
 
@@ -79,9 +85,46 @@ def test_a_shadow_rule_match_lands_in_shadow_only(tmp_path: Path) -> None:
     assert verdict.matches == () and not verdict.flagged and not verdict.held_for_review
 
 
-def test_words_run_together_land_in_review() -> None:
+def test_words_run_together_in_an_insult_frame_stay_nudge() -> None:
     scanner = load_default_scanner()
-    plain = scanner.scan("you are an idiot", ScanContext())
-    assert plain.flagged
-    joined = scanner.scan("you are an stupididiot", ScanContext())
-    assert joined.matches and not joined.flagged and joined.held_for_review
+    assert scanner.scan("you are an idiot", ScanContext()).flagged
+    framed = scanner.scan("you are an stupididiot", ScanContext())
+    assert framed.flagged, "the plain words of the insult's frame corroborate the split word"
+
+
+def _tiers_by_rule(scanner: Scanner, text: str) -> dict[str, Tier]:
+    return {m.rule_id: m.tier for m in scanner.scan(text, ScanContext()).matches}
+
+
+def test_each_weaker_kind_of_evidence_alone_lands_in_review(tmp_path: Path) -> None:
+    scanner = _scanner(tmp_path)
+    for text in ("g r e m l i n", "gremiln", "gremlinpeople"):  # joined, re-spelled, split: nothing else
+        verdict = scanner.scan(text, ScanContext())
+        assert verdict.held_for_review and not verdict.flagged, text
+        assert _tiers_by_rule(scanner, text) == {"tiers.gremlin": Tier.REVIEW}, text
+
+
+def test_each_weaker_kind_of_evidence_in_a_plain_frame_keeps_the_rule_tier(tmp_path: Path) -> None:
+    scanner = _scanner(tmp_path)
+    for text, why in (("i hate g r e m l i n people", "joined spaced letters"),
+                      ("i hate gremiln people", "re-spelled a typo"),
+                      ("i hate gremlinpeople", "split run-together words")):
+        tiers = _tiers_by_rule(scanner, text)
+        # The pattern's plain words corroborate the one weaker word; the bare term still has only that word.
+        assert tiers == {"tiers.frame": Tier.NUDGE, "tiers.gremlin": Tier.REVIEW}, text
+        assert scanner.scan(text, ScanContext()).flagged, text
+        findings = {f.match.rule_id: f for f in scanner.explain(text).findings if f.status == "breach"}
+        assert findings["tiers.frame"].evidence == () and findings["tiers.frame"].corroborated == (why,), text
+        assert findings["tiers.gremlin"].evidence == (why,) and findings["tiers.gremlin"].corroborated == (), text
+
+
+def test_a_lowering_context_word_lowers_even_a_plain_match(tmp_path: Path) -> None:
+    scanner = _scanner(tmp_path)
+    assert _tiers_by_rule(scanner, "that goblin in the game") == {"tiers.careful": Tier.REVIEW}
+
+
+def test_explain_says_when_plain_words_corroborate_weaker_evidence(nudgebot_cmd, clean_env) -> None:
+    result = subprocess.run([*nudgebot_cmd, "explain", "you are an stupididiot"], capture_output=True, text=True,
+                            env={**clean_env, "COLUMNS": "240"}, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "nudge (split run-together words, corroborated by the plain words around it)" in result.stdout

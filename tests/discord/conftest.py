@@ -39,6 +39,11 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 def world(fake: FakeDiscord) -> World:
     """A student-society guild: #general, #committee-alerts, #freshers, a thread, members and a committee."""
+    return make_world(fake)
+
+
+def make_world(fake: FakeDiscord) -> World:
+    """Add the `world` fixture's guild to a fake (for fixtures of a wider scope)."""
     guild = fake.add_guild("Leicester Hiking Society")
     committee = fake.add_role(guild, "Committee")
     general = fake.channel(guild, "general")
@@ -52,7 +57,12 @@ def world(fake: FakeDiscord) -> World:
 @pytest.fixture
 def settings(tmp_path: Path, fake: FakeDiscord) -> Settings:
     """Settings as `.env` would give them, with the fake's token and a database in tmp_path."""
-    return load_settings(env_file=None, environ={"NUDGEBOT_DB": str(tmp_path / "nudgebot.db"),
+    return make_settings(tmp_path, fake)
+
+
+def make_settings(folder: Path, fake: FakeDiscord) -> Settings:
+    """The `settings` fixture's settings, with the database in `folder`."""
+    return load_settings(env_file=None, environ={"NUDGEBOT_DB": str(folder / "nudgebot.db"),
                                                  "DISCORD_TOKEN": fake.token})
 
 
@@ -73,14 +83,19 @@ def open_test_core(settings: Settings, shared_scanner: Scanner) -> Callable[[], 
 async def core(open_test_core: Callable[[], Any], world: World) -> AsyncIterator[Core]:
     """The moderation core, with the guild's committee role and alert channel saved as /nudgebot setup would."""
     opened: Core = await open_test_core()
-    await opened.store.save_community(
-        Community(platform=Platform.DISCORD, community_id=world.guild_id, name=world.guild.name,
-                  committee_role=str(world.committee_role), alert_channel=str(world.alerts)),
-        datetime.now(UTC))
+    await save_setup(opened, world)
     try:
         yield opened
     finally:
         await close_core(opened)
+
+
+async def save_setup(core: Core, world: World) -> None:
+    """Save the guild's committee role and alert channel, as /nudgebot setup would."""
+    await core.store.save_community(
+        Community(platform=Platform.DISCORD, community_id=world.guild_id, name=world.guild.name,
+                  committee_role=str(world.committee_role), alert_channel=str(world.alerts)),
+        datetime.now(UTC))
 
 
 @pytest.fixture

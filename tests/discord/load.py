@@ -57,6 +57,9 @@ class LoadReport:
     duplicated: list[str] = field(default_factory=list)  # message ids with two incidents
     nudged_twice: list[int] = field(default_factory=list)  # incident ids with two DMs
     undelivered: list[int] = field(default_factory=list)  # incidents still pending, or delivered without a DM
+    held: int = 0  # incidents held for the committee's review (the review tier): no DM is due
+    held_expected: int = 0  # messages the scanner holds for review
+    held_nudged: list[int] = field(default_factory=list)  # held incidents that were nudged all the same
 
     @property
     def messages_per_second(self) -> float:
@@ -66,7 +69,8 @@ class LoadReport:
     @property
     def ok(self) -> bool:
         """Nothing lost, nothing doubled, every nudge delivered once."""
-        return not (self.lost or self.unexpected or self.duplicated or self.nudged_twice or self.undelivered)
+        return not (self.lost or self.unexpected or self.duplicated or self.nudged_twice or self.undelivered
+                    or self.held_nudged or self.held != self.held_expected)
 
     def latency(self, quantile: float) -> float:
         """Message posted to its nudge's DM request, in seconds, at this quantile."""
@@ -104,10 +108,11 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
             "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)})
         scanner = scanner or build_scanner(settings)
         corpus = list(generate(messages, seed=seed, breach_rate=breach_rate))
-        flagged = []
+        flagged, held_flags = [], []
         for item in corpus:
             verdict = scanner.scan(item.text)
             flagged.append(bool(verdict.matches) and not verdict.welfare)
+            held_flags.append(verdict.held_for_review and not verdict.welfare)
 
         core = await open_core(settings, scanner=scanner)
         await core.store.save_community(Community(platform=Platform.DISCORD, community_id=str(guild.id),
@@ -133,9 +138,11 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
                 replays += 1
         sent = time.monotonic()
         expected = {message_id for (message_id, _), hit in zip(posted, flagged, strict=True) if hit}
+        held_expected = {message_id for (message_id, _), hit in zip(posted, held_flags, strict=True) if hit}
         bot_rss_mb = None
         if bot_process:
-            await bot.wait_until_settled(fake, db_path, len(expected), timeout)
+            await bot.wait_until_settled(fake, db_path, len(expected), timeout,
+                                         dms_expected=len(expected - held_expected))
             moderated = finished = time.monotonic()
             bot_rss_mb = process_peak_rss_mb(bot.pid)
             await bot.stop(expected_handled=messages + replays)
@@ -156,6 +163,7 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         dms = [m for user in fake.dm_channels for m in fake.dms_to(user)]
         nudged = Counter(int(ids[0].rsplit(":", 1)[1]) for m in dms if (ids := custom_ids(m)))
         delivered = {r["id"] for r in rows if r["delivery_status"] == "delivered"}
+        held = {r["id"] for r in rows if r["status"] == "review"}  # held for the committee: nobody nudged
         posted_at = dict(posted)
         message_of = {r["id"]: r["message_id"] for r in rows}
         latencies = []
@@ -167,6 +175,7 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
                 latencies.append(request.at - posted_at[message_of[incident_id]])
         return LoadReport(
             messages=messages, replays=replays, breaching_expected=len(expected), incidents=len(rows),
+            held=len(held), held_expected=len(held_expected), held_nudged=sorted(held & set(nudged)),
             nudges_delivered=len(delivered), dms_sent=len(dms),
             alerts_posted=sum(len(m["embeds"]) for m in fake.bot_messages(alerts)),
             alert_messages=len(fake.bot_messages(alerts)),
@@ -219,16 +228,19 @@ class BotProcess:
             raise AssertionError(f"nudgebot discord exited with {process.returncode}:\n{log_path.read_text()}")
         return running
 
-    async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float) -> None:
-        """Until the database holds `expected` incidents, none awaits its nudge, and every delivered one has its
-        DM at the fake; then the same for one more second (a late duplicate would show). Returns at the deadline
-        too: the checks afterwards then report what is missing."""
+    async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float,
+                                 dms_expected: int | None = None) -> None:
+        """Until the database holds `expected` incidents, none awaits its nudge, and `dms_expected` DMs (default:
+        one per incident; those held for review get none) are at the fake; then the same for one more second (a
+        late duplicate would show). Returns at the deadline too: the checks afterwards then report what is
+        missing."""
+        dms_expected = expected if dms_expected is None else dms_expected
         deadline = time.monotonic() + timeout
         settled_since: float | None = None
         while time.monotonic() < deadline and self.process.returncode is None:
             rows = incident_rows(db_path) if db_path.exists() else []
             dms = sum(len(fake.dms_to(user)) for user in fake.dm_channels)
-            done = (len(rows) >= expected and dms >= expected
+            done = (len(rows) >= expected and dms >= dms_expected
                     and not any(r["delivery_status"] == "pending" for r in rows))
             if not done:
                 settled_since = None

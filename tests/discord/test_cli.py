@@ -1,4 +1,5 @@
-"""The real `nudgebot discord` command as a subprocess: the invite URL, and a run against the fake Discord."""
+"""The real `nudgebot discord` command: the invite URL and setup errors in-process (`cli`), and runs against the
+fake Discord as subprocesses (the bot in its own process, as deployed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.cli_inprocess import InProcessCli
 from tests.discord.support import incident_rows
 from tests.fakes.discord_server import FakeDiscord, bot_token_for
 
@@ -16,12 +18,8 @@ from tests.fakes.discord_server import FakeDiscord, bot_token_for
 EXPECTED_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 13) | (1 << 14)
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
-def test_invite_url_has_exactly_the_needed_permissions(nudgebot_cmd, clean_env) -> None:
-    done = _run([*nudgebot_cmd, "discord", "invite-url", "--client-id", "123456789012345678"], clean_env)
+def test_invite_url_has_exactly_the_needed_permissions(cli: InProcessCli) -> None:
+    done = cli("discord", "invite-url", "--client-id", "123456789012345678")
     assert done.returncode == 0, done.stderr
     url = urlparse(done.stdout.splitlines()[0])
     query = parse_qs(url.query)
@@ -31,23 +29,23 @@ def test_invite_url_has_exactly_the_needed_permissions(nudgebot_cmd, clean_env) 
     assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
 
 
-def test_invite_url_reads_the_client_id_from_the_token_without_printing_it(nudgebot_cmd, clean_env) -> None:
+def test_invite_url_reads_the_client_id_from_the_token_without_printing_it(cli: InProcessCli, clean_env) -> None:
     token = bot_token_for(987654321098765432)
-    done = _run([*nudgebot_cmd, "discord", "invite-url"], clean_env | {"DISCORD_TOKEN": token})
+    done = cli("discord", "invite-url", env=clean_env | {"DISCORD_TOKEN": token})
     assert done.returncode == 0, done.stderr
     assert "client_id=987654321098765432" in done.stdout
     assert token not in done.stdout + done.stderr
 
 
-def test_missing_token_is_a_clear_error(nudgebot_cmd, clean_env) -> None:
+def test_missing_token_is_a_clear_error(cli: InProcessCli) -> None:
     for args in (["discord", "invite-url"], ["discord"]):
-        done = _run([*nudgebot_cmd, *args], clean_env)
+        done = cli(*args)
         assert done.returncode == 1
         assert "DISCORD_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_mangled_token_is_refused_without_being_echoed(nudgebot_cmd, clean_env) -> None:
-    done = _run([*nudgebot_cmd, "discord", "invite-url"], clean_env | {"DISCORD_TOKEN": "not-a-token.x.y"})
+def test_a_mangled_token_is_refused_without_being_echoed(cli: InProcessCli, clean_env) -> None:
+    done = cli("discord", "invite-url", env=clean_env | {"DISCORD_TOKEN": "not-a-token.x.y"})
     assert done.returncode == 1
     assert "not-a-token" not in done.stderr and "DISCORD_TOKEN" in done.stderr
 

@@ -14,6 +14,7 @@ async def test_a_thousand_messages_lose_and_double_nothing(tmp_path, shared_scan
     assert report.lost == [] and report.unexpected == [] and report.duplicated == []
     assert report.incidents == report.breaching_expected
     assert report.nudged_twice == [] and report.undelivered == []
+    assert report.held == report.held_expected and report.held_nudged == []
     assert report.dms_sent == report.nudges_delivered > 0
 
 
@@ -23,5 +24,5 @@ async def test_the_real_command_in_its_own_process_loses_nothing_and_stops_havin
                             inject_429_every=0, scanner=shared_scanner, bot_process=True, timeout=120)
     assert report.breaching_expected >= 15
     assert report.ok, (report.lost, report.unexpected, report.duplicated, report.nudged_twice, report.undelivered)
-    assert report.incidents == report.breaching_expected == report.dms_sent
+    assert report.incidents == report.breaching_expected == report.dms_sent + report.held
     assert report.bot_rss_mb is not None and report.bot_rss_mb > 0

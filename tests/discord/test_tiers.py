@@ -75,7 +75,10 @@ async def test_confirm_and_nudge_sends_exactly_one_dm(running: RunningBot, world
     await running.idle(fake)
     assert len(fake.dms_to(world.alice)) == 1
     assert custom_ids(dms[0])[0] == f"nudgebot:nudge:fixed:{incident_id}"
-    row = incident_rows(settings.db_path)[0]
+    # idle() does not wait for the courier to record the delivery it made: wait (with a deadline) for the row.
+    row = await fake.wait_for(
+        lambda: next((r for r in incident_rows(settings.db_path) if r["delivery_status"] == "delivered"), None),
+        what="the released nudge recorded as delivered")
     assert (row["status"], row["delivery_status"]) == ("confirmed", "delivered")
 
 

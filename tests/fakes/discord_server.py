@@ -35,6 +35,7 @@ _FILES = web.RequestKey("files", list)
 GUILDS_INTENT = 1 << 0
 GUILD_MESSAGES_INTENT = 1 << 9
 MESSAGE_CONTENT_INTENT = 1 << 15
+RECHECK_SECONDS = 0.02  # how often wait_for re-checks a predicate between the fake's own changes
 
 
 # The per-channel limit commonly seen on Discord for posting messages: 5 per 5 seconds per channel.
@@ -402,6 +403,8 @@ class FakeDiscord:
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
         """Wait until `predicate()` is truthy (re-checked whenever the fake sees traffic), or fail loudly."""
+        # Many predicates read the bot's own state (its queues, the database), which changes without any traffic
+        # to the fake: re-check often, or each such wait costs up to a whole interval for nothing.
         deadline = time.monotonic() + timeout
         async with self._changed:
             while True:
@@ -412,7 +415,7 @@ class FakeDiscord:
                 if left <= 0:
                     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=min(left, 0.5))
+                    await asyncio.wait_for(self._changed.wait(), timeout=min(left, RECHECK_SECONDS))
 
     async def _notify(self) -> None:
         async with self._changed:

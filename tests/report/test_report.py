@@ -93,7 +93,8 @@ async def _build_database(path: Path) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """A database built through the core, and the report `nudgebot report` wrote from it."""
+    """A database built through the core, and the report `nudgebot report` wrote from it (in its own process:
+    the subprocess smoke test for `report`)."""
     tmp = tmp_path_factory.mktemp("report")
     expected = asyncio.run(_build_database(tmp / "incidents.db"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
@@ -132,39 +133,35 @@ def test_the_page_is_self_contained_and_escapes_the_database(report):
     assert "07700 900461" not in page  # excerpts are masked
 
 
-def test_an_empty_database_gives_a_report_without_charts_data(tmp_path, nudgebot_cmd, clean_env):
+def test_an_empty_database_gives_a_report_without_charts_data(tmp_path, nudgebot_cmd, clean_env, cli):
     db = tmp_path / "empty.db"
+    # The subprocess smoke test for `db` (the module's `report` fixture is the one for `report`).
     assert subprocess.run([*nudgebot_cmd, "db", "upgrade", "--db", str(db)], env=clean_env,
                           capture_output=True, timeout=60).returncode == 0
-    result = subprocess.run([*nudgebot_cmd, "report", "--db", str(db), "--out", str(tmp_path / "r.html")],
-                            env=clean_env, capture_output=True, text=True, timeout=60)
+    result = cli("report", "--db", db, "--out", tmp_path / "r.html")
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "No incidents in this period" in page and "Nothing is waiting for the committee" in page
 
 
-def test_a_missing_database_is_a_clear_error(tmp_path, nudgebot_cmd, clean_env):
-    result = subprocess.run([*nudgebot_cmd, "report", "--db", str(tmp_path / "nope.db"), "--out",
-                             str(tmp_path / "r.html")], env=clean_env, capture_output=True, text=True, timeout=60)
+def test_a_missing_database_is_a_clear_error(tmp_path, cli):
+    result = cli("report", "--db", tmp_path / "nope.db", "--out", tmp_path / "r.html")
     assert result.returncode == 1
     assert "no incident database" in result.stderr
     assert not (tmp_path / "nope.db").exists() and not (tmp_path / "r.html").exists()
 
 
-def test_since_and_until_narrow_the_period(report, tmp_path, nudgebot_cmd, clean_env):
+def test_since_and_until_narrow_the_period(report, tmp_path, cli):
     path, _ = report
     db = path.parent / "incidents.db"
     week2 = (START + timedelta(days=7)).date().isoformat()
     week2_end = (START + timedelta(days=12)).date().isoformat()
-    result = subprocess.run([*nudgebot_cmd, "report", "--db", str(db), "--out", str(tmp_path / "w2.html"),
-                             "--since", week2, "--until", week2_end], env=clean_env, capture_output=True,
-                            text=True, timeout=60)
+    result = cli("report", "--db", db, "--out", tmp_path / "w2.html", "--since", week2, "--until", week2_end)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "w2.html").read_text(encoding="utf-8")
     weekly = page[page.index('id="chart-weekly"'):page.index("</svg>", page.index('id="chart-weekly"'))]
     assert re.findall(r'class="bar" data-label="([^"]+)" data-total="(\d+)"', weekly) == [("2026-W42", "2")]
-    bad = subprocess.run([*nudgebot_cmd, "report", "--db", str(db), "--since", "last tuesday"], env=clean_env,
-                         capture_output=True, text=True, timeout=60)
+    bad = cli("report", "--db", db, "--since", "last tuesday")
     assert bad.returncode == 2 and "not a date" in bad.stderr
 
 

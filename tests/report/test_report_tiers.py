@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import asyncio
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 from bot.core import open_core
 from bot.models import Community, MessageEvent, Platform, Principal, ReviewAction
 from bot.settings import load_settings
+from tests.cli_inprocess import InProcessCli
 from tests.tierpack import HELD, build_tier_scanner
 
 START = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -25,7 +24,7 @@ def _section(page: str, heading_id: str) -> str:
     return found.group(1)
 
 
-async def test_held_incidents_are_counted_and_listed_apart(tmp_path: Path) -> None:
+async def test_held_incidents_are_counted_and_listed_apart(tmp_path: Path, cli: InProcessCli) -> None:
     db = tmp_path / "incidents.db"
     core = await open_core(replace(load_settings(env_file=None, environ={}), db_path=db),
                            scanner=build_tier_scanner(tmp_path / "committee-rules"))
@@ -42,10 +41,8 @@ async def test_held_incidents_are_counted_and_listed_apart(tmp_path: Path) -> No
         await core.review_incident(chair, ids[1], ReviewAction.DISMISS, "banter between friends")
     finally:
         await core.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
-    result = subprocess.run([sys.executable, "-m", "bot", "report", "--db", str(db), "--out",
-                             str(tmp_path / "report.html")], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
+    # In a thread: the command runs its own event loop, and this test's loop is idle meanwhile.
+    result = await asyncio.to_thread(cli, "report", "--db", db, "--out", tmp_path / "report.html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     held = _section(page, "h-held")

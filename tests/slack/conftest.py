@@ -46,6 +46,14 @@ def shared_scanner() -> Scanner:
 async def fake() -> AsyncIterator[FakeSlack]:
     """A workspace: Alice and Bob are members, Carol is in the committee user group, Dave in the committee
     channel, Erin is not in #general."""
+    slack = make_workspace()
+    await slack.start()
+    yield slack
+    await slack.close()
+
+
+def make_workspace() -> FakeSlack:
+    """The `fake` fixture's workspace, not yet started (for fixtures of a wider scope)."""
     slack = FakeSlack(team_id=TEAM)
     for user, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave"), (ERIN, "erin")):
         slack.add_user(user, name)
@@ -54,9 +62,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
     slack.add_channel(COMMITTEE_CHANNEL, "committee", [DAVE])
     slack.add_channel(ALERTS, "nudgebot-alerts", [CAROL, DAVE])
     slack.add_usergroup(COMMITTEE_GROUP, [CAROL])
-    await slack.start()
-    yield slack
-    await slack.close()
+    return slack
 
 
 def make_settings(tmp_path: Path, mode: str = "socket") -> Settings:

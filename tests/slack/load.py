@@ -72,6 +72,9 @@ class LoadReport:
     duplicated: list[str] = field(default_factory=list)
     nudged_twice: list[int] = field(default_factory=list)
     undelivered: list[int] = field(default_factory=list)
+    held: int = 0  # incidents held for the committee's review (the review tier): no ephemeral is due
+    held_expected: int = 0  # messages the scanner holds for review
+    held_nudged: list[int] = field(default_factory=list)  # held incidents that were nudged all the same
     bot_rss_mb: float | None = None  # the bot process's own peak (VmHWM) when it ran apart from the harness
 
     @property
@@ -82,7 +85,8 @@ class LoadReport:
     @property
     def ok(self) -> bool:
         """Nothing lost, nothing doubled, every nudge delivered once."""
-        return not (self.lost or self.unexpected or self.duplicated or self.nudged_twice or self.undelivered)
+        return not (self.lost or self.unexpected or self.duplicated or self.nudged_twice or self.undelivered
+                    or self.held_nudged or self.held != self.held_expected)
 
 
 def expected_incidents(scanner: Scanner, texts: dict[str, str]) -> set[str]:
@@ -95,6 +99,12 @@ def expected_incidents(scanner: Scanner, texts: dict[str, str]) -> set[str]:
     return expected
 
 
+def expected_held(scanner: Scanner, texts: dict[str, str]) -> int:
+    """How many of those the core holds for the committee's review (the review tier): nobody is nudged for them."""
+    return sum(1 for text in texts.values()
+               if (verdict := scanner.scan(text)).held_for_review and not verdict.welfare)
+
+
 @dataclass
 class _Scenario:
     """The fake Slack with its workspace, and the seeded events to send with what they must produce."""
@@ -105,6 +115,7 @@ class _Scenario:
     bodies: list[dict[str, Any]]
     retries: list[dict[str, Any]]
     expected: set[str]
+    held_expected: int
 
     @property
     def warm_up(self) -> dict[str, Any]:
@@ -136,7 +147,8 @@ async def _scenario(db_path: Path, scanner: Scanner, *, events: int, breach_rate
         texts[f"{channel}:{event['ts']}"] = chat.text
         bodies.append(payloads.event_callback(TEAM, event))
     retries = [dict(body) for body in rng.sample(bodies, int(len(bodies) * retry_rate))]
-    return _Scenario(fake, settings, members, bodies, retries, expected_incidents(scanner, texts))
+    return _Scenario(fake, settings, members, bodies, retries, expected_incidents(scanner, texts),
+                     expected_held(scanner, texts))
 
 
 async def _save_alert_channel(settings: Settings, scanner: Scanner) -> None:
@@ -198,8 +210,10 @@ async def _run_in_process(scenario: _Scenario, scanner: Scanner, mode: str, time
     finally:
         for step in cleanup:
             await step()
-    return _check(settings.db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds,
-                  total_seconds)
+    report = _check(settings.db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds,
+                    total_seconds)
+    report.held_expected = scenario.held_expected
+    return report
 
 
 async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> LoadReport:
@@ -242,7 +256,7 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
         expected = len(scenario.expected)
         deadline = time.monotonic() + timeout
         progress = await _progress(db_path, fake)
-        while not _complete(progress, expected) and time.monotonic() < deadline:
+        while not _complete(progress, expected, scenario.held_expected) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
             progress = await _progress(db_path, fake)
         total_seconds = time.perf_counter() - started
@@ -257,6 +271,7 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
             await step()
     report = _check(db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds, total_seconds)
     report.bot_rss_mb = bot_rss_mb
+    report.held_expected = scenario.held_expected
     return report
 
 
@@ -358,9 +373,9 @@ async def _progress(db_path: Path, fake: FakeSlack) -> Progress:
     return incidents, pending, len(fake.ephemerals()), len(fake.messages_in("C0ALERTS"))
 
 
-def _complete(progress: Progress, expected: int) -> bool:
+def _complete(progress: Progress, expected: int, held: int = 0) -> bool:
     incidents, pending, ephemerals, _ = progress
-    return incidents == expected and pending == 0 and ephemerals == expected
+    return incidents == expected and pending == 0 and ephemerals == expected - held
 
 
 async def _settle(db_path: Path, fake: FakeSlack, progress: Progress, deadline: float) -> None:
@@ -425,6 +440,7 @@ def _check(db_path: Path, fake: FakeSlack, mode: str, events: int, retries: int,
            send_seconds: float, total_seconds: float) -> LoadReport:
     with sqlite3.connect(db_path) as connection:
         rows = connection.execute("SELECT id, message_id, delivery_status FROM incidents").fetchall()
+        held = {i for (i,) in connection.execute("SELECT id FROM incidents WHERE status = 'review'")}
     per_message = Counter(message_id for _, message_id, _ in rows)
     recorded = set(per_message)
     nudges = Counter()
@@ -435,6 +451,7 @@ def _check(db_path: Path, fake: FakeSlack, mode: str, events: int, retries: int,
     delivered = [incident_id for incident_id, _, status in rows if status == "delivered"]
     return LoadReport(
         mode=mode, events=events, retries=retries, breaching_expected=len(expected), incidents=len(rows),
+        held=len(held), held_nudged=sorted(i for i in held if nudges[i]),
         nudges_delivered=len(delivered), ephemerals=len(fake.ephemerals()),
         alerts_posted=len(fake.messages_in("C0ALERTS")),
         rate_limited=sum(1 for call in fake.calls if call.status == 429),
@@ -442,7 +459,7 @@ def _check(db_path: Path, fake: FakeSlack, mode: str, events: int, retries: int,
         lost=sorted(expected - recorded), unexpected=sorted(recorded - expected),
         duplicated=sorted(m for m, n in per_message.items() if n > 1),
         nudged_twice=sorted(i for i, n in nudges.items() if n > 1),
-        undelivered=sorted(i for i, _, status in rows if status != "delivered" or nudges[i] != 1),
+        undelivered=sorted(i for i, _, status in rows if i not in held and (status != "delivered" or nudges[i] != 1)),
     )
 
 

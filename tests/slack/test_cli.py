@@ -1,4 +1,5 @@
-"""`nudgebot slack` as a real subprocess: clear errors for missing settings, and a full run against the fake."""
+"""`nudgebot slack`: clear errors for missing settings (the CLI in-process, `cli`), and full runs against the fake
+as real subprocesses (the app in its own process, as deployed)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import asyncio
 import json
 import signal
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.slack import blocks
+from tests.cli_inprocess import CliResult, InProcessCli
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import ALERTS, ALICE, BREACH, COMMITTEE_GROUP, GENERAL, TEAM, eventually
@@ -26,33 +27,32 @@ def empty_env_file(tmp_path: Path) -> None:
     (tmp_path / "none.env").touch()
 
 
-def _run(cmd: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*cmd, "slack", "--env-file", str(tmp_path / "none.env")], env=env, capture_output=True,
-                          text=True, timeout=60)
+def _run(cli: InProcessCli, env: dict[str, str], tmp_path: Path) -> CliResult:
+    return cli("slack", "--env-file", tmp_path / "none.env", env=env)
 
 
-def test_missing_bot_token_is_a_clear_error(nudgebot_cmd: list[str], clean_env: dict[str, str],
+def test_missing_bot_token_is_a_clear_error(cli: InProcessCli, clean_env: dict[str, str],
                                             tmp_path: Path) -> None:
-    result = _run(nudgebot_cmd, clean_env, tmp_path)
+    result = _run(cli, clean_env, tmp_path)
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN" in result.stderr and "OAuth" in result.stderr
 
 
-def test_socket_mode_needs_the_app_token(nudgebot_cmd: list[str], clean_env: dict[str, str], tmp_path: Path) -> None:
-    result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN}, tmp_path)
+def test_socket_mode_needs_the_app_token(cli: InProcessCli, clean_env: dict[str, str], tmp_path: Path) -> None:
+    result = _run(cli, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN}, tmp_path)
     assert result.returncode == 1 and "SLACK_APP_TOKEN" in result.stderr
     assert BOT_TOKEN not in result.stderr + result.stdout
 
 
-def test_http_mode_needs_the_signing_secret(nudgebot_cmd: list[str], clean_env: dict[str, str],
+def test_http_mode_needs_the_signing_secret(cli: InProcessCli, clean_env: dict[str, str],
                                            tmp_path: Path) -> None:
-    result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_MODE": "http"}, tmp_path)
+    result = _run(cli, {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_MODE": "http"}, tmp_path)
     assert result.returncode == 1 and "SLACK_SIGNING_SECRET" in result.stderr
 
 
-def test_a_pasted_wrong_token_is_refused_without_echoing_it(nudgebot_cmd: list[str], clean_env: dict[str, str],
+def test_a_pasted_wrong_token_is_refused_without_echoing_it(cli: InProcessCli, clean_env: dict[str, str],
                                                             tmp_path: Path) -> None:
-    result = _run(nudgebot_cmd, {**clean_env, "SLACK_BOT_TOKEN": "xapp-secret-value-123"}, tmp_path)
+    result = _run(cli, {**clean_env, "SLACK_BOT_TOKEN": "xapp-secret-value-123"}, tmp_path)
     assert result.returncode == 1 and "SLACK_BOT_TOKEN" in result.stderr
     assert "secret-value-123" not in result.stderr + result.stdout
 

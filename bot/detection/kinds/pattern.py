@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import regex
 
-from bot.detection.index import TriggerIndex, literal_gates, pattern_gate_words
+from bot.detection.index import LiteralGates, TriggerIndex, pattern_gate_words
 from bot.detection.judge import is_counterable_breach
 from bot.detection.kinds.base import KindEnv, PackContext
 from bot.detection.literals import required_literals
@@ -18,6 +18,7 @@ from bot.detection.message import Message, Raw
 from bot.detection.model import Rule
 from bot.detection.packtext import expand_macros, expand_placeholders, expand_triggers, pattern_words, string_list
 from bot.detection.pattern_safety import readable, structural_risk
+from bot.detection.plainre import PlainForm, plain_form
 from bot.errors import RulePackError
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def check_pattern_safety(compiled: regex.Pattern[str], source: str, *, probe: bo
     return None
 
 
-def hit_span(found: regex.Match[str], hits: list[str]) -> tuple[int, int] | None:
+def hit_span(found: regex.Match[str] | re.Match[str], hits: list[str]) -> tuple[int, int] | None:
     """The span of the offending words a pattern marks with `(?P<hit>...)`, or None to report the whole match.
 
     Python's parser (used for the safety check and literal prefilters) refuses a group name used twice, so
@@ -120,33 +121,58 @@ class PatternMatcher:
 
     def __init__(self, rules: Sequence[Rule], env: KindEnv) -> None:
         self._index = TriggerIndex(rules)
-        self._gates = literal_gates(rules)
+        self._gates = LiteralGates(rules)
         self._timeout = env.pattern_timeout
         words = {w for rule in rules for w in pattern_words(rule.pattern)}
         self.fuzzy_vocabulary = frozenset(words)
         self.vocabulary = frozenset(words | {w for rule in rules for t in rule.triggers for w in t.split()})
         self.gate_words = frozenset(pattern_gate_words(rules, env.frequency))
         self.always = bool(self._index.untriggered)
+        self._plain: dict[str, PlainForm | None] = {}  # per rule, its `re` form (None: `regex` only)
 
     def find(self, message: Message, raws: list[Raw]) -> None:
         """The triggered patterns' matches, then the counter-speech cues if a counterable breach was found."""
         tokens = message.tokens
         if self._index.reachable(tokens):
-            for rule in self._index.select(tokens, message.words, message.joined).values():
-                if rule.requires and tokens.isdisjoint(rule.requires):
-                    continue
-                gate = self._gates.get(rule.id)
-                if gate is None or gate.search(message.layer.text if message.layer else "") is not None:
+            selected = [rule for rule in self._index.select(tokens, message.words, message.joined).values()
+                        if not (rule.requires and tokens.isdisjoint(rule.requires))]
+            text = message.layer.text if message.layer else ""
+            present = self._gates.present(text, sum(self._gates.gated(rule.id) for rule in selected))
+            for rule in selected:
+                if self._gates.admits(rule.id, text, present):
                     self._run(rule, message, raws)
         if raws and any(is_counterable_breach(r) for r in raws):
             for rule in self._index.select_counters(tokens, message.joined).values():
                 self._run(rule, message, raws)
 
+    def _engine(self, rule: Rule) -> PlainForm | None:
+        """The rule's `re` form (`bot.detection.plainre`), compiled on first use so a start that reaches few
+        patterns compiles few."""
+        try:
+            return self._plain[rule.id]
+        except KeyError:
+            pass
+        assert rule.compiled is not None
+        plain = self._plain[rule.id] = plain_form(rule.compiled.pattern, rule.compiled.flags)
+        return plain
+
     def _run(self, rule: Rule, message: Message, raws: list[Raw]) -> None:
         assert rule.compiled is not None and message.layer is not None
+        text = message.layer.text
+        plain = self._engine(rule)
         hits = [name for name in rule.compiled.groupindex if name == "hit" or name.startswith("hit_")]
+        found_all: Iterator[Any]
         try:
-            for found in rule.compiled.finditer(message.layer.text, timeout=self._timeout):
+            if plain is None:
+                found_all = rule.compiled.finditer(text, timeout=self._timeout)
+            elif plain.exact:
+                found_all = plain.compiled.finditer(text)
+            else:  # the wider prefilter: no hit, no match; else `regex` from the first place one could start
+                first = plain.compiled.search(text)
+                if first is None:
+                    return
+                found_all = rule.compiled.finditer(text, pos=first.start(), timeout=self._timeout)
+            for found in found_all:
                 if found.end() > found.start():
                     raws.append(message.raw(rule, found.start(), found.end(), rule.confidence,
                                             hit_span(found, hits)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,18 @@ from bot.detection.model import Rule
 from bot.detection.packtext import fold_words, string_list
 from bot.errors import RulePackError
 
+_LEXICON = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def _lexicon_words(item: str, pack: PackContext) -> tuple[str, ...]:
+    """A term as listed, or every word of the lexicon when the term is "{name}"."""
+    named = _LEXICON.fullmatch(item.strip())
+    if named is None:
+        return (item,)
+    if named.group(1) not in pack.lexicons:
+        raise RulePackError(pack.source, f"terms use unknown lexicon {item.strip()}", pack.rule_id)
+    return pack.lexicons[named.group(1)]
+
 
 class TermsKind:
     """Term lists: short strong words and exact phrases."""
@@ -21,7 +34,9 @@ class TermsKind:
 
     def parse(self, raw: Mapping[str, Any], common: Mapping[str, Any], pack: PackContext) -> Rule:
         """A rule with its terms folded as messages are, duplicates dropped."""
-        listed = string_list(raw.get("terms"), pack.source, "terms", pack.rule_id)
+        # "{name}" in a term list stands for every word of that lexicon, so a word list is kept in one place.
+        listed = [word for item in string_list(raw.get("terms"), pack.source, "terms", pack.rule_id)
+                  for word in _lexicon_words(item, pack)]
         terms = tuple(dict.fromkeys(t for t in (fold_words(t) for t in listed) if t))
         if not terms:
             raise RulePackError(pack.source, "a terms rule needs a non-empty 'terms' list", pack.rule_id)

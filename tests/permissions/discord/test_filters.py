@@ -12,9 +12,12 @@ HOSTILE = ["' OR 1=1 --", "5.5.1' OR '1'='1", "%", "_._._", "<script>alert(1)</s
            "\u202e1.5.5", "5.5.1\x00"]
 
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # the module's cases share one scene (see the conftest)
+
+
 @pytest.mark.parametrize("value", HOSTILE)
-async def test_hostile_clause_filter_matches_nothing_and_is_not_echoed(scene: Scene, settings, value: str) -> None:
-    fake, world = scene.fake, scene.world
+async def test_hostile_clause_filter_matches_nothing_and_is_not_echoed(scene: Scene, value: str) -> None:
+    fake, world, settings = scene.fake, scene.world, scene.settings
     asked = await fake.slash(world.guild, world.alerts, world.chair, "incidents", "list", {"clause": value})
     answer = (await fake.wait_answer(asked))["data"]
     assert answer["content"] == "No incidents match."  # no error text, no extra rows
@@ -29,8 +32,9 @@ async def test_hostile_clause_filter_matches_nothing_and_is_not_echoed(scene: Sc
     assert data.decode().count("\n") == 1
 
 
-async def test_markup_in_a_review_note_is_shown_as_text_and_pings_no_one(scene: Scene, settings) -> None:
-    fake, world = scene.fake, scene.world
+@pytest.mark.fresh_scene  # it confirms the incident
+async def test_markup_in_a_review_note_is_shown_as_text_and_pings_no_one(scene: Scene) -> None:
+    fake, world, settings = scene.fake, scene.world, scene.settings
     note = "@everyone <@&1> [free pizza](https://evil.example/) ' OR 1=1 --"
     reviewed = await fake.slash(world.guild, world.alerts, world.chair, "incidents", "review",
                                 {"incident": scene.incident_id, "action": "confirm", "note": note})

@@ -1,19 +1,36 @@
-"""One fake Slack serving the society's workspace and another workspace whose committee tries to reach in."""
+"""One fake Slack serving the society's workspace and another workspace whose committee tries to reach in.
+
+Building the scene (a fake, the Bolt app connected, a breach with its nudge and alert) takes most of a case's time,
+so the cases that change nothing share one scene per module; a case marked `fresh_scene` (it confirms, exports,
+answers a nudge...) gets a scene of its own.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
 from tests.fakes import slack_events as payloads
-from tests.fakes.slack_server import FakeSlack
-from tests.slack.conftest import ALERTS, ALICE, GENERAL, SERIOUS, Harness, RunningApp, eventually, fake, shared_scanner
+from tests.slack.conftest import (
+    ALERTS,
+    ALICE,
+    GENERAL,
+    SERIOUS,
+    Harness,
+    RunningApp,
+    eventually,
+    fake,
+    make_workspace,
+    shared_scanner,
+)
 
 __all__ = ["fake", "shared_scanner"]
 
@@ -32,22 +49,47 @@ class SlackScene:
     alert: dict
 
 
-@pytest.fixture
-async def scene(fake: FakeSlack, tmp_path: Path, shared_scanner: Scanner) -> AsyncIterator[SlackScene]:
-    """The real Bolt app over Socket Mode with both workspaces' committees configured."""
+@contextlib.asynccontextmanager
+async def _scene(folder: Path, scanner: Scanner) -> AsyncIterator[SlackScene]:
+    """The real Bolt app over Socket Mode with both workspaces' committees configured, after Alice's breach."""
+    fake = make_workspace()
     fake.add_user(ADMIN, "sysadmin")
     fake.users[ADMIN]["is_admin"] = True
     fake.add_user(OUTSIDER, "rival")
     fake.users[OUTSIDER]["team_id"] = OTHER_TEAM
     fake.add_usergroup(OTHER_GROUP, [OUTSIDER])
-    async with RunningApp("socket", fake, tmp_path, shared_scanner) as harness:
-        await harness.bot.core.store.save_community(
-            Community(platform=Platform.SLACK, community_id=OTHER_TEAM, committee_role=OTHER_GROUP),
-            datetime.now(UTC))
-        await harness.event(payloads.message(ALICE, GENERAL, SERIOUS))
-        await harness.settled(1)
-        await eventually(lambda: bool(fake.messages_in(ALERTS)), what="the committee alert")
-        alert = fake.messages_in(ALERTS)[0]
-        (row,) = harness.incidents()
-        yield SlackScene(harness=harness, incident_id=int(row["id"]),
-                         alert={"type": "message", "ts": alert.ts, "text": alert.text, "blocks": alert.blocks})
+    await fake.start()
+    try:
+        async with RunningApp("socket", fake, folder, scanner) as harness:
+            await harness.bot.core.store.save_community(
+                Community(platform=Platform.SLACK, community_id=OTHER_TEAM, committee_role=OTHER_GROUP),
+                datetime.now(UTC))
+            await harness.event(payloads.message(ALICE, GENERAL, SERIOUS))
+            await harness.settled(1)
+            await eventually(lambda: bool(fake.messages_in(ALERTS)), what="the committee alert")
+            alert = fake.messages_in(ALERTS)[0]
+            (row,) = harness.incidents()
+            yield SlackScene(harness=harness, incident_id=int(row["id"]),
+                             alert={"type": "message", "ts": alert.ts, "text": alert.text, "blocks": alert.blocks})
+    finally:
+        await fake.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_scene(tmp_path_factory: pytest.TempPathFactory, shared_scanner: Scanner
+                       ) -> AsyncIterator[SlackScene]:
+    """One scene for every case of a module that leaves the workspace and the fake's records as it found them."""
+    async with _scene(tmp_path_factory.mktemp("slack-scene"), shared_scanner) as built:
+        yield built
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def scene(request: pytest.FixtureRequest, shared_scene: SlackScene, tmp_path: Path,
+                shared_scanner: Scanner) -> AsyncIterator[SlackScene]:
+    """The module's shared scene, or for a case marked `fresh_scene` one of its own. Tests in a module using this
+    run in the module's event loop (`pytestmark = pytest.mark.asyncio(loop_scope="module")`)."""
+    if request.node.get_closest_marker("fresh_scene") is None:
+        yield shared_scene
+        return
+    async with _scene(tmp_path, shared_scanner) as own:
+        yield own

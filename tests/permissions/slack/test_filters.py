@@ -26,6 +26,9 @@ def _markup(answer: dict) -> list[str]:
     return re.findall(r"<[^>]*>?", _OUR_REFS.sub("", words))
 
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # the module's cases share one scene (see the conftest)
+
+
 @pytest.mark.parametrize("verb", ["list", "export"])
 @pytest.mark.parametrize("value", HOSTILE)
 async def test_hostile_filters_are_inert(scene: SlackScene, value: str, verb: str) -> None:
@@ -39,6 +42,7 @@ async def test_hostile_filters_are_inert(scene: SlackScene, value: str, verb: st
         assert uploaded.content.decode().count("\n") <= 1
 
 
+@pytest.mark.fresh_scene  # it confirms the incident
 async def test_markup_in_a_review_note_is_kept_as_text(scene: SlackScene) -> None:
     note = "<!channel> <http://evil.example|free pizza> ' OR 1=1 --"
     answer = await _command(scene, "committee", f"review {scene.incident_id} confirm {note}")

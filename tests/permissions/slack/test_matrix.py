@@ -32,6 +32,20 @@ MISSING = 1_000
 AFTER = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
 ONLY_POSTER = "Only the person who posted the message can answer this note."
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # the module's cases share one scene (see the conftest)
+
+
+def _cases(first: tuple[str, ...], second: tuple[str, ...], changes: Any) -> list[Any]:
+    """Every (first, second) pair; those for which `changes(first, second)` holds change the workspace or the
+    fake's record of it, so each gets a scene of its own, and the others share the module's."""
+    return [pytest.param(a, b, id=f"{a}-{b}", marks=[pytest.mark.fresh_scene] if changes(a, b) else [])
+            for a in first for b in second]
+
+
+def _command_changes_things(verb: str, actor: str) -> bool:
+    """The committee's review changes the incident; an export that is made uploads a file the others count."""
+    return (actor in ALLOWED and verb in ("review", "export")) or (actor == "outsider" and verb == "export")
+
 
 def _actor(actor: str) -> tuple[str, str, str]:
     """(team, channel, user) an actor acts from."""
@@ -92,8 +106,7 @@ def _status(scene: SlackScene) -> str:
     return scene.harness.incidents()[0]["status"]
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("verb", COMMANDS)
+@pytest.mark.parametrize(("verb", "actor"), _cases(COMMANDS, ACTORS, _command_changes_things))
 async def test_incidents_command(scene: SlackScene, verb: str, actor: str) -> None:
     incident_id = scene.incident_id
     answer = await _command(scene, actor, _text(verb, incident_id))
@@ -134,8 +147,7 @@ async def test_incidents_command(scene: SlackScene, verb: str, actor: str) -> No
         assert "*Incidents* (last 30 days): 0" in _words(answer)
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("action", ALERT_BUTTONS)
+@pytest.mark.parametrize(("action", "actor"), _cases(ALERT_BUTTONS, ACTORS, lambda _action, actor: actor in ALLOWED))
 async def test_alert_buttons(scene: SlackScene, action: str, actor: str) -> None:
     incident_id = scene.incident_id
     answer = await _press(scene, actor, f"nudgebot_review_{action}", str(incident_id), scene.alert)
@@ -152,8 +164,8 @@ async def test_alert_buttons(scene: SlackScene, action: str, actor: str) -> None
         assert answer["text"] == REFUSAL and missing == answer
 
 
-@pytest.mark.parametrize("actor", ["poster", *ACTORS])
-@pytest.mark.parametrize("kind", ["fixed", "mistake"])
+@pytest.mark.parametrize(("kind", "actor"), _cases(("fixed", "mistake"), ("poster", *ACTORS),
+                                                   lambda _kind, actor: actor == "poster"))
 async def test_nudge_buttons_answer_only_the_poster(scene: SlackScene, kind: str, actor: str) -> None:
     incident_id = scene.incident_id
     answer = await _press(scene, actor, f"nudgebot_nudge_{kind}", str(incident_id), None)
