@@ -41,18 +41,22 @@ class Db:
             statement = self._texts[sql] = text(sql)
         return statement
 
-    def _for_sqlite(self, sql: str | Executable, params: Params) -> tuple[str, tuple[Any, ...]]:
-        """The statement as SQLAlchemy compiles it for SQLite (cached), and its parameters in order."""
-        key = (sql if isinstance(sql, str) else id(sql), *params)
+    def _compiled_for_sqlite(self, sql: str | Executable, names: Params) -> tuple[str, tuple[str, ...]]:
+        """The statement as SQLAlchemy compiles it for SQLite (cached), and its parameters' names in order."""
+        key = (sql if isinstance(sql, str) else id(sql), *names)
         found = self._compiled.get(key)
         if found is None:
             statement = self._statement(sql)
             assert isinstance(statement, ClauseElement)  # text() and Core constructs both are
-            compiled = cast(SQLCompiler, statement.compile(dialect=self.connection.dialect, column_keys=list(params)))
+            compiled = cast(SQLCompiler, statement.compile(dialect=self.connection.dialect, column_keys=list(names)))
             found = self._compiled[key] = (str(compiled), tuple(compiled.positiontup or ()))
             if len(self._compiled) > 2_000:  # statements are few; a runaway caller must not grow this for ever
                 self._compiled.clear()
-        sql_text, order = found
+        return found
+
+    def _for_sqlite(self, sql: str | Executable, params: Params) -> tuple[str, tuple[Any, ...]]:
+        """The statement as SQLAlchemy compiles it for SQLite (cached), and its parameters in order."""
+        sql_text, order = self._compiled_for_sqlite(sql, params)
         return sql_text, tuple(params[name] for name in order)
 
     async def _sqlite_call(self, sql: str | Executable, params: Params, rows: bool) -> Any:
@@ -83,6 +87,24 @@ class Db:
             return int(await self._sqlite_call(sql, params or {}, False))
         result = await self.connection.execute(self._statement(sql), dict(params or {}))
         return int(result.rowcount)
+
+    async def sqlite_many(self, sql: Executable, rows: Sequence[Params]) -> int:
+        """SQLite only: one statement (compiled by SQLAlchemy once) for every parameter set, as one executemany in
+        one hop to aiosqlite's thread; the number of rows it changed (summed over the sets)."""
+        sql_text, order = self._compiled_for_sqlite(sql, rows[0])
+        values = [tuple(row[name] for name in order) for row in rows]
+        try:
+            cursor = await self._sqlite.executemany(sql_text, values)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql_text, values[:1], exc, sqlite3.Error) from None
+        return int(cursor.rowcount)
+
+    async def sqlite_fetch(self, sql_text: str, values: Sequence[Any]) -> Sequence[Any]:
+        """SQLite only: a statement already in SQLite's words (positional ?), its rows, in one hop."""
+        try:
+            return list(await self._sqlite.execute_fetchall(sql_text, values))
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql_text, values, exc, sqlite3.Error) from None
 
     async def many(self, sql: str | Executable, rows: Sequence[Params]) -> None:
         """Run one statement for many parameter sets (a driver-level executemany)."""
