@@ -1,8 +1,7 @@
 -- Slack workspaces that installed nudgebot through the OAuth flow (`nudgebot slack --oauth`), and the OAuth
--- states handed out by the install page and not yet used. An installation is one row per workspace (org-wide
--- Enterprise Grid installs are not offered): what Slack's oauth.v2.access gave, bot token included, as JSON. Uninstalling deletes the row;
--- the workspace's incidents and settings stay, for the retention period, like any other community's.
--- Numbered 0005: 0004 is the shared-store migration on the PostgreSQL branch.
+-- states handed out by the install page and not yet used. One installation per workspace (org-wide Enterprise
+-- Grid installs are not offered): what Slack's oauth.v2.access gave, bot token included, as JSON. Uninstalling
+-- deletes the row; the workspace's incidents and settings stay for the retention period, like any community's.
 
 CREATE TABLE slack_installations (
     team_id             TEXT PRIMARY KEY,

@@ -1,13 +1,27 @@
-"""Slack installations and OAuth states in the store: one installation per workspace, deleted alone; a state is
-good once and until it expires."""
+"""Slack installations and OAuth states in the store, on SQLite and on PostgreSQL: one installation per workspace,
+deleted alone; a state is good once and until it expires."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.store import Store
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(db_target: Path | str) -> AsyncIterator[Store]:
+    """A migrated store on a new SQLite file or PostgreSQL database."""
+    opened = await Store.open(db_target)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 async def test_an_installation_per_workspace_replaced_by_a_reinstall(store: Store) -> None:

@@ -52,10 +52,10 @@ def make_org() -> FakeSlackOrg:
     return org
 
 
-def oauth_app_settings(tmp_path: Path) -> Settings:
-    """OAuth mode: no bot token at all, the app's credentials instead."""
-    return Settings(db_path=tmp_path / "nudgebot.db", slack_signing_secret=Secret(SIGNING_SECRET), slack_mode="http",
-                    slack_client_id=CLIENT_ID, slack_client_secret=Secret(CLIENT_SECRET),
+def oauth_app_settings(tmp_path: Path, db: Path | str | None = None) -> Settings:
+    """OAuth mode: no bot token at all, the app's credentials instead (`db`: a database other than a new file)."""
+    return Settings(db_path=db or tmp_path / "nudgebot.db", slack_signing_secret=Secret(SIGNING_SECRET),
+                    slack_mode="http", slack_client_id=CLIENT_ID, slack_client_secret=Secret(CLIENT_SECRET),
                     slack_state_secret=Secret(STATE_SECRET), nudge_window_hours=0)
 
 
@@ -108,9 +108,9 @@ class Callback:
 class OAuthApp:
     """The app in OAuth mode on a random port: Bolt's install page, redirect and signed events."""
 
-    def __init__(self, org: FakeSlackOrg, tmp_path: Path, scanner: Scanner) -> None:
+    def __init__(self, org: FakeSlackOrg, tmp_path: Path, scanner: Scanner, db: Path | str | None = None) -> None:
         self.org = org
-        self.settings = oauth_app_settings(tmp_path)
+        self.settings = oauth_app_settings(tmp_path, db)
         self.scanner = scanner
         self._cleanup: list[Callable[[], Any]] = []
         self.core: Core

@@ -52,8 +52,10 @@ async def org() -> AsyncIterator[FakeSlackOrg]:
 
 
 @pytest.fixture
-async def app(org: FakeSlackOrg, tmp_path: Path, shared_scanner: Scanner) -> AsyncIterator[OAuthApp]:
-    async with OAuthApp(org, tmp_path, shared_scanner) as running:
+async def app(org: FakeSlackOrg, tmp_path: Path, shared_scanner: Scanner,
+              db_target: Path | str) -> AsyncIterator[OAuthApp]:
+    """The app in OAuth mode, its installations and states in nudgebot's database: an SQLite file, or PostgreSQL."""
+    async with OAuthApp(org, tmp_path, shared_scanner, db_target) as running:
         yield running
 
 
