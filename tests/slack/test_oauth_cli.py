@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-import sqlite3
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot.store import Store
 from tests.cli_inprocess import CliResult, InProcessCli
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_oauth import CLIENT_ID, CLIENT_SECRET, FakeSlackOrg
@@ -86,13 +86,13 @@ async def _wait_until_serving(session: aiohttp.ClientSession, url: str) -> None:
 
 
 async def test_nudgebot_slack_oauth_installs_and_moderates_two_workspaces(
-        nudgebot_cmd: list[str], clean_env: dict[str, str], tmp_path: Path) -> None:
+        nudgebot_cmd: list[str], clean_env: dict[str, str], tmp_path: Path, db_target: Path | str) -> None:
     org: FakeSlackOrg = make_org()
     await org.start()
     port = _free_port()
     app_url = f"http://127.0.0.1:{port}"
     org.redirect_url = f"{app_url}/slack/oauth_redirect"
-    env = {**clean_env, **OAUTH_ENV}
+    env = {**clean_env, **OAUTH_ENV, "NUDGEBOT_DB": str(db_target)}  # an SQLite file, or a postgresql:// URL
     process = await asyncio.create_subprocess_exec(
         *nudgebot_cmd, "-v", "slack", "--oauth", "--env-file", str(tmp_path / "none.env"), "--api-url", org.api_url,
         "--host", "127.0.0.1", "--port", str(port), "--team", CHESS, "--alert-channel", CHESS_ALERTS, env=env,
@@ -118,11 +118,14 @@ async def test_nudgebot_slack_oauth_installs_and_moderates_two_workspaces(
         assert process.returncode == 0, log
         for secret in (CLIENT_SECRET, STATE_SECRET, SIGNING_SECRET, chess.bot_token, drama.bot_token):
             assert secret not in log
-        with sqlite3.connect(env["NUDGEBOT_DB"]) as connection:
-            teams = [r[0] for r in connection.execute("SELECT team_id FROM slack_installations ORDER BY team_id")]
-            alerts = connection.execute("SELECT community_id, alert_channel FROM communities").fetchall()
+        store = await Store.open(db_target)
+        try:
+            teams = await store.installed_teams()
+            communities = [(c.community_id, c.alert_channel) for c in await store.list_communities()]
+        finally:
+            await store.close()
         assert teams == [CHESS, DRAMA]
-        assert alerts == [(CHESS, CHESS_ALERTS)]
+        assert communities == [(CHESS, CHESS_ALERTS)]
     finally:
         if process.returncode is None:
             process.kill()
