@@ -6,6 +6,8 @@
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    mkdir -p /etc/postgresql-common/createcluster.d  # no default cluster: this script starts its own
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/nudgebot-ci.conf
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
