@@ -26,6 +26,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.models import Platform
 from bot.settings import Secret, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -101,8 +102,11 @@ class StoredInstallations(AsyncInstallationStore):
         team_id = installation.team_id or ""
         if not team_id:
             raise ValueError("org-wide installs are not supported: install nudgebot in each workspace")
+        now = datetime.now(UTC)
         await self.store.save_installation(installation.enterprise_id or "", team_id,
-                                           _json_ready(installation.to_dict_for_copying()), datetime.now(UTC))
+                                           _json_ready(installation.to_dict_for_copying()), now)
+        if installation.team_name:  # reports and alerts name the workspace rather than its id
+            await self.store.save_names(Platform.SLACK, team_id, "community", {team_id: installation.team_name}, now)
         self.changes += 1
         log.info("Slack workspace installed", extra={"team_id": team_id, "installer": installation.user_id})
 

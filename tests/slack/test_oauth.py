@@ -154,6 +154,8 @@ async def test_uninstall_removes_that_workspaces_tokens_and_nothing_else(app: OA
     # Chess's incidents stay (for the retention period), and so do its settings.
     assert await rows(app, "SELECT id, community_id FROM incidents ORDER BY id") == before
     assert {r["community_id"] for r in await rows(app, "SELECT community_id FROM communities")} == {CHESS, DRAMA}
+    names = await rows(app, "SELECT community_id, name FROM names WHERE kind = 'community' ORDER BY community_id")
+    assert [(r["community_id"], r["name"]) for r in names] == [(CHESS, "Chess Society"), (DRAMA, "Drama Society")]
 
     # Drama is still moderated; an event from Chess is no longer authorised (no token to act with).
     handled = app.bot.handled_events
@@ -164,6 +166,20 @@ async def test_uninstall_removes_that_workspaces_tokens_and_nothing_else(app: OA
     assert [r["community_id"] for r in after] == [CHESS, DRAMA, DRAMA]
     await eventually(lambda: len(app.workspace(DRAMA).messages_in(DRAMA_ALERTS)) >= 1, 10, "Drama's alert")
     assert org.workspaces[CHESS].calls_to("chat.postMessage") == []
+
+
+async def test_a_nudge_still_due_in_a_workspace_that_left_is_refused(app: OAuthApp, org: FakeSlackOrg) -> None:
+    await install_both(app)
+    chess = app.workspace(CHESS)
+    chess.outage(["chat.postEphemeral", "conversations.open"])  # Slack failing: the nudge waits in the outbox
+    await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))])
+    assert [r["delivery_status"] for r in await rows(app, "SELECT delivery_status FROM incidents")] == ["pending"]
+    org.uninstall(CHESS)
+    assert await app.event(CHESS, {"type": "app_uninstalled", "event_ts": payloads.next_ts()}) == 200
+    chess.end_outage()
+    await app.bot.deliver_outbox()
+    assert [r["delivery_status"] for r in await rows(app, "SELECT delivery_status FROM incidents")] == ["refused"]
+    assert chess.ephemerals() == []  # nothing reached the workspace that removed the app
 
 
 async def test_tokens_revoked_removes_the_bot_token(app: OAuthApp, org: FakeSlackOrg) -> None:
