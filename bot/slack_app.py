@@ -135,7 +135,8 @@ def _is_transient(exc: SlackApiError) -> bool:
 
 
 class SlackBot:
-    """One workspace's Bolt app, its Web API client and the delivery of the core's outcomes."""
+    """The Bolt app, its Web API clients and the delivery of the core's outcomes: for the one workspace of the bot
+    token, or (`oauth`, HTTP) for every workspace installed through Slack's OAuth flow, each with its own token."""
 
     def __init__(self, core: Core, settings: Settings, client: AsyncWebClient | None = None, *,
                  process_before_response: bool = False, outbox_retry_seconds: float = RETRY_SECONDS,
