@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.models import Platform
 from bot.store import Store
 from tests.cli_inprocess import CliResult, InProcessCli
 from tests.fakes import slack_events as payloads
@@ -145,3 +146,19 @@ async def test_nudgebot_slack_oauth_installs_and_moderates_two_workspaces(
     table = out.decode()
     assert check.returncode == 1, err.decode()
     assert CHESS in table and "token_revoked" in table and DRAMA in table and "Drama Society" in table
+
+
+async def test_check_saves_a_workspaces_setup_and_says_none_is_installed(cli: InProcessCli, clean_env: dict[str, str],
+                                                                        tmp_path: Path) -> None:
+    env = {**clean_env, **OAUTH_ENV, "COLUMNS": "200"}
+    result = await asyncio.to_thread(_run, cli, env, tmp_path, "--check", "--team", DRAMA,
+                                     "--alert-channel", "C2ALERTS")
+    assert result.returncode == 1
+    assert "no workspace has installed nudgebot yet" in result.stdout
+    store = await Store.open(Path(env["NUDGEBOT_DB"]))
+    try:
+        saved = await store.get_community(Platform.SLACK, DRAMA)
+        other = await store.get_community(Platform.SLACK, CHESS)
+    finally:
+        await store.close()
+    assert saved.alert_channel == "C2ALERTS" and other.alert_channel == ""  # only the workspace named
