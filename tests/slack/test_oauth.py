@@ -296,3 +296,19 @@ async def test_no_token_code_or_secret_in_the_logs_even_at_debug(app: OAuthApp, 
     secrets = [org.client_secret, STATE_SECRET, *org.tokens, *org.revoked, *org.grants,
                *(c.args.get("refresh_token", "") for c in org.oauth_calls)]
     assert [s for s in secrets if s and s in logged] == []
+
+
+async def test_two_processes_behind_one_address_share_installs_and_states(app: OAuthApp, org: FakeSlackOrg,
+                                                                         tmp_path: Path,
+                                                                         shared_scanner: Scanner) -> None:
+    async with OAuthApp(org, tmp_path / "second", shared_scanner, app.settings.db_path) as second:
+        # The install page from one process, Slack's redirect to the other (org.redirect_url is the second's).
+        link, cookie = await app.browser.open_install_page()
+        location = await app.browser.authorize(link, CHESS, JUDIT)
+        assert location.startswith(second.url)
+        assert (await second.browser.come_back(location, cookie)).status == 200
+        await app.setup_committee(CHESS, CHESS_ALERTS)
+        # The first process moderates Chess with the token the second stored.
+        await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))])
+        await eventually(lambda: len(app.workspace(CHESS).ephemerals(KASPAR)) == 1, 10, "the nudge")
+        assert await installed(second) == await installed(app) == {CHESS: org.workspaces[CHESS].bot_token}
