@@ -18,7 +18,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -41,6 +41,7 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_SECONDS = 600  # an install page's state is good for ten minutes, once
 ROTATE_MINUTES = 120  # refresh a rotating token this long before it expires (Bolt's default, used for both paths)
+RACE_CHECKS = 5  # looks at the database (0.05 s, doubling) for a token another process refreshed meanwhile
 CLIENT_CACHE_SECONDS = 30.0  # a token another process deleted or refreshed is picked up within this
 
 
@@ -227,9 +228,28 @@ class SerialAuthorize(AsyncInstallationStoreAuthorize):
         store = self.installation_store
         lock = store.refresh_lock(team_id or "") if isinstance(store, StoredInstallations) else asyncio.Lock()
         async with lock:
-            return await super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
-                                          user_id=user_id, actor_enterprise_id=actor_enterprise_id,
-                                          actor_team_id=actor_team_id, actor_user_id=actor_user_id)
+            result = await super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                            user_id=user_id, actor_enterprise_id=actor_enterprise_id,
+                                            actor_team_id=actor_team_id, actor_user_id=actor_user_id)
+            if result is None and isinstance(store, StoredInstallations) and \
+                    await refreshed_elsewhere(store, team_id or ""):
+                result = await super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                                user_id=user_id, actor_enterprise_id=actor_enterprise_id,
+                                                actor_team_id=actor_team_id, actor_user_id=actor_user_id)
+            return result
+
+
+async def refreshed_elsewhere(installations: StoredInstallations, team_id: str) -> Bot | None:
+    """After a refresh failed: the token another process refreshed at the same moment (a refresh token works
+    once, so the loser's refresh is refused), once it has saved it; None when no fresh token shows up."""
+    for attempt in range(RACE_CHECKS):
+        bot = await installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            return None  # uninstalled, not a race
+        if not _expiring(bot):
+            return bot
+        await asyncio.sleep(0.05 * 2**attempt)  # the winner is saving it right now
+    return None
 
 
 def token_rotator(oauth: AsyncOAuthSettings | None, client: AsyncWebClient) -> AsyncTokenRotator | None:
@@ -301,17 +321,28 @@ class WorkspaceClients:
             async with self.installations.refresh_lock(team_id):
                 bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)  # may be fresh now
                 if bot is not None and _expiring(bot):
-                    refreshed = await self.rotator.perform_bot_token_rotation(bot=bot,
-                                                                              minutes_before_expiration=ROTATE_MINUTES)
-                    if refreshed is not None:
-                        await self.installations.async_save_bot(refreshed)
-                        bot = refreshed
+                    bot = await self._refresh(team_id, bot)
             self._seen_changes = self.installations.changes
         if bot is None:
             log.warning("no Slack installation for this workspace", extra={"team_id": team_id})
         client = self._client(bot.bot_token if bot else None)
         self._clients[team_id] = (time.monotonic(), client, bot)
         return client
+
+    async def _refresh(self, team_id: str, bot: Bot) -> Bot:
+        """The bot with a refreshed token (saved), or the one another process refreshed at the same moment."""
+        assert self.rotator is not None and self.installations is not None
+        try:
+            refreshed = await self.rotator.perform_bot_token_rotation(bot=bot, minutes_before_expiration=ROTATE_MINUTES)
+        except SlackTokenRotationError:
+            elsewhere = await refreshed_elsewhere(self.installations, team_id)
+            if elsewhere is None:
+                raise
+            return elsewhere
+        if refreshed is None:
+            return bot
+        await self.installations.async_save_bot(refreshed)
+        return refreshed
 
     def _client(self, token: str | None) -> AsyncWebClient:
         base = self.base

@@ -312,3 +312,23 @@ async def test_two_processes_behind_one_address_share_installs_and_states(app: O
         await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH))])
         await eventually(lambda: len(app.workspace(CHESS).ephemerals(KASPAR)) == 1, 10, "the nudge")
         assert await installed(second) == await installed(app) == {CHESS: org.workspaces[CHESS].bot_token}
+
+
+async def test_two_processes_refreshing_one_token_at_once_both_handle_their_event(
+        rotating: FakeSlackOrg, tmp_path: Path, shared_scanner: Scanner) -> None:
+    db = tmp_path / "shared.db"
+    async with OAuthApp(rotating, tmp_path, shared_scanner, db) as first, \
+            OAuthApp(rotating, tmp_path / "second", shared_scanner, db) as second:
+        await install_both(first)
+        statuses = await asyncio.gather(
+            first.event(CHESS, payloads.message(KASPAR, CHESS_GENERAL, BREACH)),
+            second.event(CHESS, payloads.message(MAGNUS, CHESS_GENERAL, BREACH)))
+        assert statuses == [200, 200]
+        # Both refreshed the token at once; Slack took the first refresh only, and the other process found the
+        # token the first had saved instead of dropping its event.
+        assert [c.error for c in refreshes(rotating)] == [None, "invalid_refresh_token"]
+        await eventually(lambda: first.bot.handled_events == 1 and second.bot.handled_events == 1, 10,
+                         "an event handled by each process")
+        chess = first.workspace(CHESS)
+        await eventually(lambda: len(chess.ephemerals(KASPAR)) == 1 and len(chess.ephemerals(MAGNUS)) == 1, 10,
+                         "both nudges")
