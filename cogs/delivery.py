@@ -18,6 +18,7 @@ import aiohttp
 import discord
 
 from bot.delivery_claims import DeliveryClaims, NotSent
+from bot.logsetup import bound_ids
 from bot.models import CommitteeAlert, DeliveryResult, DeliveryStatus, Nudge, Outcome, Platform, WelfareNote
 from cogs.ui import alert_embed, alert_view, nudge_embed, nudge_view
 
@@ -82,9 +83,10 @@ class Courier:
         if not self.claims.claim(nudge.incident_id):
             return NotSent.BUSY
         try:
-            if not await self.bot.core.moderator.awaiting_delivery(nudge.incident_id):
-                return NotSent.SETTLED
-            return await self._send(nudge)
+            with bound_ids(workspace_id=nudge.community_id, shard_id=self.bot.shard_of_guild(nudge.community_id)):
+                if not await self.bot.core.moderator.awaiting_delivery(nudge.incident_id):
+                    return NotSent.SETTLED
+                return await self._send(nudge)
         finally:
             self.claims.release(nudge.incident_id)
 

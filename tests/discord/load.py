@@ -207,26 +207,51 @@ class BotProcess:
         return self.process.pid
 
     @classmethod
-    async def start(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int) -> BotProcess:
-        """Start the bot (commands not published: the load is about messages) and wait for its gateway session."""
+    async def start(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int, *,
+                    shards: tuple[list[int], int] | None = None, database: str | None = None,
+                    name: str = "", ready_timeout: float = READY_TIMEOUT * 3) -> BotProcess:
+        """Start the bot (commands not published: the load is about messages) and wait for its gateway sessions.
+
+        `shards` (ids, count): run only those shards (`--shards`, `--shard-count`), one process of several;
+        `database`: NUDGEBOT_DB when it is not `db_path` (a postgresql:// URL); `name` tells processes' logs apart.
+        """
+        before = len(fake.sessions())
+        running = await cls.launch(fake, db_path, nudge_window_hours, shards=shards, database=database, name=name)
+        await running.wait_ready(fake, before + (len(shards[0]) if shards is not None else 1), ready_timeout)
+        return running
+
+    @classmethod
+    async def launch(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int, *,
+                     shards: tuple[list[int], int] | None = None, database: str | None = None,
+                     name: str = "") -> BotProcess:
+        """Start the bot without waiting for it (several processes start at once; `wait_ready` then)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
         env |= {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base,
-                "NUDGEBOT_DB": str(db_path), "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)}
-        log_path = db_path.with_suffix(".log")
+                "NUDGEBOT_DISCORD_GATEWAY": fake.gateway_url, "NUDGEBOT_DB": database or str(db_path),
+                "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)}
+        arguments = ["--no-sync"]
+        if shards is not None:
+            ids, count = shards
+            arguments += ["--shards", ",".join(map(str, ids)), "--shard-count", str(count)]
+        log_path = db_path.with_name(f"{db_path.stem}{'-' + name if name else ''}.log")
         with log_path.open("w") as log_file:  # the child keeps its own descriptor
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "-v", "discord", "--no-sync", env=env, cwd=db_path.parent,
+                sys.executable, "-m", "bot", "-v", "discord", *arguments, env=env, cwd=db_path.parent,
                 stdout=log_file, stderr=asyncio.subprocess.STDOUT)
-        running = cls(process, log_path)
+        return cls(process, log_path)
+
+    async def wait_ready(self, fake: FakeDiscord, sessions: int, timeout: float = READY_TIMEOUT * 3) -> None:
+        """Until the fake holds `sessions` identified gateway sessions (this process's and any started before);
+        kills the bot and fails if it exits or the time runs out first."""
         try:
-            await fake.wait_for(lambda: fake.sessions() or process.returncode is not None, READY_TIMEOUT * 3,
-                                "the bot's gateway session")
+            await fake.wait_for(lambda: len(fake.sessions()) >= sessions or self.process.returncode is not None,
+                                timeout, "the bot's gateway sessions")
         except BaseException:
-            await running.kill()
+            await self.kill()
             raise
-        if process.returncode is not None:
-            raise AssertionError(f"nudgebot discord exited with {process.returncode}:\n{log_path.read_text()}")
-        return running
+        if self.process.returncode is not None:
+            raise AssertionError(f"nudgebot discord exited with {self.process.returncode}:\n"
+                                 f"{self.log_path.read_text()}")
 
     async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float,
                                  dms_expected: int | None = None) -> None:
@@ -250,8 +275,9 @@ class BotProcess:
                 return
             await asyncio.sleep(0.1)  # polling another process: nothing to await on
 
-    async def stop(self, expected_handled: int) -> None:
-        """SIGINT, as an operator would; the bot must exit 0 having moderated every message it received."""
+    async def stop(self, expected_handled: int | None = None) -> int:
+        """SIGINT, as an operator would; the bot must exit 0 having handled every message it received (and, when
+        given, `expected_handled` of them). Returns how many it handled."""
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGINT)
         try:
@@ -264,9 +290,11 @@ class BotProcess:
         if code != 0:
             raise AssertionError(f"nudgebot discord exited with {code}:\n{output[-4000:]}")
         counts = re.search(r"moderation stopped: (\d+) messages and edits received, (\d+) handled", output)
-        if counts is None or int(counts[1]) != expected_handled or int(counts[2]) != expected_handled:
-            raise AssertionError(f"expected {expected_handled} messages received and handled, the bot said "
-                                 f"{counts[0] if counts else 'nothing'}")
+        if counts is None or counts[1] != counts[2] or (
+                expected_handled is not None and int(counts[2]) != expected_handled):
+            raise AssertionError(f"expected {expected_handled or 'every message'} received and handled, the bot "
+                                 f"said {counts[0] if counts else 'nothing'}")
+        return int(counts[2])
 
     async def kill(self) -> None:
         """Stop it hard (after a failure)."""

@@ -1,0 +1,117 @@
+"""Several `nudgebot discord` processes on one database, each running some of the app's shards (the real CLI as
+subprocesses against the sharded fake Discord): every guild's messages reach exactly one process, and every
+breach is recorded once and nudged once, whichever process saw it."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core import open_core
+from bot.models import Community, Platform
+from bot.settings import load_settings
+from tests.discord.load import BotProcess
+from tests.discord.support import incident_rows
+from tests.fakes.discord_server import FakeDiscord, FakeGuild
+
+SHARDS = 4
+# Made up for these tests: a poster sharing someone else's number, and an ordinary message.
+BREACH = "ring Tomasz on 07700 900456, he won't mind"
+CLEAN = "the quiz starts at eight in the union bar"
+SETTLE_SECONDS = 120.0
+READY_SECONDS = 240.0  # two processes loading the rules at once on a busy machine
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d [\d:,]+ [A-Z]+ [\w.]+: ")  # a record's line, not a traceback's
+
+
+@dataclass
+class Scene:
+    """The fake Discord with one guild on each shard, two members in each, and the database they share."""
+
+    fake: FakeDiscord
+    guilds: list[FakeGuild]
+    members: dict[int, list[int]]  # guild id -> member ids
+    db_path: Path
+
+
+@pytest.fixture
+async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
+    fake = FakeDiscord(shards=SHARDS)
+    await fake.start()
+    try:
+        guilds = [fake.add_guild(f"Society {n}", shard=(n, SHARDS)) for n in range(SHARDS)]
+        members = {g.id: [fake.add_member(g, f"member{n}-{i}") for i in range(2)] for n, g in enumerate(guilds)}
+        db_path = tmp_path / "nudgebot.db"
+        settings = load_settings(env_file=None, environ={"NUDGEBOT_DB": str(db_path), "DISCORD_TOKEN": fake.token})
+        core = await open_core(settings)
+        try:
+            for guild in guilds:
+                alerts = fake.add_text_channel(guild, "committee-alerts")
+                await core.store.save_community(Community(platform=Platform.DISCORD, community_id=str(guild.id),
+                                                          alert_channel=str(alerts)), datetime.now(UTC))
+        finally:
+            await core.close()
+        yield Scene(fake, guilds, members, db_path)
+    finally:
+        await fake.stop()
+
+
+async def _post_everywhere(scene: Scene) -> list[str]:
+    """Each member of each guild posts one breach and one ordinary message; the breaches' message ids."""
+    breaches = []
+    for guild in scene.guilds:
+        general = scene.fake.channel(guild, "general")
+        for member in scene.members[guild.id]:
+            breaches.append((await scene.fake.post_message(general, member, BREACH))["id"])
+            await scene.fake.post_message(general, member, CLEAN)
+    return breaches
+
+
+def _shards_logged(log: str) -> set[str]:
+    return set(re.findall(r" shard_id=(\d+)", log))
+
+
+async def test_two_processes_with_half_the_shards_each_record_and_nudge_every_breach_once(scene: Scene) -> None:
+    fake = scene.fake
+    first = await BotProcess.launch(fake, scene.db_path, 0, shards=([0, 1], SHARDS), name="first")
+    second = await BotProcess.launch(fake, scene.db_path, 0, shards=([2, 3], SHARDS), name="second")
+    try:
+        await first.wait_ready(fake, SHARDS, READY_SECONDS)
+        await second.wait_ready(fake, SHARDS, READY_SECONDS)
+        assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(n, SHARDS) for n in range(SHARDS)]
+        breaches = await _post_everywhere(scene)
+        await first.wait_until_settled(fake, scene.db_path, len(breaches), SETTLE_SECONDS)
+        handled = [await first.stop(), await second.stop()]
+    finally:
+        await first.kill()
+        await second.kill()
+
+    rows = incident_rows(scene.db_path)
+    assert Counter(r["message_id"] for r in rows) == Counter(breaches)  # every breach once, nothing else
+    assert all(r["delivery_status"] == "delivered" for r in rows)
+    for members in scene.members.values():
+        for member in members:
+            assert len(fake.dms_to(member)) == 1  # nudged once, by whichever process had its guild
+    assert handled == [8, 8]  # each process: its two guilds' four members' two messages each, no other guild's
+    first_log, second_log = first.log_path.read_text(), second.log_path.read_text()
+    assert _shards_logged(first_log) == {"0", "1"} and _shards_logged(second_log) == {"2", "3"}
+    assert f"workspace_id={scene.guilds[0].id}" in first_log and f"workspace_id={scene.guilds[3].id}" in second_log
+    lines = [line for line in first_log.splitlines() if LOG_LINE.match(line)]
+    assert lines and all("shards=0,1" in line for line in lines)  # every line names the process's shards
+
+
+async def test_a_shard_that_cannot_exist_is_a_usage_error(tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "discord", "--shards", "2-4", "--shard-count", "4",
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await process.communicate()
+    assert process.returncode == 2
+    assert "shard 4 does not exist with --shard-count 4" in err.decode()
