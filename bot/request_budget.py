@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import aiohttp
@@ -35,6 +36,7 @@ class InvalidRequests:
         self._clock = clock
         self._at: deque[float] = deque()
         self.total = 0  # since start, for health checks and tests
+        self._in_flight = 0  # sends let through and not yet answered: each may still come back invalid
         self._holding = False
 
     def _expire(self) -> None:
@@ -70,6 +72,19 @@ class InvalidRequests:
             log.info("invalid-request window has room again: sending resumes",
                      extra={"invalid_requests": len(self._at), "budget": self.budget})
         return spent
+
+    @contextmanager
+    def attempt(self) -> Iterator[bool]:
+        """Whether a send that can wait may go now: only while the invalid answers in the window and the sends
+        still awaiting theirs (each could be refused) stay within the budget. Hold the block until it is answered."""
+        allowed = not self.exhausted and self.in_window + self._in_flight < self.budget
+        if allowed:
+            self._in_flight += 1
+        try:
+            yield allowed
+        finally:
+            if allowed:
+                self._in_flight -= 1
 
     def trace_config(self) -> aiohttp.TraceConfig:
         """An aiohttp trace that records every answer (discord.py's `http_trace` option)."""
