@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,42 +157,52 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
             await running.stop()
             await close_core(core)
 
-        rows = incident_rows(db_path)
-        per_message = Counter(r["message_id"] for r in rows)
-        dm_requests = [r for r in fake.calls("POST /channels/{channel_id}/messages", status=200)
-                       if int(r.params["channel_id"]) in set(fake.dm_channels.values())]
-        dms = [m for user in fake.dm_channels for m in fake.dms_to(user)]
-        nudged = Counter(int(ids[0].rsplit(":", 1)[1]) for m in dms if (ids := custom_ids(m)))
-        delivered = {r["id"] for r in rows if r["delivery_status"] == "delivered"}
-        held = {r["id"] for r in rows if r["status"] == "review"}  # held for the committee: nobody nudged
-        posted_at = dict(posted)
-        message_of = {r["id"]: r["message_id"] for r in rows}
-        latencies = []
-        for request in dm_requests:
-            ids = [c["custom_id"] for row in (request.body or {}).get("components", [])
-                   for c in row.get("components", [])]
-            if ids:
-                incident_id = int(ids[0].rsplit(":", 1)[1])
-                latencies.append(request.at - posted_at[message_of[incident_id]])
-        return LoadReport(
-            messages=messages, replays=replays, breaching_expected=len(expected), incidents=len(rows),
-            held=len(held), held_expected=len(held_expected), held_nudged=sorted(held & set(nudged)),
-            nudges_delivered=len(delivered), dms_sent=len(dms),
-            alerts_posted=sum(len(m["embeds"]) for m in fake.bot_messages(alerts)),
-            alert_messages=len(fake.bot_messages(alerts)),
-            rate_limited=len(fake.calls(status=429)), send_seconds=sent - started,
-            moderated_seconds=moderated - started, total_seconds=finished - started,
-            latencies=latencies, bot_rss_mb=bot_rss_mb,
-            lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
-            duplicated=sorted(m for m, n in per_message.items() if n > 1),
-            nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
-            undelivered=sorted({r["id"] for r in rows if r["delivery_status"] in NOT_DELIVERED}
-                               | (delivered - set(nudged)) | (set(nudged) - delivered)))
+        return tally(fake, incident_rows(db_path), posted, expected, held_expected, messages=messages,
+                     replays=replays, alerts_channels=[alerts], send_seconds=sent - started,
+                     moderated_seconds=moderated - started, total_seconds=finished - started,
+                     bot_rss_mb=bot_rss_mb)
     finally:
         if bot is not None:
             await bot.kill()  # only when the run failed: a finished run has stopped it already
         restore()
         await fake.stop()
+
+
+def tally(fake: FakeDiscord, rows: list[dict[str, Any]], posted: list[tuple[str, float]], expected: set[str],
+          held_expected: set[str], *, messages: int, replays: int, alerts_channels: list[int], send_seconds: float,
+          moderated_seconds: float, total_seconds: float, bot_rss_mb: float | None = None) -> LoadReport:
+    """Compare the incidents table (`rows`, from whichever database) and the DMs the fake received with what the
+    scanner expected of the messages `posted` (id, when): what was lost, doubled or nudged twice."""
+    per_message = Counter(r["message_id"] for r in rows)
+    dm_channels = set(fake.dm_channels.values())
+    dm_requests = [r for r in fake.calls("POST /channels/{channel_id}/messages", status=200)
+                   if int(r.params["channel_id"]) in dm_channels]
+    dms = [m for user in fake.dm_channels for m in fake.dms_to(user)]
+    nudged = Counter(int(ids[0].rsplit(":", 1)[1]) for m in dms if (ids := custom_ids(m)))
+    delivered = {r["id"] for r in rows if r["delivery_status"] == "delivered"}
+    held = {r["id"] for r in rows if r["status"] == "review"}  # held for the committee: nobody nudged
+    posted_at = dict(posted)
+    message_of = {r["id"]: r["message_id"] for r in rows}
+    latencies = []
+    for request in dm_requests:
+        ids = [c["custom_id"] for row in (request.body or {}).get("components", [])
+               for c in row.get("components", [])]
+        if ids and (incident_id := int(ids[0].rsplit(":", 1)[1])) in message_of:
+            latencies.append(request.at - posted_at[message_of[incident_id]])
+    alert_messages = [m for channel in alerts_channels for m in fake.bot_messages(channel)]
+    return LoadReport(
+        messages=messages, replays=replays, breaching_expected=len(expected), incidents=len(rows),
+        held=len(held), held_expected=len(held_expected), held_nudged=sorted(held & set(nudged)),
+        nudges_delivered=len(delivered), dms_sent=len(dms),
+        alerts_posted=sum(len(m["embeds"]) for m in alert_messages), alert_messages=len(alert_messages),
+        rate_limited=len(fake.calls(status=429)), send_seconds=send_seconds,
+        moderated_seconds=moderated_seconds, total_seconds=total_seconds,
+        latencies=latencies, bot_rss_mb=bot_rss_mb,
+        lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
+        duplicated=sorted(m for m, n in per_message.items() if n > 1),
+        nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
+        undelivered=sorted({r["id"] for r in rows if r["delivery_status"] in NOT_DELIVERED}
+                           | (delivered - set(nudged)) | (set(nudged) - delivered)))
 
 
 class BotProcess:
@@ -254,16 +265,20 @@ class BotProcess:
                                  f"{self.log_path.read_text()}")
 
     async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float,
-                                 dms_expected: int | None = None) -> None:
+                                 dms_expected: int | None = None,
+                                 read_rows: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None) -> None:
         """Until the database holds `expected` incidents, none awaits its nudge, and `dms_expected` DMs (default:
         one per incident; those held for review get none) are at the fake; then the same for one more second (a
         late duplicate would show). Returns at the deadline too: the checks afterwards then report what is
-        missing."""
+        missing. `read_rows` reads the incidents when they are not in the SQLite file `db_path` (PostgreSQL)."""
         dms_expected = expected if dms_expected is None else dms_expected
         deadline = time.monotonic() + timeout
         settled_since: float | None = None
         while time.monotonic() < deadline and self.process.returncode is None:
-            rows = incident_rows(db_path) if db_path.exists() else []
+            if read_rows is not None:
+                rows = await read_rows()
+            else:
+                rows = incident_rows(db_path) if db_path.exists() else []
             dms = sum(len(fake.dms_to(user)) for user in fake.dm_channels)
             done = (len(rows) >= expected and dms >= dms_expected
                     and not any(r["delivery_status"] == "pending" for r in rows))
