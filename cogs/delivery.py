@@ -94,6 +94,8 @@ class Courier:
                 # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
                 if not await self.bot.core.moderator.claim_delivery(nudge.incident_id):
                     return NotSent.SETTLED
+                if (remembered := await self.bot.core.moderator.closed_dms.remembered(nudge)) is not None:
+                    return await self._report(nudge, remembered)  # refused lately: not asked again
                 sent = await self._send(nudge)
                 if sent is NotSent.UNREACHABLE:
                     await self.bot.core.moderator.release_delivery(nudge.incident_id)
@@ -108,8 +110,9 @@ class Courier:
             await channel.send(embed=nudge_embed(nudge), view=nudge_view(nudge.incident_id))
             result = DeliveryResult(DeliveryStatus.DELIVERED)
         except discord.Forbidden as exc:
-            reason = str(exc.code) if exc.code == DMS_CLOSED else f"forbidden ({exc.code})"
-            result = DeliveryResult(DeliveryStatus.REFUSED, reason)
+            closed = exc.code == DMS_CLOSED
+            result = DeliveryResult(DeliveryStatus.REFUSED, str(exc.code) if closed else f"forbidden ({exc.code})",
+                                    dms_closed=closed)
         except discord.HTTPException as exc:
             if exc.status >= 500 or exc.status == TOO_MANY_REQUESTS:
                 # Discord failing or still rate limiting after discord.py's own retries: the outbox retry tries
@@ -120,6 +123,10 @@ class Courier:
             # Discord unreachable: leave it in the outbox for the retry rather than calling it failed.
             return self._leave_in_outbox(ids, type(exc).__name__)
         log.info("nudge delivery", extra={**ids, "status": result.status.value, "reason": result.reason})
+        return await self._report(nudge, result)
+
+    async def _report(self, nudge: Nudge, result: DeliveryResult) -> DeliveryStatus:
+        """Record what became of a nudge; the committee's alerts it gives (a refusal) are queued."""
         alerts = await self.bot.core.moderator.report_delivery(nudge.incident_id, result)
         self.post_alerts(alerts)
         return result.status

@@ -4,7 +4,9 @@ breach is recorded once and nudged once, whichever process saw it."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,13 +19,14 @@ from bot.core import open_core
 from bot.models import Community, Platform
 from bot.settings import load_settings
 from tests.discord.load import BotProcess
-from tests.discord.support import incident_rows
+from tests.discord.support import embed_text, incident_rows
 from tests.fakes.discord_server import FakeDiscord, FakeGuild
 
 SHARDS = 4
 # Made up for these tests: a poster sharing someone else's number, and an ordinary message.
 BREACH = "ring Tomasz on 07700 900456, he won't mind"
 CLEAN = "the quiz starts at eight in the union bar"
+INSULTS = ("shut up you pathetic idiot", "sit down, you pathetic idiot", "nobody asked you, pathetic idiot")
 SETTLE_SECONDS = 120.0
 READY_SECONDS = 240.0  # two processes loading the rules at once on a busy machine
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d [\d:,]+ [A-Z]+ [\w.]+: ")  # a record's line, not a traceback's
@@ -103,6 +106,51 @@ async def test_two_processes_with_half_the_shards_each_record_and_nudge_every_br
     assert f"workspace_id={scene.guilds[0].id}" in first_log and f"workspace_id={scene.guilds[3].id}" in second_log
     lines = [line for line in first_log.splitlines() if LOG_LINE.match(line)]
     assert lines and all("shards=0,1" in line for line in lines)  # every line names the process's shards
+
+
+async def test_two_processes_on_the_same_shards_record_nudge_escalate_and_purge_once(tmp_path: Path) -> None:
+    """As while one process takes over from another (a rolling restart): both get every event of the guild."""
+    fake = FakeDiscord(shards=2)
+    await fake.start()
+    try:
+        guild = fake.add_guild("Debating Society", shard=(0, 2))
+        poster, target = fake.add_member(guild, "heckler"), fake.add_member(guild, "speaker")
+        alerts = fake.add_text_channel(guild, "committee-alerts")
+        db_path = tmp_path / "nudgebot.db"
+        core = await open_core(load_settings(env_file=None, environ={"NUDGEBOT_DB": str(db_path)}))
+        try:
+            await core.store.save_community(Community(platform=Platform.DISCORD, community_id=str(guild.id),
+                                                      alert_channel=str(alerts)), datetime.now(UTC))
+        finally:
+            await core.close()
+        bots = [await BotProcess.launch(fake, db_path, 0, shards=([0, 1], 2), name=name) for name in ("old", "new")]
+        try:
+            for bot in bots:
+                await bot.wait_ready(fake, 4, READY_SECONDS)
+            general = fake.channel(guild, "general")
+            posted = [(await fake.post_message(general, poster, f"<@{target}> {insult}", mentions=[target]))["id"]
+                      for insult in INSULTS]
+            await bots[0].wait_until_settled(fake, db_path, len(posted), SETTLE_SECONDS)
+            await fake.wait_for(lambda: _escalation_alerts(fake, alerts), SETTLE_SECONDS, "the escalation alert")
+            handled = [await bot.stop() for bot in bots]
+        finally:
+            for bot in bots:
+                await bot.kill()
+        rows = incident_rows(db_path)
+        assert sorted(r["message_id"] for r in rows) == sorted(posted)  # both saw each message: recorded once
+        assert len(fake.dms_to(poster)) == len(posted)  # one nudge per message, not one per process
+        assert handled == [len(posted), len(posted)]
+        assert len(_escalation_alerts(fake, alerts)) == 1  # the third insult escalates once, whoever counted it
+        with contextlib.closing(sqlite3.connect(db_path)) as db:
+            assert db.execute("SELECT count(*) FROM escalations").fetchone()[0] == 1
+        logs = [bot.log_path.read_text() for bot in bots]
+        assert sorted(log.count("retention purge done") for log in logs) == [0, 1]  # one purge for the day
+    finally:
+        await fake.stop()
+
+
+def _escalation_alerts(fake: FakeDiscord, channel: int) -> list[dict[str, object]]:
+    return [e for m in fake.bot_messages(channel) for e in m["embeds"] if "4.3" in embed_text({"embeds": [e]})]
 
 
 async def test_a_shard_that_cannot_exist_is_a_usage_error(tmp_path: Path) -> None:
