@@ -43,8 +43,7 @@ from benchmarks.chat_corpus import generate
 from bot.core import build_scanner, open_core
 from bot.models import Community, Platform
 from bot.settings import load_settings
-from tests.discord.load import BotProcess, LoadReport, tally
-from tests.discord.support import incident_rows
+from tests.discord.load import BotProcess, LoadReport, read_incidents, tally
 from tests.fakes.discord_server import GUILD_MESSAGES_INTENT, FakeDiscord, FakeGuild
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,18 +90,6 @@ def shard_ranges(processes: int, shard_count: int) -> list[list[int]]:
         ranges.append(list(range(first, first + size)))
         first += size
     return ranges
-
-
-async def pg_rows(url: str) -> list[dict[str, Any]]:
-    """The incidents table read straight from PostgreSQL (not through nudgebot's store)."""
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        return [dict(r) for r in await connection.fetch(
-            "SELECT id, message_id, status, delivery_status FROM incidents ORDER BY id")]
-    finally:
-        await connection.close()
 
 
 async def run_setup(setup: Setup, folder: Path, database: str, args: argparse.Namespace) -> ClusterRun:
@@ -154,7 +141,7 @@ async def run_setup(setup: Setup, folder: Path, database: str, args: argparse.Na
         held = {m for (m, _), v in zip(posted, verdicts, strict=True) if v.held_for_review and not v.welfare}
 
         async def read_rows() -> list[dict[str, Any]]:
-            return await pg_rows(database) if setup.postgresql else incident_rows(db_path)
+            return await read_incidents(database)
 
         await bots[0].wait_until_settled(fake, db_path, len(expected), args.timeout,
                                          dms_expected=len(expected - held), read_rows=read_rows)

@@ -168,6 +168,24 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         await fake.stop()
 
 
+async def pg_incident_rows(url: str) -> list[dict[str, Any]]:
+    """The incidents table read straight from PostgreSQL (not through nudgebot's store)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        return [dict(r) for r in await connection.fetch("SELECT * FROM incidents ORDER BY id")]
+    finally:
+        await connection.close()
+
+
+async def read_incidents(database: str) -> list[dict[str, Any]]:
+    """The incidents table of NUDGEBOT_DB's value: a postgresql:// URL or an SQLite file."""
+    if database.startswith("postgresql://"):
+        return await pg_incident_rows(database)
+    return incident_rows(Path(database)) if Path(database).exists() else []
+
+
 def tally(fake: FakeDiscord, rows: list[dict[str, Any]], posted: list[tuple[str, float]], expected: set[str],
           held_expected: set[str], *, messages: int, replays: int, alerts_channels: list[int], send_seconds: float,
           moderated_seconds: float, total_seconds: float, bot_rss_mb: float | None = None) -> LoadReport:
