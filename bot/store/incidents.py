@@ -214,7 +214,7 @@ class IncidentStore(StoreBase):
             ids = {(row["platform"], row["community_id"], row["message_id"], row["revision"]): int(row["id"])
                    for row in found}
             made = {(row["platform"], row["community_id"], row["message_id"], row["revision"])
-                    for row in found[len(found) - inserted:]} if inserted else set()
+                    for row in found[len(found) - inserted:]}
             return made, ids
 
         made, ids = await self._transaction(work)

@@ -23,8 +23,9 @@ class Db:
     SQLAlchemy's aiosqlite adapter costs four hops to aiosqlite's thread per statement (cursor, execute, fetch,
     close): measured, that more than halved the store's recording rate. So a statement that takes parameters is
     compiled by SQLAlchemy once, for the SQLite dialect, and run on the aiosqlite connection beneath it in one hop,
-    as the store did before; statements built per call (stats queries, upserts with inline values) and group-commit
-    batches still go through SQLAlchemy's execution, where a hop or two more is spread over many rows.
+    as the store did before; a group commit's insert is one executemany of the one-row statement, compiled the same
+    way (`sqlite_many`). Statements built per call (stats queries, upserts with inline values) still go through
+    SQLAlchemy's execution.
     """
 
     def __init__(self, connection: AsyncConnection, sqlite_driver: Any = None) -> None:
