@@ -11,13 +11,12 @@ purge; the rows hold member ids only.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.escalation import Clock
 from bot.models import DeliveryResult, DeliveryStatus, Incident, Nudge
-from bot.store import StoreError
+from bot.store import STORE_FAILURES
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -26,7 +25,6 @@ log = logging.getLogger(__name__)
 
 REMEMBER_FOR = timedelta(days=1)
 REMEMBERED = "DMs closed (remembered)"
-_STORE_FAILURES = (StoreError, sqlite3.Error, OSError)
 
 
 class ClosedDms:
@@ -42,7 +40,7 @@ class ClosedDms:
         until = self.clock() + self.remember_for
         try:
             await self.store.remember_closed_dms(incident.platform, incident.community_id, incident.author_id, until)
-        except _STORE_FAILURES as exc:  # forgetting costs one more refused request, nothing else
+        except STORE_FAILURES as exc:  # forgetting costs one more refused request, nothing else
             log.warning("could not remember closed DMs", extra={"incident_id": incident.id,
                                                                 "error": type(exc).__name__})
             return
@@ -55,7 +53,7 @@ class ClosedDms:
         try:
             until = await self.store.closed_dms_until(nudge.platform, nudge.community_id, nudge.recipient_id,
                                                       self.clock())
-        except _STORE_FAILURES:
+        except STORE_FAILURES:
             return None
         if until is None:
             return None
