@@ -7,7 +7,6 @@ must not match. Pack-level `defaults` fill in what a rule leaves out, in the man
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import yaml
 
 from bot.detection.kinds import KINDS, PackContext, check_pattern_safety
 from bot.detection.model import PATTERN_TIMEOUT, AudienceScope, Rule, RuleContext, RuleKind, RulePack, RuleSet
@@ -40,11 +38,6 @@ __all__ = ["PATTERN_TIMEOUT", "AudienceScope", "Rule", "RuleContext", "RuleKind"
 
 log = logging.getLogger(__name__)
 
-try:  # the C loader is several times faster where libyaml is present
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment,unused-ignore]
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _YamlLoader = yaml.SafeLoader
-
 _CLAUSE_ID = re.compile(r"^\d+(?:\.\d+){1,2}$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _PACK_KEYS = {"pack", "description", "defaults", "lexicons", "macros", "allowlist", "rules", "tiers"}
@@ -56,6 +49,8 @@ _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
 
 def unknown_keys(unknown: Iterable[Any], allowed: Iterable[str]) -> str:
     """"unknown key 'trems' (did you mean 'terms'?)": each misspelt key with the nearest allowed one, if any."""
+    import difflib  # only a pack with a mistake needs it
+
     choices = sorted(allowed)
     named = []
     for key in sorted(map(str, unknown)):
@@ -137,9 +132,14 @@ def _with_tiers(packs: list[RulePack], raw_packs: Sequence[tuple[Path, Mapping[s
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    # Imported here: a scan that finds its scanner in the cache reads no pack and needs no YAML parser.
+    import yaml
+
+    # The C loader is several times faster where libyaml is present.
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with path.open(encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_YamlLoader)
+            data = yaml.load(handle, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
