@@ -102,7 +102,7 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     packs: list[RulePack] = []
     seen_ids: dict[str, str] = {}
     for path, data in raw_packs:
-        pack = _build_pack(path, data, lexicons, macros, known_validators, probe=path not in trusted)
+        pack = _built_pack(path, data, lexicons, macros, known_validators, probe=path not in trusted)
         for rule in pack.rules:
             if rule.id in seen_ids:
                 raise RulePackError(str(path), f"rule id already used in {seen_ids[rule.id]}", rule.id)
@@ -187,6 +187,31 @@ def _macros_of(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
 
 def _allowlist_of(path: Path, data: Mapping[str, Any]) -> set[str]:
     return {fold(w) for w in string_list(data.get("allowlist"), str(path), "allowlist")}
+
+
+# Built-in packs already built in this process, by everything a build reads. Building them is most of the
+# seconds a scanner with a committee's pack costs; a process that builds several (tests, the bot reloading a
+# committee's packs) builds each unchanged one once. A pack whose text, lexicons, macros or validators differ is
+# rebuilt. A committee's pack is always rebuilt: its build runs timing probes, which must run every time.
+_BUILT: dict[tuple[Any, ...], RulePack] = {}
+_BUILT_LIMIT = 64
+
+
+def _built_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],
+                macros: Mapping[str, str], known_validators: set[str] | None, *, probe: bool = True) -> RulePack:
+    """`_build_pack`, remembered for built-in (unprobed) packs: the key is the pack's parsed content (its repr:
+    the same text gives the same one) and every name it may use, so a stale pack is never returned."""
+    if probe:
+        return _build_pack(path, data, lexicons, macros, known_validators, probe=True)
+    key = (str(path), repr(data), tuple(sorted(lexicons.items())), tuple(sorted(macros.items())),
+           None if known_validators is None else frozenset(known_validators))
+    pack = _BUILT.get(key)
+    if pack is None:
+        pack = _build_pack(path, data, lexicons, macros, known_validators, probe=False)
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = pack
+    return pack
 
 
 def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],
