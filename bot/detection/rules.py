@@ -28,7 +28,7 @@ from bot.detection.packtext import (
     string_list,
     word_alternation,
 )
-from bot.errors import RulePackError
+from bot.errors import RulePackError, yaml_problem
 from bot.models import RuleEffect, Severity, Tier
 from bot.resources import rules_dir
 
@@ -141,9 +141,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         with path.open(encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RulePackError(str(path), f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise RulePackError(str(path), yaml_problem(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(str(path), f"cannot be read: {exc}") from None
     if not isinstance(data, dict):
