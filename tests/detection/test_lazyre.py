@@ -52,7 +52,7 @@ def test_a_warm_scan_imports_no_library_that_only_building_or_validating_needs(c
              "from bot.cli import main\n"
              "code = main(['scan', '--text', sys.argv[1]])\n"
              "heavy = ('yaml', 'phonenumbers', 'stdnum', 'confusable_homoglyphs', 'difflib', 'importlib.metadata',"
-             " 'aiosqlite', 'sqlite3', 'discord', 'slack_bolt', 'rich')\n"
+             " 'aiosqlite', 'sqlite3', 'sqlalchemy', 'asyncpg', 'discord', 'slack_bolt', 'rich')\n"
              "print(json.dumps({'code': code, 'imported': sorted(m for m in heavy if m in sys.modules)}),"
              " file=sys.stderr)\n")
     messages = tmp_path / "one.txt"
