@@ -2,7 +2,7 @@
 -- states handed out by the install page and not yet used. One installation per workspace (org-wide Enterprise
 -- Grid installs are not offered): what Slack's oauth.v2.access gave, bot token included, as JSON. Uninstalling
 -- deletes the row; the workspace's incidents and settings stay for the retention period, like any community's.
--- The same SQL as migrations/0005_slack_installations.sql: nothing here differs between the engines.
+-- The same SQL as migrations/0006_slack_installations.sql: nothing here differs between the engines.
 
 CREATE TABLE slack_installations (
     team_id             TEXT PRIMARY KEY,
