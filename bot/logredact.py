@@ -14,15 +14,31 @@ from collections.abc import Callable, Iterable
 
 DISCORD_LOGGERS = ("discord.http", "discord.webhook.async_", "discord.gateway", "discord.client", "discord.state")
 BOLT_LOGGERS = ("slack_bolt.RequestVerification", "slack_bolt.AsyncRequestVerification")
+# At DEBUG, slack_sdk's Web API client logs each request's form and each response's body, and aiosqlite each
+# statement with its parameters: in OAuth mode those hold oauth.v2.access's code, the refresh token and the
+# workspace's new bot token (on its way into the installations table).
+# The OAuth redirect's code and state (single use, but a secret until used) are in the access log's request line
+# and in Bolt's DEBUG line about the callback.
+SLACK_SECRET_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.web.base_client", "aiosqlite", "aiohttp.access")
 
 _TOKEN_IN_URL = re.compile(r"(/(?:interactions|webhooks)/\d+/)[A-Za-z0-9_.\-]+")
 _TOKEN_FIELD = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+""")
 _REQUEST_BODY = re.compile(r"\bbody: .*", re.DOTALL)
+_SLACK_TOKEN = re.compile(r"\b(xox[a-z])-[A-Za-z0-9-]+")
+_OAUTH_FIELD = re.compile(
+    r"""(['"](?:code|state|refresh_token|access_token|client_secret)['"]\s*:\s*\[?\s*['"])[^'"]+""")
+_OAUTH_QUERY = re.compile(r"([?&](?:code|state)=)[^&\s\"']+")
 
 
 def redact_tokens(text: str) -> str:
     """Interaction and webhook tokens in URLs and in payload dumps replaced by <redacted>."""
     return _TOKEN_FIELD.sub(r"\1<redacted>", _TOKEN_IN_URL.sub(r"\1<redacted>", text))
+
+
+def redact_slack_secrets(text: str) -> str:
+    """Slack tokens (xoxb-, xoxe-, ...) and OAuth codes and secrets in a log line replaced by <redacted>."""
+    text = _OAUTH_QUERY.sub(r"\1<redacted>", _SLACK_TOKEN.sub(r"\1-<redacted>", text))
+    return _OAUTH_FIELD.sub(r"\1<redacted>", text)
 
 
 def withhold_body(text: str) -> str:
@@ -62,6 +78,8 @@ def protect_discord_logs() -> None:
     install(DISCORD_LOGGERS, redact_tokens)
 
 
-def protect_bolt_logs() -> None:
-    """No request body in slack-bolt's failed-signature log line."""
+def protect_bolt_logs(app_logger: str | None = None) -> None:
+    """No request body in slack-bolt's failed-signature log line; no token or OAuth secret in slack_sdk's, the
+    store driver's, the access log's or (`app_logger`) the one the Bolt app was given."""
     install(BOLT_LOGGERS, withhold_body)
+    install((*SLACK_SECRET_LOGGERS, *([app_logger] if app_logger else [])), redact_slack_secrets)

@@ -64,6 +64,10 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_mode: str = "socket"
+    slack_client_id: str | None = None  # OAuth mode (`nudgebot slack --oauth`): the app's credentials
+    slack_client_secret: Secret | None = None
+    slack_state_secret: Secret | None = None
+    slack_redirect_uri: str | None = None
     committee_role: str = "Committee"
     nudge_window_hours: int = 24
     escalation_threshold: int = 3
@@ -138,6 +142,10 @@ def load_settings(env_file: Path | None = Path(".env"), environ: Mapping[str, st
         slack_app_token=_secret(merged, "SLACK_APP_TOKEN", prefix="xapp-"),
         slack_signing_secret=_secret(merged, "SLACK_SIGNING_SECRET"),
         slack_mode=_choice(merged, "SLACK_MODE", ("socket", "http"), "socket"),
+        slack_client_id=merged.get("SLACK_CLIENT_ID", "").strip() or None,
+        slack_client_secret=_secret(merged, "SLACK_CLIENT_SECRET"),
+        slack_state_secret=_secret(merged, "SLACK_STATE_SECRET"),
+        slack_redirect_uri=merged.get("SLACK_REDIRECT_URI", "").strip() or None,
         committee_role=merged.get("NUDGEBOT_COMMITTEE_ROLE", "Committee").strip() or "Committee",
         nudge_window_hours=_whole(merged, "NUDGEBOT_NUDGE_WINDOW_HOURS", 24, 0, 24 * 30),
         escalation_threshold=_whole(merged, "NUDGEBOT_ESCALATION_THRESHOLD", 3, 2, 100),

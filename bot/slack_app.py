@@ -49,6 +49,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
 from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
+from bot.slack.oauth import StoredInstallations, WorkspaceClients, token_rotator
 from bot.texts import (
     FEEDBACK_NOT_YOURS,
     FEEDBACK_THANKS,
@@ -61,6 +62,8 @@ from bot.texts import (
 from bot.workers import Workers
 
 if TYPE_CHECKING:
+    from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+
     from bot.core import Core
     from bot.tiers import Reviewed
 
@@ -132,10 +135,12 @@ def _is_transient(exc: SlackApiError) -> bool:
 
 
 class SlackBot:
-    """One workspace's Bolt app, its Web API client and the delivery of the core's outcomes."""
+    """The Bolt app, its Web API clients and the delivery of the core's outcomes: for the one workspace of the bot
+    token, or (`oauth`, HTTP) for every workspace installed through Slack's OAuth flow, each with its own token."""
 
     def __init__(self, core: Core, settings: Settings, client: AsyncWebClient | None = None, *,
-                 process_before_response: bool = False, outbox_retry_seconds: float = RETRY_SECONDS) -> None:
+                 process_before_response: bool = False, outbox_retry_seconds: float = RETRY_SECONDS,
+                 oauth: AsyncOAuthSettings | None = None) -> None:
         self.core = core
         self.settings = settings
         self.client = with_retries(client) if client is not None else build_client(settings)
@@ -146,12 +151,19 @@ class SlackBot:
         # Socket Mode needs no signing secret; a random one (never an empty one) makes any HTTP request fail
         # verification instead of passing it with an HMAC anyone can compute.
         signing_secret = secret.reveal() if secret else secrets.token_hex(32)
-        protect_bolt_logs()
+        protect_bolt_logs(_BOLT_LOG.name)
         _BOLT_LOG.addFilter(_NO_TOKEN_NOTICE)  # a set: adding it again changes nothing
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=process_before_response, name="nudgebot",
-                            logger=_BOLT_LOG)
-        self._workspace_url: str | None = None
+                            logger=_BOLT_LOG, oauth_settings=oauth,
+                            installation_store_bot_only=True if oauth is not None else None)
+        installations = oauth.installation_store if oauth is not None else None
+        if isinstance(installations, StoredInstallations):
+            # app_uninstalled and tokens_revoked delete the workspace's tokens (Bolt's own listeners, on our store).
+            self.app.enable_token_revocation_listeners()
+        self.clients = WorkspaceClients(self.client, installations if isinstance(installations, StoredInstallations)
+                                        else None, token_rotator(oauth, self.client))
+        self._workspace_urls: dict[str, str] = {}
         self._auth_lock = asyncio.Lock()
         self._own_session: aiohttp.ClientSession | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -187,7 +199,8 @@ class SlackBot:
             # Without a session slack_sdk opens a connection per call; a burst of events would open thousands.
             self._own_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
             self.client.session = self._own_session
-        await self.workspace_url()
+        if not self.clients.multi_workspace:
+            await self.workspace_url()  # checks the one token; in OAuth mode each workspace's is checked by use
         await self.inbox.start()
         self._workers.start()
         self.outbox_retry.start()
@@ -200,22 +213,25 @@ class SlackBot:
         await self.core.purge.stop()
         await self._workers.stop(DRAIN_SECONDS)
         log.info("moderation stopped: %d message event(s) handled", self.handled_events)
+        self.clients.clear()
         if self._own_session is not None:
             self.client.session = None
             await self._own_session.close()
             self._own_session = None
 
-    async def workspace_url(self) -> str:
-        """The workspace's https URL (for permalinks), asked of auth.test once."""
-        if self._workspace_url is None:
+    async def workspace_url(self, team_id: str = "") -> str:
+        """The workspace's https URL (for permalinks), asked of auth.test once per workspace."""
+        key = team_id if self.clients.multi_workspace else ""
+        if key not in self._workspace_urls:
             async with self._auth_lock:
-                if self._workspace_url is None:
+                if key not in self._workspace_urls:
                     try:
-                        self._workspace_url = str((await self.client.auth_test()).get("url") or "")
+                        answer = await (await self.clients.for_team(key)).auth_test()
+                        self._workspace_urls[key] = str(answer.get("url") or "")
                     except SlackApiError as exc:
                         log.warning("auth.test failed: %s", _error_code(exc))
                         return ""
-        return self._workspace_url
+        return self._workspace_urls[key]
 
     # ------------------------------------------------------------------ messages
 
@@ -249,7 +265,7 @@ class SlackBot:
             log.debug("dropping a repeated delivery of event %s", event_id)
             return None
         team_id = str(context.get("team_id") or body.get("team_id") or "")
-        message = from_message_event(team_id, event, await self.workspace_url())
+        message = from_message_event(team_id, event, await self.workspace_url(team_id))
         if message is None:
             return None
         if event_id and event_id in self._seen:  # the same event again while the workspace URL was asked for
@@ -320,12 +336,13 @@ class SlackBot:
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryResult | None:
         """Ephemeral to the poster in the channel; if Slack refuses, a DM; None when Slack could not be reached."""
         text, body = blocks.nudge_message(nudge)
+        client = await self.clients.for_team(nudge.community_id)
         first = "no channel"
         if nudge.channel_id:
             try:
                 # In a thread, the note appears in that thread, next to the reply it is about.
-                await self.client.chat_postEphemeral(channel=nudge.channel_id, user=nudge.recipient_id, text=text,
-                                                     blocks=body, thread_ts=self._threads.get(nudge.message_id))
+                await client.chat_postEphemeral(channel=nudge.channel_id, user=nudge.recipient_id, text=text,
+                                                blocks=body, thread_ts=self._threads.get(nudge.message_id))
                 return DeliveryResult(DeliveryStatus.DELIVERED, "ephemeral")
             except SlackApiError as exc:
                 first = _error_code(exc)
@@ -334,8 +351,8 @@ class SlackBot:
             except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
                 return self._transient(nudge, type(exc).__name__)
         try:
-            opened = await self.client.conversations_open(users=nudge.recipient_id)
-            await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
+            opened = await client.conversations_open(users=nudge.recipient_id)
+            await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
             log.info("nudge sent by DM", extra={"incident_id": nudge.incident_id, "ephemeral_error": first})
             return DeliveryResult(DeliveryStatus.DELIVERED, f"dm ({first})")
         except SlackApiError as exc:
@@ -356,15 +373,15 @@ class SlackBot:
     async def deliver_welfare(self, note: WelfareNote) -> None:
         """A private pointer to support: ephemeral, or a DM when that is refused."""
         text, body = blocks.welfare_message(note)
+        client = await self.clients.for_team(note.community_id)
         try:
-            await self.client.chat_postEphemeral(channel=note.channel_id, user=note.recipient_id, text=text,
-                                                 blocks=body)
+            await client.chat_postEphemeral(channel=note.channel_id, user=note.recipient_id, text=text, blocks=body)
             return
         except SlackApiError as exc:
             log.info("welfare note not ephemeral (%s), trying a DM", _error_code(exc))
         try:
-            opened = await self.client.conversations_open(users=note.recipient_id)
-            await self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
+            opened = await client.conversations_open(users=note.recipient_id)
+            await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
         except SlackApiError as exc:
             log.warning("welfare note not delivered: %s", _error_code(exc))
 
@@ -378,7 +395,8 @@ class SlackBot:
             return False
         text, body = blocks.alert_message(alert)
         try:
-            await self.client.chat_postMessage(channel=channel, text=text, blocks=body)
+            await (await self.clients.for_team(alert.community_id)).chat_postMessage(channel=channel, text=text,
+                                                                                     blocks=body)
             return True
         except SlackApiError as exc:
             if _is_transient(exc):
@@ -440,9 +458,10 @@ class SlackBot:
     async def is_committee(self, team_id: str, user_id: str) -> bool:
         """Ask Slack now whether this member is in the committee's user group or committee channel."""
         community = await self.core.store.get_community(Platform.SLACK, team_id)
+        client = await self.clients.for_team(team_id)
         if community.committee_role:
             try:
-                answer = await self.client.usergroups_users_list(usergroup=community.committee_role)
+                answer = await client.usergroups_users_list(usergroup=community.committee_role)
                 if user_id in (answer.get("users") or []):
                     return True
             except SlackApiError as exc:
@@ -452,8 +471,8 @@ class SlackBot:
             cursor = ""
             try:
                 while True:
-                    page = await self.client.conversations_members(channel=community.committee_channel, limit=200,
-                                                                   cursor=cursor or None)
+                    page = await client.conversations_members(channel=community.committee_channel, limit=200,
+                                                              cursor=cursor or None)
                     if user_id in (page.get("members") or []):
                         return True
                     cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
@@ -522,7 +541,7 @@ class SlackBot:
         if request.verb == "export":
             data = await review.export(principal, request.query(principal.community_id, export=True),
                                        fmt=request.fmt)
-            await self._send_export(principal.user_id, data, request.fmt)
+            await self._send_export(principal.community_id, principal.user_id, data, request.fmt)
             return blocks.notice("I've sent you the export in a direct message from nudgebot.")
         if request.verb == "stats":
             since, until = request.window(datetime.now(UTC))
@@ -530,15 +549,16 @@ class SlackBot:
             return blocks.stats_blocks(stats, f"last {request.days} days")
         raise InputError(USAGE)
 
-    async def _send_export(self, user_id: str, data: bytes, fmt: str) -> None:
+    async def _send_export(self, team_id: str, user_id: str, data: bytes, fmt: str) -> None:
         """Upload the export to the requester's DM with the bot, where only they can see it."""
-        opened = await self.client.conversations_open(users=user_id)
+        client = await self.clients.for_team(team_id)
+        opened = await client.conversations_open(users=user_id)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-        await self.client.files_upload_v2(channel=opened["channel"]["id"], content=data,
-                                          filename=f"nudgebot-incidents-{stamp}.{fmt}",
-                                          title=f"nudgebot incidents export {stamp}",
-                                          initial_comment="Your incidents export. It holds personal data: keep it "
-                                                          "private and delete it when you are done.")
+        await client.files_upload_v2(channel=opened["channel"]["id"], content=data,
+                                     filename=f"nudgebot-incidents-{stamp}.{fmt}",
+                                     title=f"nudgebot incidents export {stamp}",
+                                     initial_comment="Your incidents export. It holds personal data: keep it "
+                                                     "private and delete it when you are done.")
 
     # ------------------------------------------------------------------ buttons and shortcut
 
@@ -600,7 +620,7 @@ class SlackBot:
         await ack()
         team_id = str(context.get("team_id") or (shortcut.get("team") or {}).get("id") or "")
         reporter = str((shortcut.get("user") or {}).get("id") or "")
-        event = from_shortcut(team_id, shortcut, await self.workspace_url())
+        event = from_shortcut(team_id, shortcut, await self.workspace_url(team_id))
         if event is None:
             await respond(text="That message cannot be reported (it was posted by an app or has no author).",
                           response_type="ephemeral")
@@ -609,8 +629,9 @@ class SlackBot:
                     "message": {"user": event.author_id, "ts": split_message_id(event.message_id)[1],
                                 "text": event.text[:_REPORTED_TEXT]}}
         try:
-            await self.client.views_open(trigger_id=str(shortcut.get("trigger_id") or ""),
-                                         view=blocks.report_modal(json.dumps(reported)))
+            client = await self.clients.for_team(team_id)
+            await client.views_open(trigger_id=str(shortcut.get("trigger_id") or ""),
+                                    view=blocks.report_modal(json.dumps(reported)))
             return  # the report is made when the member submits the modal
         except SlackApiError as exc:
             log.info("report modal not opened (%s): reporting without a note", _error_code(exc))
@@ -629,7 +650,7 @@ class SlackBot:
             reported = json.loads(str(view.get("private_metadata") or "{}"))
         except ValueError:
             reported = {}
-        event = from_shortcut(team_id, reported, await self.workspace_url())
+        event = from_shortcut(team_id, reported, await self.workspace_url(team_id))
         if event is None or not await self._report(reporter, event, note):
             await ack(response_action="errors",
                       errors={blocks.REPORT_NOTE: REPORT_FAILED})

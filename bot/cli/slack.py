@@ -1,4 +1,5 @@
-"""`nudgebot slack`: run the Slack app, over Socket Mode (the default) or HTTP, until interrupted."""
+"""`nudgebot slack`: run the Slack app, over Socket Mode (the default) or HTTP, until interrupted; with `--oauth`,
+for every workspace that installs it through Slack's OAuth flow (HTTP)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import logsetup
+from bot.errors import UsageError
 from bot.models import Community, Platform
 from bot.settings import Settings, SettingsError, load_settings
 from bot.texts import plural
@@ -30,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run nudgebot in a Slack workspace. Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; "
                     "HTTP mode (SLACK_MODE=http or --mode http) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET.")
     parser.add_argument("--mode", choices=("socket", "http"), help="override SLACK_MODE")
+    parser.add_argument("--oauth", action="store_true",
+                        help="serve many workspaces (HTTP): the install page at /slack/install and Slack's redirect at "
+                             "/slack/oauth_redirect; needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET "
+                             "and SLACK_SIGNING_SECRET instead of SLACK_BOT_TOKEN")
+    parser.add_argument("--team", metavar="T123",
+                        help="with --oauth: the workspace whose committee setup the options below save")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
     parser.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     parser.add_argument("--path", default="/slack/events",
@@ -54,8 +62,22 @@ def run(args: argparse.Namespace) -> int:
     named = args.env_file is not None  # a file named on the command line must exist; the default .env need not
     settings = load_settings(env_file=args.env_file.expanduser() if named else Path(".env"), env_file_required=named)
     logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
-    if args.mode:
+    if args.oauth:
+        if args.mode == "socket":
+            raise UsageError("--oauth serves Slack over HTTP: leave out --mode socket")
+        settings = dataclasses.replace(settings, slack_mode="http")
+    elif args.mode:
         settings = dataclasses.replace(settings, slack_mode=args.mode)
+    if args.team and not args.oauth:
+        raise UsageError("--team is for --oauth; with one bot token the workspace is the token's own")
+    if args.oauth and _changes(args) and not args.team:
+        raise UsageError("with --oauth, say which workspace the committee setup is for: --team T...")
+    if args.oauth:
+        _check_oauth(settings)
+        if args.check:
+            return asyncio.run(_check_installations(settings, args))
+        asyncio.run(_serve(settings, args))
+        return 0
     _check(settings)
     if args.check:
         return asyncio.run(_check_with_slack(settings, args))
@@ -67,7 +89,8 @@ def _check(settings: Settings) -> None:
     """Name the missing variable before anything connects."""
     if settings.slack_bot_token is None:
         raise SettingsError("SLACK_BOT_TOKEN", "is not set",
-                            "Copy the Bot User OAuth Token (xoxb-...) from the app's OAuth & Permissions page")
+                            "Copy the Bot User OAuth Token (xoxb-...) from the app's OAuth & Permissions page, or "
+                            "serve many workspaces with --oauth")
     if settings.slack_mode == "socket" and settings.slack_app_token is None:
         raise SettingsError("SLACK_APP_TOKEN", "is needed in Socket Mode",
                             "Create an app-level token with connections:write (xapp-...) on the app's Basic "
@@ -77,9 +100,20 @@ def _check(settings: Settings) -> None:
                             "Copy the Signing Secret from the app's Basic Information page")
 
 
+def _check_oauth(settings: Settings) -> None:
+    """OAuth mode's settings, named before anything connects (no bot token: each workspace's comes with its install)."""
+    from bot.slack.oauth import require_oauth_settings
+
+    require_oauth_settings(settings)
+    if settings.slack_signing_secret is None:
+        raise SettingsError("SLACK_SIGNING_SECRET", "is needed with --oauth (HTTP)",
+                            "Copy the Signing Secret from the app's Basic Information page")
+
+
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Imported here so the other commands start without loading slack_bolt.
     from bot.core import open_core
+    from bot.slack.oauth import authorize_url_for, base_client, oauth_settings
     from bot.slack_app import SlackBot, build_client, run_http, run_socket_mode
 
     stop = asyncio.Event()
@@ -88,8 +122,15 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
     core = await open_core(settings)
     try:
-        bot = SlackBot(core, settings, build_client(settings, args.api_url))
-        await _save_setup(bot, args)
+        if args.oauth:
+            client = base_client(args.api_url)
+            oauth = oauth_settings(settings, core.store, client, authorization_url=authorize_url_for(args.api_url))
+            bot = SlackBot(core, settings, client, oauth=oauth)
+            if args.team:
+                await _save_changes(core.store, args.team, args)
+        else:
+            bot = SlackBot(core, settings, build_client(settings, args.api_url))
+            await _save_setup(bot, args)
         if settings.slack_mode == "http":
             await run_http(bot, args.host, args.port, args.path, stop)
         else:
@@ -97,6 +138,34 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             await run_socket_mode(bot, settings.slack_app_token.reveal(), stop)
     finally:
         await core.close()
+
+
+async def _check_installations(settings: Settings, args: argparse.Namespace) -> int:
+    """OAuth mode's --check: every installed workspace, and whether Slack still takes its bot token."""
+    import aiohttp
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.slack.oauth import installation_health
+    from bot.slack_app import unreachable
+    from bot.store import Store
+
+    store = await Store.open(settings.db_path)
+    try:
+        if args.team:
+            await _save_changes(store, args.team, args)
+        findings = await installation_health(store, args.api_url)
+    except aiohttp.ClientConnectorError as exc:
+        raise unreachable(exc) from None
+    finally:
+        await store.close()
+    table = Table("workspace", "ok", "found", title="nudgebot on Slack (OAuth mode)")
+    for team_id, ok, found in findings:
+        table.add_row(team_id, "[green]yes[/]" if ok else "[red]no[/]", found)
+    if not findings:
+        table.add_row("(none)", "[red]no[/]", "no workspace has installed nudgebot yet: open /slack/install")
+    Console(highlight=False).print(table)
+    return 0 if findings and all(ok for _, ok, _ in findings) else 1
 
 
 async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from bot.store.engine import STORE_FAILURES
 from bot.store.escalations import EscalationStore
 from bot.store.files import PRIVATE_MODE, create_private, write_private
 from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, query_filter
+from bot.store.installations import InstallationStore
 from bot.store.migrate import MigrationError
 from bot.store.names import NameStore
 from bot.store.retention import RetentionStore
@@ -39,7 +40,7 @@ __all__ = [
 
 
 class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,
-            NameStore, ClosedDmStore):
+            NameStore, ClosedDmStore, InstallationStore):
     """Async access to the incident database. Build with `await Store.open(path_or_url)`; close when done.
 
     Every write is one short transaction (BEGIN IMMEDIATE on SQLite), retried while another process holds the

@@ -212,6 +212,11 @@ class FakeSlack:
         expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
         if token != expected:
             return self._answer(method, args, 200, {"ok": False, "error": "invalid_auth"})
+        return self.dispatch(method, args, request)
+
+    def dispatch(self, method: str, args: dict[str, Any], request: web.Request) -> web.Response:
+        """Answer one Web API call whose token was found to be this workspace's (a fake with several workspaces,
+        tests/fakes/slack_oauth.py, checks the token and hands the call to its workspace here)."""
         if self._outage is not None and method in self._outage[0]:
             return self._fail_for_outage(method, args, request, self._outage[1])
         if self._scripted.get(method):
