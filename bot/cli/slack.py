@@ -7,14 +7,12 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import logsetup
 from bot.models import Community, Platform
 from bot.settings import Settings, SettingsError, load_settings
-from bot.texts import plural
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -80,7 +78,8 @@ def _check(settings: Settings) -> None:
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Imported here so the other commands start without loading slack_bolt.
     from bot.core import open_core
-    from bot.slack.app import SlackBot, build_client, run_http, run_socket_mode
+    from bot.slack.app import SlackBot, build_client
+    from bot.slack.runners import run_http, run_socket_mode
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -101,80 +100,26 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int:
     """Ask Slack about the tokens, the committee and the alert channel; print a table of findings."""
-    import aiohttp
     from rich.console import Console
     from rich.table import Table
-    from slack_sdk.errors import SlackApiError
 
-    from bot.slack.app import build_client, unreachable
+    from bot.slack.check import check_workspace
     from bot.store import Store
 
-    client = build_client(settings, args.api_url)
-    findings: list[tuple[str, bool, str]] = []
-
-    async def ask(what: str, call: Any) -> dict[str, Any] | None:
-        try:
-            return dict((await call).data)
-        except aiohttp.ClientConnectorError as exc:  # no answer at all: nothing else can be checked
-            raise unreachable(exc) from None
-        except SlackApiError as exc:
-            findings.append((what, False, str(exc.response.get("error", "error"))))
-            return None
-
-    auth = await ask("bot token (SLACK_BOT_TOKEN)", client.auth_test())
-    if auth is None:
-        findings[-1] = (findings[-1][0], False, findings[-1][2] + ": copy the Bot User OAuth Token again")
-    else:
-        findings.append(("bot token (SLACK_BOT_TOKEN)", True, f"{auth.get('team')} ({auth.get('team_id')}), bot "
-                                                              f"user {auth.get('user_id')}"))
-        if settings.slack_mode == "socket" and settings.slack_app_token is not None:
-            opened = await ask("app token (SLACK_APP_TOKEN)",
-                               client.apps_connections_open(app_token=settings.slack_app_token.reveal()))
-            if opened is not None:
-                findings.append(("app token (SLACK_APP_TOKEN)", True, "Socket Mode connection allowed"))
+    async def saved_setup(team_id: str) -> Community:
         store = await Store.open(settings.db_path)
         try:
-            team_id = str(auth.get("team_id") or "")
             await _save_changes(store, team_id, args)
-            community = await store.get_community(Platform.SLACK, team_id)
+            return await store.get_community(Platform.SLACK, team_id)
         finally:
             await store.close()
-        await _check_committee(client, community, str(auth.get("user_id") or ""), ask, findings)
+
+    findings = await check_workspace(settings, args.api_url, saved_setup)
     table = Table("check", "ok", "found", title=f"nudgebot on Slack ({settings.slack_mode} mode)")
     for what, ok, found in findings:
         table.add_row(what, "[green]yes[/]" if ok else "[red]no[/]", found)
     Console(highlight=False).print(table)
     return 0 if all(ok for _, ok, _ in findings) else 1
-
-
-async def _check_committee(client: Any, community: Any, bot_user: str, ask: Any,
-                           findings: list[tuple[str, bool, str]]) -> None:
-    if not (community.committee_role or community.committee_channel):
-        findings.append(("committee", False, "not set: nudgebot slack --committee-group S... or "
-                                             "--committee-channel C..."))
-    if community.committee_role:
-        group = await ask(f"committee user group {community.committee_role}",
-                          client.usergroups_users_list(usergroup=community.committee_role))
-        if group is not None:
-            findings.append((f"committee user group {community.committee_role}", bool(group.get("users")),
-                             plural(len(group.get('users') or []), 'member')))
-    if community.committee_channel:
-        members = await ask(f"committee channel {community.committee_channel}",
-                            client.conversations_members(channel=community.committee_channel, limit=1000))
-        if members is not None:
-            people = [m for m in members.get("members") or [] if m != bot_user]
-            findings.append((f"committee channel {community.committee_channel}", bool(people),
-                             plural(len(people), 'member')))
-    alert_channel = community.alert_channel or community.committee_channel
-    if not alert_channel:
-        findings.append(("alert channel", False, "not set: nudgebot slack --alert-channel C..."))
-        return
-    members = await ask(f"alert channel {alert_channel}", client.conversations_members(channel=alert_channel,
-                                                                                        limit=1000))
-    if members is not None:
-        inside = bot_user in (members.get("members") or [])
-        findings.append((f"alert channel {alert_channel}", inside,
-                         "nudgebot is a member" if inside else "invite nudgebot: /invite @nudgebot"))
 
 
 async def _save_setup(bot: SlackBot, args: argparse.Namespace) -> None:
@@ -190,18 +135,11 @@ def _changes(args: argparse.Namespace) -> dict[str, str]:
                                             ("alert_channel", args.alert_channel)) if value}
 
 
-def _with_changes(community: Community, changes: dict[str, str]) -> Community:
-    """The community with the committee group and channels the command line gave."""
-    return dataclasses.replace(community,
-                               committee_role=changes.get("committee_role", community.committee_role),
-                               committee_channel=changes.get("committee_channel", community.committee_channel),
-                               alert_channel=changes.get("alert_channel", community.alert_channel))
-
-
 async def _save_changes(store: Store, team_id: str, args: argparse.Namespace) -> None:
+    """The operator's setup, through the committee review's own check (the operator may set up any workspace)."""
+    from bot.review import CommitteeReview, operator_principal
+
     changes = _changes(args)
-    if not changes:
-        return
-    community = await store.get_community(Platform.SLACK, team_id)
-    await store.save_community(_with_changes(community, changes), datetime.now(UTC))
-    log.info("workspace setup saved", extra={"team_id": team_id, **changes})
+    if changes:
+        await CommitteeReview(store).save_settings(operator_principal(), changes, platform=Platform.SLACK,
+                                                   community_id=team_id)
