@@ -15,8 +15,8 @@ from bot.models import Community, Platform
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from bot.review import CommitteeReview
     from bot.slack.app import SlackBot
-    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +103,16 @@ async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int
     from rich.console import Console
     from rich.table import Table
 
+    from bot.review import CommitteeReview
     from bot.slack.check import check_workspace
     from bot.store import Store
 
     async def saved_setup(team_id: str) -> Community:
         store = await Store.open(settings.db_path)
         try:
-            await _save_changes(store, team_id, args)
-            return await store.get_community(Platform.SLACK, team_id)
+            review = CommitteeReview(store)
+            await _save_changes(review, team_id, args)
+            return await review.community(Platform.SLACK, team_id)
         finally:
             await store.close()
 
@@ -126,7 +128,7 @@ async def _save_setup(bot: SlackBot, args: argparse.Namespace) -> None:
     """Store the committee group/channel and alert channel given on the command line for this workspace."""
     if _changes(args):
         team_id = str((await bot.client.auth_test()).get("team_id") or "")
-        await _save_changes(bot.core.store, team_id, args)
+        await _save_changes(bot.core.review, team_id, args)
 
 
 def _changes(args: argparse.Namespace) -> dict[str, str]:
@@ -135,11 +137,10 @@ def _changes(args: argparse.Namespace) -> dict[str, str]:
                                             ("alert_channel", args.alert_channel)) if value}
 
 
-async def _save_changes(store: Store, team_id: str, args: argparse.Namespace) -> None:
+async def _save_changes(review: CommitteeReview, team_id: str, args: argparse.Namespace) -> None:
     """The operator's setup, through the committee review's own check (the operator may set up any workspace)."""
-    from bot.review import CommitteeReview, operator_principal
+    from bot.review import operator_principal
 
     changes = _changes(args)
     if changes:
-        await CommitteeReview(store).save_settings(operator_principal(), changes, platform=Platform.SLACK,
-                                                   community_id=team_id)
+        await review.save_settings(operator_principal(), changes, platform=Platform.SLACK, community_id=team_id)
