@@ -18,6 +18,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.access import REFUSAL, committee_role_of, principal_for
+from bot.discord.ui import AlertActionButton
 from bot.errors import NotCommittee, NudgebotError
 from bot.models import (
     Community,
@@ -30,12 +32,10 @@ from bot.models import (
     ReviewAction,
 )
 from bot.texts import status_label
-from cogs.access import REFUSAL, committee_role_of, principal_for
 from cogs.moderation import message_event
-from cogs.ui import AlertActionButton, deliver_reviewed
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
     from bot.review import IncidentDetail
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class Incidents(commands.Cog):
         await interaction.response.send_message(
             f"Incident #{reviewed.incident.id} is now **{status_label(reviewed.incident.status)}**.{sent}",
             ephemeral=True)
-        await deliver_reviewed(self.bot, reviewed)
+        await self.bot.delivery.deliver_reviewed(reviewed)
 
     @incidents.command(name="export", description="Download incidents as a CSV file")
     @app_commands.describe(status="only this status", clause="only this clause", days="only the last N days")
@@ -271,8 +271,6 @@ class Incidents(commands.Cog):
                     retention_days: app_commands.Range[int, 1, 3650] | None = None) -> None:
         """Change the given settings (the others stay) and show the result."""
         assert interaction.guild is not None and interaction.guild_id is not None
-        community = await self.bot.core.store.get_community(self._principal(interaction).platform,
-                                                            str(interaction.guild_id))
         changes: dict[str, object] = {"name": interaction.guild.name}
         if committee_role is not None:
             changes["committee_role"] = str(committee_role.id)
@@ -288,11 +286,8 @@ class Incidents(commands.Cog):
             changes["nudge_mode"] = NudgeMode(nudge_mode)
         if retention_days is not None:
             changes["retention_days"] = retention_days
-        updated = replace(community, **changes)  # type: ignore[arg-type]
-        await self.bot.core.store.save_community(updated, discord.utils.utcnow())
+        updated = await self.bot.core.review.save_settings(self._principal(interaction), changes)
         self.bot.communities.invalidate(interaction.guild_id)
-        log.info("community settings saved", extra={"guild_id": interaction.guild_id,
-                                                    "actor_id": interaction.user.id, "changed": sorted(changes)})
         role = committee_role_of(updated, self.bot.settings.committee_role)
         await interaction.response.send_message("Saved.", embed=community_embed(updated, role), ephemeral=True)
 
@@ -327,7 +322,7 @@ class Incidents(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             alert = await self.bot.core.moderator.report_message(str(interaction.user.id), message_event(message))
-            self.bot.courier.post_alerts([alert])
+            self.bot.delivery.post_alerts([alert])
         except Exception:
             log.exception("report not passed on", extra={"message_id": message.id, "guild_id": message.guild.id})
             await interaction.followup.send("Sorry, I could not pass that on. Please message a committee member.",
