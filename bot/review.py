@@ -70,6 +70,16 @@ def is_operator(principal: Principal) -> bool:
     return principal.is_committee and principal.community_id == ALL_COMMUNITIES
 
 
+def require_committee(principal: Principal, action: str) -> None:
+    """The committee check every committee action goes through (review, setup): NotCommittee, logged, unless the
+    principal is on the committee of its community (or is the operator)."""
+    if not principal.is_committee:
+        log.info("committee action refused", extra={"action": action, "user_id": principal.user_id,
+                                                    "platform": principal.platform.value,
+                                                    "community_id": principal.community_id})
+        raise NotCommittee(action)
+
+
 def allowed_actions(status: IncidentStatus) -> list[ReviewAction]:
     """The review actions that can be taken from a status, in menu order."""
     return [action for action, (_, sources) in TRANSITIONS.items() if status in sources]
@@ -140,11 +150,7 @@ class CommitteeReview:
 
     @staticmethod
     def _require(principal: Principal, action: str) -> None:
-        if not principal.is_committee:
-            log.info("committee action refused", extra={"action": action, "user_id": principal.user_id,
-                                                        "platform": principal.platform.value,
-                                                        "community_id": principal.community_id})
-            raise NotCommittee(action)
+        require_committee(principal, action)
 
     @staticmethod
     def _scoped(principal: Principal, query: IncidentQuery) -> IncidentQuery:
