@@ -47,6 +47,7 @@ from bot.moderation import FeedbackKind
 from bot.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
+from bot.slack import setup as slack_setup
 from bot.slack.commands import USAGE, IncidentsRequest, parse_incidents
 from bot.slack.events import from_message_event, from_shortcut, split_message_id, thread_of
 from bot.texts import (
@@ -178,6 +179,7 @@ class SlackBot:
         app.action(re.compile("^" + re.escape(blocks.REVIEW_PREFIX)))(self._on_review_button)
         app.shortcut(blocks.REPORT_CALLBACK)(self._on_report)
         app.view(blocks.REPORT_MODAL)(self._on_report_note)
+        slack_setup.register(self)
 
     async def start(self) -> None:
         """Before serving: one pooled HTTP session for every Web API call, the token checked with auth.test, the
