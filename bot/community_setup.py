@@ -187,15 +187,22 @@ def parse_assignments(words: Sequence[str]) -> dict[str, str]:
     return {field: " ".join(parts) for field, parts in found.items()}
 
 
-def shown_values(community: Community, *, committee: str) -> list[tuple[str, str]]:
-    """(label, value) for each setting of the community's platform, in the table's order; channels and people
-    as mentions (the same `<#id>` and `<@id>` on both platforms), the committee as the adapter renders it."""
+def channel_mention(channel_id: str) -> str:
+    """A channel as both platforms render it in a message."""
+    return f"<#{channel_id}>"
+
+
+def shown_values(community: Community, *, committee: str,
+                 channel: Callable[[str], str] = channel_mention) -> list[tuple[str, str]]:
+    """(label, value) for each setting of the community's platform, in the table's order; channels as mentions
+    (the same `<#id>` on both platforms; the CLI passes its own `channel`), the committee as the adapter renders
+    it."""
     values: dict[str, str] = {
         "committee_role": committee or "not set",
-        "committee_channel": f"<#{community.committee_channel}>" if community.committee_channel else "none",
-        "alert_channel": (f"<#{community.alert_channel}>" if community.alert_channel
+        "committee_channel": channel(community.committee_channel) if community.committee_channel else "none",
+        "alert_channel": (channel(community.alert_channel) if community.alert_channel
                           else "not set: alerts cannot be posted"),
-        "under18_channels": " ".join(f"<#{c}>" for c in community.under18_channels) or "none",
+        "under18_channels": " ".join(channel(c) for c in community.under18_channels) or "none",
         "nudge_mode": community.nudge_mode.value,
         "retention_days": f"{community.retention_days} days",
         "keep_full_content": "on" if community.keep_full_content else "off (a masked excerpt only)",
