@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import getpass
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--community", required=True, metavar="ID", help="the guild or workspace id")
 
 
-def _run(args: argparse.Namespace, handler: object, *, read_only: bool = False) -> int:
+def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, CommunitySetup], Awaitable[int]], *,
+         read_only: bool = False) -> int:
     settings = load_settings()
     path: Path = args.db or settings.db_path
     if not path.exists():
@@ -62,7 +64,7 @@ def _run(args: argparse.Namespace, handler: object, *, read_only: bool = False) 
                                  default_retention_days=settings.retention_days,
                                  default_keep_full_content=settings.keep_full_content)
         try:
-            return await handler(args, CommunitySetup(store, utc_now))  # type: ignore[operator, no-any-return]
+            return await handler(args, CommunitySetup(store, utc_now))
         finally:
             await store.close()
 
