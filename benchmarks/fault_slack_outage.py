@@ -31,9 +31,9 @@ from rich.table import Table
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import build_scanner
-from bot.outbox import RETRY_SECONDS
+from bot.runtime.outbox import RETRY_SECONDS
 from bot.settings import Settings
-from bot.slack_app import BoundedSocketModeHandler, SlackBot
+from bot.slack.app import BoundedSocketModeHandler, SlackBot
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import ALICE, BOB, BREACH, CAROL, CLEAN, DAVE, GENERAL, TEAM, make_settings, open_test_core

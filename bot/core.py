@@ -14,8 +14,8 @@ from bot.detection.scanner import Scanner, ScannerSettings, load_default_scanner
 from bot.escalation import Clock, EscalationTracker, utc_now
 from bot.models import Principal, ReviewAction
 from bot.moderation import Moderator
-from bot.retention import DailyPurge
 from bot.review import CommitteeReview
+from bot.runtime.purge import DailyPurge
 from bot.settings import Settings
 from bot.store import Store
 from bot.tiers import Reviewed, after_decision

@@ -17,6 +17,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.access import REFUSAL, principal_for
+from bot.discord.ui import AlertActionButton, deliver_reviewed
 from bot.errors import NotCommittee, NudgebotError
 from bot.models import (
     Incident,
@@ -27,12 +29,10 @@ from bot.models import (
     ReviewAction,
 )
 from bot.texts import status_label
-from cogs.access import REFUSAL, principal_for
 from cogs.moderation import message_event
-from cogs.ui import AlertActionButton, deliver_reviewed
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
     from bot.review import IncidentDetail
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Moderation listener: new and edited guild messages, and thread and forum-post titles, go to the core's
 moderator; its outcome is delivered.
 
-Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in its spool file) and are handed to
-a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of moderations at
-once and a message's edits are handled after the message itself.
+Messages wait in the inbox (`bot.runtime.inbox`: bounded memory, overflow and leftovers in its spool file) and are
+handed to a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of
+moderations at once and a message's edits are handled after the message itself.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.inbox import Inbox
+from bot.discord.ui import NudgeFeedbackButton
 from bot.models import MessageEvent, Platform
 from bot.posted import file_name_words, gather
-from bot.workers import Workers
-from cogs.ui import NudgeFeedbackButton
+from bot.runtime.inbox import Inbox
+from bot.runtime.workers import Workers
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 log = logging.getLogger(__name__)
 

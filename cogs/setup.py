@@ -13,12 +13,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.community_setup import shown_values
+from bot.discord.access import REFUSAL, committee_role_of, principal_for
 from bot.errors import NotCommittee, NudgebotError
 from bot.models import Community, NudgeMode, Platform, Principal
-from cogs.access import REFUSAL, committee_role_of, principal_for
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 log = logging.getLogger(__name__)
 

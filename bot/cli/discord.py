@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def print_invite_url(args: argparse.Namespace) -> int:
     """Print the invite URL; the client id comes from --client-id or from the token itself (no network)."""
-    from bot.discord_app import DiscordSetupError, client_id_from_token, invite_url, required_permissions
+    from bot.discord.app import DiscordSetupError, client_id_from_token, invite_url, required_permissions
 
     client_id = args.client_id
     if not client_id:
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     import discord.http
     import yarl
 
-    from bot.discord_app import run_bot
+    from bot.discord.app import run_bot
 
     settings = load_settings()
     logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))

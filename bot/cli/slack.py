@@ -17,7 +17,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.texts import plural
 
 if TYPE_CHECKING:
-    from bot.slack_app import SlackBot
+    from bot.slack.app import SlackBot
     from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _check(settings: Settings) -> None:
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Imported here so the other commands start without loading slack_bolt.
     from bot.core import open_core
-    from bot.slack_app import SlackBot, build_client, run_http, run_socket_mode
+    from bot.slack.app import SlackBot, build_client, run_http, run_socket_mode
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,7 +106,7 @@ async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int
     from rich.table import Table
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack_app import build_client, unreachable
+    from bot.slack.app import build_client, unreachable
     from bot.store import Store
 
     client = build_client(settings, args.api_url)

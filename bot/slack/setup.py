@@ -21,7 +21,7 @@ from bot.slack import blocks
 from bot.texts import SLACK_SETUP_COMMITTEE_ONLY
 
 if TYPE_CHECKING:
-    from bot.slack_app import SlackBot
+    from bot.slack.app import SlackBot
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import Core
-from bot.discord_app import NudgeBot, build_bot
+from bot.discord.app import NudgeBot, build_bot
 from bot.settings import Settings
 from tests.fakes.discord_server import FakeDiscord, FakeGuild
 

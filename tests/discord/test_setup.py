@@ -7,8 +7,8 @@ from dataclasses import fields
 from typing import Any
 
 from bot.core import Core
+from bot.discord.access import REFUSAL
 from bot.models import Community, NudgeMode, Platform
-from cogs.access import REFUSAL
 from tests.discord.support import RunningBot, World, embed_text
 from tests.fakes.discord_server import Ref
 

@@ -234,7 +234,7 @@ async def test_without_a_signing_secret_no_http_request_is_trusted(fake, tmp_pat
     from aiohttp import web
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.slack_app import SlackBot
+    from bot.slack.app import SlackBot
     from tests.fakes.slack_server import BOT_TOKEN
     from tests.slack.conftest import make_settings, open_test_core
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack_app import REFUSAL
+from bot.slack.app import REFUSAL
 from tests.fakes import slack_events as payloads
 from tests.permissions.slack.conftest import ADMIN, OTHER_TEAM, OUTSIDER, SlackScene
 from tests.slack.conftest import ALICE, BOB, CAROL, GENERAL, TEAM, eventually

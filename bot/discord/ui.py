@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord.access import REFUSAL, principal_for
 from bot.errors import NudgebotError
 from bot.models import AlertKind, CommitteeAlert, Nudge, ReviewAction, Severity
 from bot.texts import (
@@ -24,10 +25,9 @@ from bot.texts import (
     REVIEW_LABELS,
     alert_title,
 )
-from cogs.access import REFUSAL, principal_for
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
     from bot.tiers import Reviewed
 
 log = logging.getLogger(__name__)

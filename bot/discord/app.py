@@ -14,12 +14,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.access import CommunityCache
+from bot.discord.notifier import Courier
 from bot.errors import NudgebotError, PlatformUnreachable, connection_failure
 from bot.logredact import protect_discord_logs
-from bot.outbox import RETRY_SECONDS, OutboxRetry
+from bot.runtime.outbox import RETRY_SECONDS, OutboxRetry
 from bot.settings import Settings
-from cogs.access import CommunityCache
-from cogs.delivery import Courier
 
 if TYPE_CHECKING:
     from bot.core import Core

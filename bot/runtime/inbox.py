@@ -2,7 +2,7 @@
 
 A flood (a raid, or the backlog a platform replays after an outage) can arrive far faster than messages are
 moderated. Holding all of it in memory would let anyone who can post grow the bot without bound, so past
-`memory_limit` waiting messages the inbox writes new arrivals, a batch at a time, to the spool (`bot/spool.py`)
+`memory_limit` waiting messages the inbox writes new arrivals, a batch at a time, to the spool (`bot/store/spool.py`)
 and reads them back, oldest first, as room frees. The spool is written synchronously: while a batch is written the
 event loop reads nothing more from the platform, which is what bounds memory however fast messages arrive.
 Messages still waiting when the bot stops are saved there too and moderated first on the next start, so a
@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.models import MessageEvent, Platform
-from bot.spool import Spool, spool_path
+from bot.store.spool import Spool, spool_path
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Delivers what the core decided: nudges by DM, welfare notes by DM, alerts to the committee's alert channel.
 
 A nudge is only ever sent privately, and once: the live path and the outbox each claim a nudge before sending it
-(`bot.delivery_claims`) and ask the core whether it still awaits delivery. If Discord could not be reached or
+(`bot.runtime.claims`) and ask the core whether it still awaits delivery. If Discord could not be reached or
 answered 5xx it stays in the outbox and the periodic retry tries it again. Every attempt is reported back to the
 core, so the store's delivery status is the one record of what reached whom.
 """
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot.delivery_claims import DeliveryClaims, NotSent
+from bot.discord.ui import alert_embed, alert_view, nudge_embed, nudge_view
 from bot.models import CommitteeAlert, DeliveryResult, DeliveryStatus, Nudge, Outcome, Platform, WelfareNote
-from cogs.ui import alert_embed, alert_view, nudge_embed, nudge_view
+from bot.runtime.claims import DeliveryClaims, NotSent
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class Courier:
         return attempted
 
     async def retry_outbox(self) -> int:
-        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`): the outbox, then the alerts Discord
+        """One run of the periodic outbox retry (`bot.runtime.outbox.OutboxRetry`): the outbox, then the alerts Discord
         failed to take; returns how many nudges it left undelivered (Discord still failing, or in flight on the
         live path), plus the alerts re-queued and the records still held in memory because the database is failing
         (the retry backs off while any are left)."""

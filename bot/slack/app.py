@@ -27,9 +27,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery_claims import DeliveryClaims, NotSent
 from bot.errors import InputError, NudgebotError, PlatformUnreachable, connection_failure
-from bot.inbox import Inbox
 from bot.logredact import protect_bolt_logs
 from bot.models import (
     CommitteeAlert,
@@ -44,7 +42,10 @@ from bot.models import (
     WelfareNote,
 )
 from bot.moderation import FeedbackKind
-from bot.outbox import RETRY_SECONDS, OutboxRetry
+from bot.runtime.claims import DeliveryClaims, NotSent
+from bot.runtime.inbox import Inbox
+from bot.runtime.outbox import RETRY_SECONDS, OutboxRetry
+from bot.runtime.workers import Workers
 from bot.settings import Settings, SettingsError
 from bot.slack import blocks
 from bot.slack import setup as slack_setup
@@ -59,7 +60,6 @@ from bot.texts import (
     SLACK_COMMITTEE_ONLY,
     status_label,
 )
-from bot.workers import Workers
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -87,7 +87,7 @@ class _NoTokenNotice(logging.Filter):
         return "`token` will be unused" not in str(record.msg)
 
 
-_BOLT_LOG = logging.getLogger("bot.slack_app.bolt")
+_BOLT_LOG = logging.getLogger("bot.slack.app.bolt")
 _NO_TOKEN_NOTICE = _NoTokenNotice()
 
 
@@ -425,8 +425,8 @@ class SlackBot:
             return len(nudges)
 
     async def retry_outbox(self) -> int:
-        """One run of the periodic outbox retry (`bot.outbox.OutboxRetry`): the outbox, then the committee alerts
-        Slack failed to take; returns how many nudges and alerts it left plus the records still held in memory
+        """One run of the periodic outbox retry (`bot.runtime.outbox.OutboxRetry`): the outbox, then the committee
+        alerts Slack failed to take; returns how many nudges and alerts it left plus the records still held in memory
         because the database is failing."""
         await self.deliver_outbox()
         held, self._unposted_alerts = self._unposted_alerts, []

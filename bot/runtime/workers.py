@@ -6,8 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.inbox import Inbox
 from bot.models import MessageEvent
+from bot.runtime.inbox import Inbox
 
 log = logging.getLogger(__name__)
 

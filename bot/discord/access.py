@@ -11,7 +11,7 @@ from bot.models import Community, Platform, Principal
 from bot.texts import DISCORD_COMMITTEE_ONLY
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 _CACHE_SECONDS = 30.0
 
