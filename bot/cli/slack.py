@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import logsetup
-from bot.models import Community, Platform
+from bot.errors import InputError, UsageError
+from bot.models import Platform
 from bot.settings import Settings, SettingsError, load_settings
 from bot.texts import plural
 
@@ -190,18 +191,18 @@ def _changes(args: argparse.Namespace) -> dict[str, str]:
                                             ("alert_channel", args.alert_channel)) if value}
 
 
-def _with_changes(community: Community, changes: dict[str, str]) -> Community:
-    """The community with the committee group and channels the command line gave."""
-    return dataclasses.replace(community,
-                               committee_role=changes.get("committee_role", community.committee_role),
-                               committee_channel=changes.get("committee_channel", community.committee_channel),
-                               alert_channel=changes.get("alert_channel", community.alert_channel))
-
-
 async def _save_changes(store: Store, team_id: str, args: argparse.Namespace) -> None:
+    """Save the flags' settings as the operator, through the same checked service as /nudgebot-setup."""
+    # Imported here, as the store is: the parser is built for every nudgebot command, most never touch a database.
+    from bot.community_setup import CommunitySetup
+    from bot.review import operator_principal
+
     changes = _changes(args)
     if not changes:
         return
-    community = await store.get_community(Platform.SLACK, team_id)
-    await store.save_community(_with_changes(community, changes), datetime.now(UTC))
+    try:
+        await CommunitySetup(store, lambda: datetime.now(UTC)).change(
+            operator_principal("operator:nudgebot slack"), changes, platform=Platform.SLACK, community_id=team_id)
+    except InputError as exc:  # a flag's value is not an id of the right kind: a usage error, nothing saved
+        raise UsageError(f"nothing saved: {exc}") from None
     log.info("workspace setup saved", extra={"team_id": team_id, **changes})
