@@ -148,3 +148,10 @@ async def test_under18_channels_set_on_slack_get_clause_5_2(trial_harness: Harne
     assert fake.ephemerals(BOB)[0].channel == PRIVATE
     assert fake.ephemerals(ALICE) == []  # held for review: nobody nudged in #general
     assert COMMITTEE_CHANNEL not in by_channel
+
+
+async def test_a_typed_contact_is_shown_as_text_not_as_markup(socket_harness: Harness) -> None:
+    answer = await _answer(socket_harness, "welfare-contact=<!channel> or <https://evil.example|the form>", CAROL)
+    assert "Saved." in answer
+    assert "<!channel>" not in answer and "&lt;!channel&gt;" in answer  # no one pinged, no forged link
+    assert (await _community(socket_harness)).welfare_contact == "<!channel> or <https://evil.example|the form>"
