@@ -7,18 +7,13 @@ ask would still be refused here; an adapter only establishes who the member is.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 
 from bot.errors import InputError
 from bot.models import Community, NudgeMode, Platform, Principal
-from bot.review import is_operator, require_committee
-from bot.store import Store
-
-log = logging.getLogger(__name__)
+from bot.review import CommitteeReview, is_operator, require_committee
 
 RETENTION_RANGE = (1, 3650)
 CONTACT_MAX = 200
@@ -213,41 +208,27 @@ def shown_values(community: Community, *, committee: str,
 
 
 class CommunitySetup:
-    """Showing and changing a community's settings, for its committee (or the machine's operator) only."""
+    """Showing and changing a community's settings with every value checked against the table above; who may is
+    the committee review's to say (`CommitteeReview.settings` and `save_settings`, with their principal check)."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
-        self.store = store
-        self.clock = clock
-
-    @staticmethod
-    def _where(principal: Principal, platform: Platform | None, community_id: str | None) -> tuple[Platform, str]:
-        if not is_operator(principal):
-            return principal.platform, principal.community_id
-        if platform is None or not community_id:
-            raise InputError("say which community: its platform and its id")
-        return platform, community_id
+    def __init__(self, review: CommitteeReview) -> None:
+        self.review = review
 
     async def show(self, principal: Principal, platform: Platform | None = None,
                    community_id: str | None = None) -> Community:
         """The settings of the principal's community (the operator names one)."""
-        require_committee(principal, "the community settings")
-        return await self.store.get_community(*self._where(principal, platform, community_id))
+        return await self.review.settings(principal, platform=platform, community_id=community_id)
 
     async def change(self, principal: Principal, changes: Mapping[str, object], *, name: str | None = None,
                      platform: Platform | None = None, community_id: str | None = None) -> Community:
         """Save the given settings (by field or typed name; values typed or as text), leaving the others; an
         invalid one saves nothing. Returns the community as saved."""
-        require_committee(principal, "community setup")
-        where = self._where(principal, platform, community_id)
-        values = {}
+        require_committee(principal, "community setup")  # before a word of the input is judged
+        target = platform if is_operator(principal) and platform is not None else principal.platform
+        values: dict[str, object] = {}
         for key, value in changes.items():
             setting = setting_named(key)
-            values[setting.field] = coerce(setting, value, where[0])
-        community = await self.store.get_community(*where)
+            values[setting.field] = coerce(setting, value, target)
         if name:
             values["name"] = name
-        updated = replace(community, **values)  # type: ignore[arg-type]
-        await self.store.save_community(updated, self.clock())
-        log.info("community settings saved", extra={"platform": where[0].value, "community_id": where[1],
-                                                    "actor_id": principal.user_id, "changed": sorted(values)})
-        return updated
+        return await self.review.save_settings(principal, values, platform=platform, community_id=community_id)

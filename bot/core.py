@@ -41,7 +41,7 @@ class Core:
     @property
     def setup(self) -> CommunitySetup:
         """The community settings service (committee-only, checked as the review service checks)."""
-        return CommunitySetup(self.store, self.clock)
+        return CommunitySetup(self.review)
 
     async def review_incident(self, principal: Principal, incident_id: int, action: ReviewAction | str,
                               note: str = "") -> Reviewed:

@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.access import REFUSAL, principal_for
-from bot.discord.ui import AlertActionButton, deliver_reviewed
+from bot.discord.ui import AlertActionButton
 from bot.errors import NotCommittee, NudgebotError
 from bot.models import (
     Incident,
@@ -199,7 +199,7 @@ class Incidents(commands.Cog):
         await interaction.response.send_message(
             f"Incident #{reviewed.incident.id} is now **{status_label(reviewed.incident.status)}**.{sent}",
             ephemeral=True)
-        await deliver_reviewed(self.bot, reviewed)
+        await self.bot.delivery.deliver_reviewed(reviewed)
 
     @incidents.command(name="export", description="Download incidents as a CSV file")
     @app_commands.describe(status="only this status", clause="only this clause", days="only the last N days")
@@ -257,7 +257,7 @@ class Incidents(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             alert = await self.bot.core.moderator.report_message(str(interaction.user.id), message_event(message))
-            self.bot.courier.post_alerts([alert])
+            self.bot.delivery.post_alerts([alert])
         except Exception:
             log.exception("report not passed on", extra={"message_id": message.id, "guild_id": message.guild.id})
             await interaction.followup.send("Sorry, I could not pass that on. Please message a committee member.",

@@ -21,7 +21,7 @@ from bot.cli import print_help_for_usage
 from bot.community_setup import COMMUNITY_SETTINGS, CommunitySetup, parse_assignments, shown_values
 from bot.errors import InputError, UsageError
 from bot.models import Community, Platform
-from bot.review import operator_principal, utc_now
+from bot.review import CommitteeReview, operator_principal, utc_now
 from bot.settings import load_settings
 from bot.store import Store, StoreError
 
@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, Commun
                                  default_retention_days=settings.retention_days,
                                  default_keep_full_content=settings.keep_full_content)
         try:
-            return await handler(args, CommunitySetup(store, utc_now))
+            return await handler(args, CommunitySetup(CommitteeReview(store, clock=utc_now)))
         finally:
             await store.close()
 

@@ -51,18 +51,11 @@ def print_invite_url(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted."""
-    import discord.gateway
-    import discord.http
-    import yarl
-
-    from bot.discord.app import run_bot
+    from bot.discord.app import point_at, run_bot
 
     settings = load_settings()
     logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
-    if base := os.environ.get(API_BASE_VARIABLE, "").strip():
-        discord.http.Route.BASE = base.rstrip("/")
-    if gateway := os.environ.get(GATEWAY_VARIABLE, "").strip():
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    point_at(os.environ.get(API_BASE_VARIABLE, ""), os.environ.get(GATEWAY_VARIABLE, ""))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_bot(settings, sync_commands=args.sync))
     return 0

@@ -28,7 +28,6 @@ from bot.texts import (
 
 if TYPE_CHECKING:
     from bot.discord.app import NudgeBot
-    from bot.tiers import Reviewed
 
 log = logging.getLogger(__name__)
 
@@ -195,14 +194,7 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await interaction.response.send_message(f"{REVIEW_DONE[self.action]}: incident #{self.incident_id}.",
                                                     ephemeral=True)
         if reviewed is not None:
-            await deliver_reviewed(bot, reviewed)
-
-
-async def deliver_reviewed(bot: NudgeBot, reviewed: Reviewed) -> None:
-    """After the committee's answer: the nudge a confirmation released (claimed, so sent once) and its alerts."""
-    if reviewed.nudge is not None:
-        await bot.courier.deliver_nudge(reviewed.nudge)
-    bot.courier.post_alerts(reviewed.alerts)
+            await bot.delivery.deliver_reviewed(reviewed)
 
 
 async def _delete_message(bot: NudgeBot, channel_id: str, message_id: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store.base import StoreError, migrate_database, migration_status
+from bot.store.base import STORE_FAILURES, StoreError, migrate_database, migration_status
 from bot.store.communities import CommunityStore
 from bot.store.escalations import EscalationStore
 from bot.store.files import PRIVATE_MODE, create_private, write_private
@@ -13,8 +13,8 @@ from bot.store.retention import RetentionStore
 from bot.store.rulestats import RuleStatsStore, read_rule_stats
 from bot.store.stats import StatsStore
 
-__all__ = ["FEEDBACK_KINDS", "HELD_REASON", "PRIVATE_MODE", "MigrationError", "Store", "StoreError", "create_private",
-           "migrate_database", "migration_status", "query_filter", "read_rule_stats", "write_private"]
+__all__ = ["FEEDBACK_KINDS", "HELD_REASON", "PRIVATE_MODE", "STORE_FAILURES", "MigrationError", "Store", "StoreError",
+           "create_private", "migrate_database", "migration_status", "query_filter", "read_rule_stats", "write_private"]
 
 
 class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,

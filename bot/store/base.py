@@ -47,6 +47,10 @@ class StoreError(NudgebotError):
     """The database cannot be used (unreadable file, locked beyond every retry)."""
 
 
+# What "the database is failing" looks like to a caller (as opposed to a bug): these keep the work for a retry.
+STORE_FAILURES: tuple[type[BaseException], ...] = (StoreError, sqlite3.Error, OSError)
+
+
 def unusable(path: Path, exc: sqlite3.Error | OSError) -> StoreError:
     """The one line for a database SQLite refuses: which file, what is wrong with it, and what to do."""
     name = getattr(exc, "sqlite_errorname", "")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.models import Platform
-from bot.slack.app import REFUSAL
+from bot.slack.access import REFUSAL
 from bot.texts import SLACK_SETUP_COMMITTEE_ONLY
 from tests.fakes import slack_events as payloads
 from tests.permissions.slack.conftest import ADMIN, OTHER_TEAM, OUTSIDER, SlackScene

@@ -51,7 +51,7 @@ def register(bot: SlackBot) -> None:
         team_id = str(context.get("team_id") or command.get("team_id") or "")
         user_id = str(command.get("user_id") or "")
         principal = Principal(platform=Platform.SLACK, community_id=team_id, user_id=user_id,
-                              is_committee=await bot.is_committee(team_id, user_id))
+                              is_committee=await bot.committee.is_committee(team_id, user_id))
         text, body = await answer(bot, principal, str(command.get("text") or ""))
         await respond(text=text, blocks=body, response_type="ephemeral")
 
