@@ -131,6 +131,7 @@ class NudgeBot(commands.AutoShardedBot):
         # The outbox retry is started by the moderation cog once the start's outbox run is under way.
         self.delivery = DeliveryService(core, Platform.DISCORD, self.notifier,
                                         outbox_retry_seconds=outbox_retry_seconds)
+
     async def setup_hook(self) -> None:
         """Start the alert poster and the daily retention purge, load the cogs (which register their persistent
         buttons) and publish the slash commands."""

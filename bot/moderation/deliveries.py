@@ -15,7 +15,8 @@ from bot.models import (
     Nudge,
     Platform,
 )
-from bot.moderation.held import PENDING_QUEUE_LIMIT, HeldRecords
+from bot.moderation import held
+from bot.moderation.held import HeldRecords
 from bot.nudges import build_nudge
 from bot.store import STORE_FAILURES
 
@@ -34,7 +35,7 @@ class DeliveryRecords(HeldRecords):
         try:
             await self.store.set_delivery(incident_id, result.status, result.reason)
         except STORE_FAILURES as exc:
-            if len(self._held_deliveries) >= PENDING_QUEUE_LIMIT:
+            if len(self._held_deliveries) >= held.PENDING_QUEUE_LIMIT:
                 self._held_deliveries.pop(next(iter(self._held_deliveries)))
             self._held_deliveries[incident_id] = result
             log.error("could not record a nudge delivery (%s); held in memory", exc,
