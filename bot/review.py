@@ -21,6 +21,7 @@ from bot.detection.clauses import Clause, PolicyBook
 from bot.errors import InputError, NotCommittee, ReviewError, UnknownIncident
 from bot.models import (
     Community,
+    DeliveryStatus,
     Incident,
     IncidentEvent,
     IncidentQuery,
@@ -30,7 +31,7 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
-from bot.store import Store
+from bot.store import HELD_REASON, Store
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,11 @@ def require_committee(principal: Principal, action: str) -> None:
                                                     "platform": principal.platform.value,
                                                     "community_id": principal.community_id})
         raise NotCommittee(action)
+
+
+def still_held(incident: Incident) -> bool:
+    """True for an incident that was held for review and whose nudge was never released (nobody was nudged)."""
+    return incident.delivery_status is DeliveryStatus.SUPPRESSED and incident.delivery_reason == HELD_REASON
 
 
 def allowed_actions(status: IncidentStatus) -> list[ReviewAction]:
@@ -217,6 +223,8 @@ class CommitteeReview:
         target, sources = TRANSITIONS[action]
         if incident.status not in sources:
             raise self._refusal(incident, action)
+        if action is ReviewAction.REOPEN and still_held(incident):
+            target = S.REVIEW  # never nudged: reopened, it waits in the review queue again, not as an open breach
         # Only from the status read above: a confirmation must not release a nudge it did not see held.
         from_review = incident.status is S.REVIEW
         changed = await self.store.set_status(incident_id, target, principal.user_id, action.value, note,
