@@ -12,6 +12,7 @@ from typing import Any
 from dotenv.parser import parse_stream
 
 from bot.errors import NudgebotError
+from bot.store.target import DatabaseTarget, database_target
 
 DEFAULT_WELFARE_TEXT = (
     "It sounds like things might be hard right now. You don't have to deal with it alone: the Students' Union "
@@ -77,8 +78,8 @@ def _text(_name: str, raw: str, default: Any) -> Any:
     return raw.strip() or default
 
 
-def _path(_name: str, raw: str, default: Any) -> Any:
-    return Path(raw.strip() or default).expanduser()
+def _database(_name: str, raw: str, default: Any) -> Any:
+    return database_target(raw.strip() or default)
 
 
 def _rules_dirs(name: str, raw: str, _default: Any) -> tuple[Path, ...]:
@@ -164,17 +165,20 @@ class Settings:
     """Everything nudgebot is configured with: the one table of its environment variables (each field's
     `Variable`), from which the loader, `.env.example` and the README's table all come."""
 
-    db_path: Path = field(default=Path("nudgebot.db"), metadata=_about(Variable(
-        "NUDGEBOT_DB", _STORAGE, _path,
-        "SQLite database file (incidents, audit trail, escalations, community settings), created readable by its "
-        "owner only; `~` is your home folder. Leave it out of the file given to `docker run --env-file`: the image "
-        "keeps it on its volume, `/data/nudgebot.db`",
+    # An SQLite file, or a postgresql:// URL (kept as text).
+    db_path: DatabaseTarget = field(default=Path("nudgebot.db"), metadata=_about(Variable(
+        "NUDGEBOT_DB", _STORAGE, _database,
+        "the incident store (incidents, audit trail, escalations, community settings): an SQLite file, created "
+        "readable by its owner only, or a `postgresql://user:password@host:5432/db` URL for a store several "
+        "processes and machines share (docs/deployment.md); `~` is your home folder. Leave it out of the file given "
+        "to `docker run --env-file`: the image keeps it on its volume, `/data/nudgebot.db`",
         ("SQLite database holding incidents, their audit trail, escalations and community settings (created 0600:",
          "readable by this user only). Default: nudgebot.db in the working directory; ~ means your home folder.",
          "Left unset on purpose: the Docker image sets /data/nudgebot.db, on its volume, and `docker run --env-file "
          ".env`",
          "would let a value here override it (a relative path would put the database in the container, lost with "
          "it).",
+         "Or a PostgreSQL server several processes share: postgresql://nudgebot:PASSWORD@db.example:5432/nudgebot",
          "Outside Docker, uncomment and set it if you want the database somewhere else:"),
         example="~/nudgebot/nudgebot.db", commented_out=True)))
     rules_dirs: tuple[Path, ...] = field(default=(), metadata=_about(Variable(

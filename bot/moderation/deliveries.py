@@ -4,6 +4,10 @@ recorded but not yet delivered. The runtime's delivery service asks these; it de
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+from datetime import UTC, datetime, timedelta
 
 from bot.models import (
     AlertKind,
@@ -21,6 +25,10 @@ from bot.nudges import build_nudge
 from bot.store import STORE_FAILURES
 
 log = logging.getLogger(__name__)
+
+# Who holds a delivery claim in the database (one id per process), and how long a claim lasts if its holder dies.
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+DELIVERY_LEASE = timedelta(minutes=5)
 
 
 class DeliveryRecords(HeldRecords):
@@ -71,6 +79,32 @@ class DeliveryRecords(HeldRecords):
                         extra={"incident_id": incident_id, "error": type(exc).__name__})
             return False
         return status is DeliveryStatus.PENDING
+
+    async def claim_delivery(self, incident_id: int) -> bool:
+        """Take the database's claim on sending an incident's nudge: True for exactly one process, and only while
+        the nudge still waits to be sent (see `awaiting_delivery`). The delivery service calls it after its
+        in-process claim, just before sending; a claim lapses after DELIVERY_LEASE if this process dies holding it.
+
+        False when another process holds it, the nudge is settled, or the database cannot be reached (the nudge
+        then stays in the outbox).
+        """
+        if incident_id in self._held_deliveries:
+            return False
+        try:
+            return await self.store.claim_delivery(incident_id, PROCESS_ID, datetime.now(UTC), DELIVERY_LEASE)
+        except STORE_FAILURES as exc:
+            log.warning("nudge not sent: the database could not confirm it is still pending; it stays in the outbox",
+                        extra={"incident_id": incident_id, "error": type(exc).__name__})
+            return False
+
+    async def release_delivery(self, incident_id: int) -> None:
+        """Give back the database claim on a nudge that was not sent after all (the platform was unreachable), so
+        the next outbox pass of any process may send it."""
+        try:
+            await self.store.release_delivery(incident_id, PROCESS_ID)
+        except STORE_FAILURES as exc:  # the lease lapses by itself
+            log.warning("could not release a delivery claim; it lapses with its lease",
+                        extra={"incident_id": incident_id, "error": type(exc).__name__})
 
     async def pending_nudges(self, platform: Platform | None = None) -> list[Nudge]:
         """The outbox: a nudge for every incident recorded but not yet delivered, oldest first.

@@ -2,9 +2,11 @@
 adapter's notifier, report the result to the core, queue the alerts that follow, and retry the outbox.
 
 A nudge is only ever sent privately, and once: the live path and the outbox each claim a nudge before sending it
-(`bot.runtime.claims`) and ask the core whether it still awaits delivery. If the platform could not be reached or
-failed it stays in the outbox and the periodic retry (`bot.runtime.outbox`) tries it again. Every attempt is
-reported back to the core, so the store's delivery status is the one record of what reached whom.
+(`bot.runtime.claims`, within this process) and then take the database's claim on it (`Moderator.claim_delivery`,
+across processes sharing a store), which holds only while it still awaits delivery. If the platform could not be
+reached or failed, the database claim is given back, the nudge stays in the outbox and the periodic retry
+(`bot.runtime.outbox`) tries it again. Every attempt is reported back to the core, so the store's delivery status
+is the one record of what reached whom.
 """
 
 from __future__ import annotations
@@ -85,11 +87,12 @@ class DeliveryService:
             return NotSent.BUSY
         try:
             moderator = self.core.moderator
-            if not await moderator.awaiting_delivery(nudge.incident_id):
+            # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
+            if not await moderator.claim_delivery(nudge.incident_id):
                 return NotSent.SETTLED
             result = await self.notifier.send_nudge(nudge)
-            if result is None:
-                log.warning("nudge not delivered; it stays in the outbox", extra={"incident_id": nudge.incident_id})
+            if result is None:  # the notifier said why; the next outbox pass of any process may send it
+                await moderator.release_delivery(nudge.incident_id)
                 return NotSent.UNREACHABLE
             log.info("nudge delivery", extra={"incident_id": nudge.incident_id, "user_id": nudge.recipient_id,
                                               "status": result.status.value, "reason": result.reason})

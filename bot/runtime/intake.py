@@ -32,7 +32,7 @@ class Intake:
     def __init__(self, core: Core, platform: Platform, delivery: DeliveryService, *, workers: int = WORKERS) -> None:
         self.core = core
         self.delivery = delivery
-        self.inbox = Inbox(core.store.path, platform, workers, memory_limit=core.settings.inbox_memory)
+        self.inbox = Inbox(core.store.local_path, platform, workers, memory_limit=core.settings.inbox_memory)
         self._workers = Workers(self.inbox, workers, self._moderate, name=f"nudgebot-{platform.value}-moderation")
         self.received = 0  # since start, for health checks and load tests: messages and edits queued
 
