@@ -24,6 +24,7 @@ from bot.models import Community, Platform
 from bot.review import CommitteeReview, operator_principal, utc_now
 from bot.settings import load_settings
 from bot.store import Store, StoreError
+from bot.store.target import DB_HELP, DatabaseTarget, database_target, is_postgresql, shown
 
 _NAMES = "; ".join(f"{s.name} ({s.description})" for s in COMMUNITY_SETTINGS)
 
@@ -47,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--db", type=database_target, help=DB_HELP)
     parser.add_argument("--platform", choices=[p.value for p in (Platform.DISCORD, Platform.SLACK)], required=True)
     parser.add_argument("--community", required=True, metavar="ID", help="the guild or workspace id")
 
@@ -55,9 +56,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, CommunitySetup], Awaitable[int]], *,
          read_only: bool = False) -> int:
     settings = load_settings()
-    path: Path = args.db or settings.db_path
-    if not path.exists():
-        raise StoreError(f"no database at {path}: check --db or NUDGEBOT_DB (the bot creates it on first run)")
+    path: DatabaseTarget = args.db or settings.db_path
+    if not is_postgresql(path) and not Path(path).exists():
+        raise StoreError(f"no database at {shown(path)}: check --db or NUDGEBOT_DB (the bot creates it on first run)")
 
     async def main() -> int:
         store = await Store.open(path, migrate=False, read_only=read_only,
