@@ -74,6 +74,16 @@ def is_operator(principal: Principal) -> bool:
     return principal.is_committee and principal.community_id == ALL_COMMUNITIES
 
 
+def require_committee(principal: Principal, action: str) -> None:
+    """The committee check every committee action goes through (review, setup): NotCommittee, logged, unless the
+    principal is on the committee of its community (or is the operator)."""
+    if not principal.is_committee:
+        log.info("committee action refused", extra={"action": action, "user_id": principal.user_id,
+                                                    "platform": principal.platform.value,
+                                                    "community_id": principal.community_id})
+        raise NotCommittee(action)
+
+
 def still_held(incident: Incident) -> bool:
     """True for an incident that was held for review and whose nudge was never released (nobody was nudged)."""
     return incident.delivery_status is DeliveryStatus.SUPPRESSED and incident.delivery_reason == HELD_REASON
@@ -149,11 +159,7 @@ class CommitteeReview:
 
     @staticmethod
     def _require(principal: Principal, action: str) -> None:
-        if not principal.is_committee:
-            log.info("committee action refused", extra={"action": action, "user_id": principal.user_id,
-                                                        "platform": principal.platform.value,
-                                                        "community_id": principal.community_id})
-            raise NotCommittee(action)
+        require_committee(principal, action)
 
     @staticmethod
     def _scoped(principal: Principal, query: IncidentQuery) -> IncidentQuery:
@@ -280,6 +286,17 @@ class CommitteeReview:
     async def community(self, platform: Platform, community_id: str) -> Community:
         """A community's settings as saved (defaults when never set up). Adapters read it to know who the
         committee is before there is a principal; it names no incident and changes nothing."""
+        return await self.store.get_community(platform, community_id)
+
+    async def settings(self, principal: Principal, *, platform: Platform | None = None,
+                       community_id: str | None = None) -> Community:
+        """The settings of the principal's own community, for its committee (`/nudgebot setup` with nothing to
+        change); only the operator names another community."""
+        self._require(principal, "the community settings")
+        if not is_operator(principal):
+            platform, community_id = principal.platform, principal.community_id
+        elif platform is None or community_id is None:
+            raise InputError("name the platform and the community whose settings to show")
         return await self.store.get_community(platform, community_id)
 
     async def save_settings(self, principal: Principal, changes: Mapping[str, Any], *,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.discord.identity import DiscordIdentity, identify
+from bot.discord.identity import revision_of as identity_revision
 from bot.discord.ui import NudgeFeedbackButton
 from bot.models import MessageEvent, Platform
 from bot.posted import file_name_words, gather
@@ -28,11 +30,8 @@ TITLE_SUFFIX = ":title"
 
 
 def revision_of(message: discord.Message) -> int:
-    """0 for the original post; for an edit, microseconds from posting to the edit (a replayed edit keeps its
-    number, a later edit gets a larger one)."""
-    if message.edited_at is None:
-        return 0
-    return max(1, round((message.edited_at - message.created_at).total_seconds() * 1_000_000))
+    """0 for the original post; for an edit, microseconds from posting to the edit (`bot.discord.identity`)."""
+    return identity_revision(message.created_at, message.edited_at)
 
 
 def targets_of(message: discord.Message) -> tuple[str, ...]:
@@ -73,16 +72,23 @@ def posted_text(message: discord.Message) -> str:
     return gather(parts)
 
 
+def identity_of(message: discord.Message) -> DiscordIdentity:
+    """The message's identity, as the export reader computes it too (`bot.discord.identity`)."""
+    assert message.guild is not None
+    return identify(message.guild.id, message.channel.id, message.id, message.author.id, message.created_at,
+                    message.edited_at, _parent_of(message))
+
+
 def message_event(message: discord.Message) -> MessageEvent:
     """The platform-neutral event for the core (an edit when the message carries an edit time)."""
-    assert message.guild is not None
+    identity = identity_of(message)
     channel_name = getattr(message.channel, "name", "") or ""
     return MessageEvent(
-        platform=Platform.DISCORD, community_id=str(message.guild.id), channel_id=str(message.channel.id),
-        message_id=str(message.id), author_id=str(message.author.id), author_name=message.author.display_name,
-        text=posted_text(message), created_at=message.created_at, revision=revision_of(message),
-        is_edit=message.edited_at is not None, targets=targets_of(message), channel_name=channel_name,
-        permalink=message.jump_url, parent_channel_id=_parent_of(message))
+        platform=Platform.DISCORD, community_id=identity.guild_id, channel_id=identity.channel_id,
+        message_id=identity.message_id, author_id=identity.author_id, author_name=message.author.display_name,
+        text=posted_text(message), created_at=message.created_at, revision=identity.revision,
+        is_edit=identity.is_edit, targets=targets_of(message), channel_name=channel_name,
+        permalink=identity.permalink, parent_channel_id=identity.parent_channel_id)
 
 
 def title_id(thread_id: int) -> str:

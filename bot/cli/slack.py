@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import logsetup
-from bot.errors import UsageError
+from bot.errors import InputError, UsageError
 from bot.models import Community, Platform
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -204,9 +204,17 @@ def _changes(args: argparse.Namespace) -> dict[str, str]:
 
 
 async def _save_changes(review: CommitteeReview, team_id: str, args: argparse.Namespace) -> None:
-    """The operator's setup, through the committee review's own check (the operator may set up any workspace)."""
+    """The operator's setup, through the same checked service as /nudgebot-setup (the committee review's own
+    check; the operator may set up any workspace)."""
+    # Imported here, as the store is: the parser is built for every nudgebot command, most never touch a database.
+    from bot.community_setup import CommunitySetup
     from bot.review import operator_principal
 
     changes = _changes(args)
-    if changes:
-        await review.save_settings(operator_principal(), changes, platform=Platform.SLACK, community_id=team_id)
+    if not changes:
+        return
+    try:
+        await CommunitySetup(review).change(operator_principal("operator:nudgebot slack"), changes,
+                                            platform=Platform.SLACK, community_id=team_id)
+    except InputError as exc:  # a flag's value is not an id of the right kind: a usage error, nothing saved
+        raise UsageError(f"nothing saved: {exc}") from None

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.moderation", "cogs.policy", "cogs.incidents")
+COGS = ("cogs.moderation", "cogs.policy", "cogs.incidents", "cogs.setup")
 SCOPES = ("bot", "applications.commands")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.slack.listeners import buttons, errors, incidents, messages, policy, report
+from bot.slack.listeners import buttons, errors, incidents, messages, policy, report, setup
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -12,5 +12,5 @@ if TYPE_CHECKING:
 
 def register(bot: SlackBot) -> None:
     """Wire every listener, and the one error handler, to the bot's Bolt app."""
-    for module in (messages, policy, incidents, buttons, report, errors):
+    for module in (messages, policy, incidents, setup, buttons, report, errors):
         module.register(bot)
