@@ -209,15 +209,15 @@ class Settings:
         ("How Slack reaches nudgebot: socket (no public URL needed) or http (Events API). Default: socket.",))))
     slack_client_id: str | None = field(default=None, metadata=_about(Variable(
         "SLACK_CLIENT_ID", _SLACK, _text, "the app's Client ID (`nudgebot slack --oauth`)",
-        ("OAuth mode (`nudgebot slack --oauth`, many workspaces, HTTP), instead of SLACK_BOT_TOKEN: the app's Client "
-         "ID and", "Client Secret (Basic Information > App Credentials), and a long random value of your own that "
-         "keys the stored", "OAuth states (python3 -c 'import secrets; print(secrets.token_hex(32))'). "
-         "SLACK_SIGNING_SECRET is needed too."))))
+        ("OAuth mode (`nudgebot slack --oauth`, many workspaces, HTTP), instead of SLACK_BOT_TOKEN: the app's",
+         "Client ID (Basic Information > App Credentials). SLACK_SIGNING_SECRET is needed too."))))
     slack_client_secret: Secret | None = field(default=None, metadata=_about(Variable(
-        "SLACK_CLIENT_SECRET", _SLACK, _secret(), "the app's Client Secret (`--oauth`)", (), secret=True)))
+        "SLACK_CLIENT_SECRET", _SLACK, _secret(), "the app's Client Secret (`--oauth`)",
+        ("OAuth mode: the app's Client Secret (Basic Information > App Credentials).",), secret=True)))
     slack_state_secret: Secret | None = field(default=None, metadata=_about(Variable(
         "SLACK_STATE_SECRET", _SLACK, _secret(), "your own random value keying the stored OAuth states (`--oauth`)",
-        (), secret=True)))
+        ("OAuth mode: a long random value of your own that keys the stored OAuth states",
+         "(python3 -c 'import secrets; print(secrets.token_hex(32))')."), secret=True)))
     slack_redirect_uri: str | None = field(default=None, metadata=_about(Variable(
         "SLACK_REDIRECT_URI", _SLACK, _text,
         "the redirect URL to send Slack, only when the app has several (`--oauth`)",
