@@ -41,6 +41,9 @@ class KindMatcher(Protocol):
     fuzzy_vocabulary: frozenset[str]  # words a one-letter typo may be corrected toward
     gated: bool  # True: only asked for messages holding a gate word (or when `always`), with `layer` set
     gate_words: frozenset[str]  # one of these is in every message a rule of this kind can match
+    # Per gate word, sets of words of which the message must also hold one each for this kind to find anything
+    # through that word (a pattern's trigger and its `requires`); a word missing here, or empty, needs nothing more.
+    gate_needs: Mapping[str, frozenset[frozenset[str]]]
     always: bool  # some rule needs no gate word
 
     def find(self, message: Message, raws: list[Raw]) -> None:

@@ -66,6 +66,7 @@ class ValidatorMatcher:
     vocabulary: frozenset[str] = frozenset()
     fuzzy_vocabulary: frozenset[str] = frozenset()
     gate_words: frozenset[str] = frozenset()
+    gate_needs: Mapping[str, frozenset[frozenset[str]]] = {}
 
     def __init__(self, rules: Sequence[Rule], env: KindEnv) -> None:
         hints: dict[str, re.Pattern[str]] = {}
