@@ -175,8 +175,9 @@ def pattern_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> s
 
 def pattern_gates(rules: Iterable[Rule], frequency: Mapping[str, int]) -> dict[str, frozenset[frozenset[str]]]:
     """The gate words of `pattern_gate_words`, each with what else a message holding it needs before any pattern
-    it gates can be selected: one word of each set listed (the other of the pattern's two word sets: a pattern
-    with `requires` runs only where a trigger and a required word both are). An empty entry needs nothing more.
+    it gates can be selected: a word of one of the sets listed (each the other of some pattern's two word sets: a
+    pattern with `requires` runs only where a trigger and a required word both are). An empty entry needs nothing
+    more.
 
     A common gate word ("anyone", "people") then sends a message on only with the rest of some pattern's need."""
 
