@@ -2,11 +2,12 @@
 query latency (p50/p99) at 1,000,000 incidents, with peak memory.
 
     python benchmarks/bench_store.py [--incidents 1000000] [--record 5000] [--repeats 3] [--callers 50]
-                                     [--queries 2000] [--db PATH]
+                                     [--queries 2000] [--db PATH | --db postgresql://USER@HOST:PORT/EMPTY_DB]
 
 Goals (issue 3): >= 5,000 incidents/s recorded; list p99 <= 20 ms at 1,000,000 incidents. The bulk of the
-million rows is seeded with executemany through a plain sqlite3 connection on the migrated file (that is set-up,
-not what is measured); the record rate is measured only through the Store, as the moderator calls it.
+million rows is seeded with executemany through a plain sqlite3 connection on the migrated file (on PostgreSQL,
+with asyncpg's COPY; that is set-up, not what is measured); the record rate is measured only through the Store,
+as the moderator calls it. A PostgreSQL database given with --db must be empty (it is migrated here).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.models import IncidentQuery, IncidentStatus, NewIncident, Platform, Severity
-from bot.store import Store
+from bot.store import Store, database_target, is_postgresql, shown
 
 COMMUNITIES = [(Platform.DISCORD, f"guild{i}") for i in range(12)] + [(Platform.SLACK, f"T{i:04d}") for i in range(8)]
 # One large community holds 40% of all incidents, so its queries are the hard case the latency is measured on.
@@ -97,6 +98,33 @@ def seed(path: Path, count: int, console: Console) -> float:
             progress.update(task, completed=done)
         connection.execute("COMMIT")
     connection.close()
+    return time.perf_counter() - started
+
+
+_SEED_COLUMNS = ["platform", "community_id", "channel_id", "message_id", "revision", "permalink", "author_id",
+                 "author_name", "targets", "clauses", "primary_clause", "rules", "severity", "excerpt", "content",
+                 "created_at", "status", "delivery_status", "recorded_at"]
+
+
+async def seed_postgresql(url: str, count: int, console: Console) -> float:
+    """The same rows as `seed`, through COPY on PostgreSQL; then ANALYZE, as an operator's autovacuum would."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    started = time.perf_counter()
+    rows = _rows(count, random.Random(7))
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("seeding incidents", total=count)
+            done = 0
+            while done < count:
+                chunk = [next(rows) for _ in range(min(50_000, count - done))]
+                await connection.copy_records_to_table("incidents", records=chunk, columns=_SEED_COLUMNS)
+                done += len(chunk)
+                progress.update(task, completed=done)
+        await connection.execute("ANALYZE incidents")
+    finally:
+        await connection.close()
     return time.perf_counter() - started
 
 
@@ -172,9 +200,9 @@ async def _repeat(store: Store, args: argparse.Namespace, first: int, tasks: int
     return [await record_rate(store, args.record, first + r * args.record, tasks) for r in range(args.repeats)]
 
 
-async def run(args: argparse.Namespace, path: Path, console: Console) -> Table:
+async def run(args: argparse.Namespace, path: Path | str, console: Console) -> Table:
     """Measure and return the figures table."""
-    table = Table("measure", f"value: median (min-max) of {args.repeats}", "goal", title=f"bench_store ({path})")
+    table = Table("measure", f"value: median (min-max) of {args.repeats}", "goal", title=f"bench_store ({shown(path)})")
     recorded = 3 * args.repeats * args.record
     store = await Store.open(path)
     try:
@@ -183,8 +211,12 @@ async def run(args: argparse.Namespace, path: Path, console: Console) -> Table:
         await store.close()
 
     seeded = args.incidents - recorded
-    seconds = seed(path, seeded, console)
-    table.add_row("bulk seed (sqlite3 executemany, set-up only)", f"{seeded:,} rows in {seconds:.1f} s", "")
+    if isinstance(path, str):
+        seconds = await seed_postgresql(path, seeded, console)
+        table.add_row("bulk seed (asyncpg COPY, set-up only)", f"{seeded:,} rows in {seconds:.1f} s", "")
+    else:
+        seconds = seed(path, seeded, console)
+        table.add_row("bulk seed (sqlite3 executemany, set-up only)", f"{seeded:,} rows in {seconds:.1f} s", "")
 
     store = await Store.open(path)
     try:
@@ -215,9 +247,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each recording measure")
     parser.add_argument("--callers", type=int, default=50, help="concurrent callers in the concurrent measure")
     parser.add_argument("--queries", type=int, default=2_000, help="committee list queries timed")
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: a new temporary one)")
+    parser.add_argument("--db", type=database_target, default=None,
+                        help="a new database file, or an empty PostgreSQL database's URL (default: a temporary file)")
     args = parser.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 120)
+    if args.db is not None and is_postgresql(args.db):
+        console.print(asyncio.run(run(args, args.db, console)))
+        return
     if args.db is not None:
         if args.db.exists():
             parser.error(f"{args.db} exists: the benchmark needs a new file")

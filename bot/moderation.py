@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
+import os
+import secrets
+import socket
 import time
 import weakref
 from collections import deque
@@ -41,7 +43,7 @@ from bot.models import (
 )
 from bot.nudges import SAFEGUARDING_CATEGORY, SAFEGUARDING_GUIDANCE, build_nudge, masked_excerpt, primary_match
 from bot.settings import Settings
-from bot.store import HELD_REASON, Store, StoreError
+from bot.store import HELD_REASON, STORE_FAILURES, Store
 from bot.texts import plural
 from bot.tiers import held_alert, shadow_records
 
@@ -56,7 +58,10 @@ DEGRADED_ALERT_SECONDS = 900.0  # and the committee hears about it once per outa
 SYSTEM_ACTOR = "nudgebot"
 REPORT_ACTOR = "a member"  # who reported a message, as the audit trail records it: never the reporter's id
 # What counts as "the database is failing" (as opposed to a bug): these keep the incident for a retry.
-_STORE_FAILURES = (StoreError, sqlite3.Error, OSError)
+_STORE_FAILURES = STORE_FAILURES
+# Who holds a delivery claim in the database (one id per process), and how long a claim lasts if its holder dies.
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+DELIVERY_LEASE = timedelta(minutes=5)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -439,6 +444,32 @@ class Moderator:
                         extra={"incident_id": incident_id, "error": type(exc).__name__})
             return False
         return status is DeliveryStatus.PENDING
+
+    async def claim_delivery(self, incident_id: int) -> bool:
+        """Take the database's claim on sending an incident's nudge: True for exactly one process, and only while
+        the nudge still waits to be sent (see `awaiting_delivery`). Adapters call it after their in-process claim,
+        just before sending; a claim lapses after DELIVERY_LEASE if this process dies holding it.
+
+        False when another process holds it, the nudge is settled, or the database cannot be reached (the nudge
+        then stays in the outbox).
+        """
+        if incident_id in self._held_deliveries:
+            return False
+        try:
+            return await self.store.claim_delivery(incident_id, PROCESS_ID, datetime.now(UTC), DELIVERY_LEASE)
+        except _STORE_FAILURES as exc:
+            log.warning("nudge not sent: the database could not confirm it is still pending; it stays in the outbox",
+                        extra={"incident_id": incident_id, "error": type(exc).__name__})
+            return False
+
+    async def release_delivery(self, incident_id: int) -> None:
+        """Give back the database claim on a nudge that was not sent after all (the platform was unreachable), so
+        the next outbox pass of any process may send it."""
+        try:
+            await self.store.release_delivery(incident_id, PROCESS_ID)
+        except _STORE_FAILURES as exc:  # the lease lapses by itself
+            log.warning("could not release a delivery claim; it lapses with its lease",
+                        extra={"incident_id": incident_id, "error": type(exc).__name__})
 
     async def pending_nudges(self, platform: Platform | None = None) -> list[Nudge]:
         """The outbox: a nudge for every incident recorded but not yet delivered, oldest first.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.store import Store
 
@@ -21,13 +21,24 @@ async def purge_daily(store: Store, *, clock: Callable[[], datetime] = _utc_now,
                       sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
     """Purge now and then once every `every`, until cancelled; a failed run is logged and tried next time.
 
-    Start it beside the bot: `task = asyncio.create_task(purge_daily(core.store, clock=core.clock))`, and
-    cancel it on shutdown. `clock` and `sleep` are injected so tests run it on simulated time.
+    Each run first claims its UTC day in the database (`Store.claim_daily_purge`): with several processes on one
+    store, one of them purges each day and the others skip it. Start it beside the bot:
+    `task = asyncio.create_task(purge_daily(core.store, clock=core.clock))`, and cancel it on shutdown. `clock`
+    and `sleep` are injected so tests run it on simulated time.
     """
     while True:
         try:
-            purged = await store.purge_content(clock())
-            log.info("retention purge done", extra={"purged": purged})
+            now = clock()
+            day = now.astimezone(UTC).date()
+            if await store.claim_daily_purge(day):
+                try:
+                    purged = await store.purge_content(now)
+                except BaseException:
+                    await _give_back(store, day)  # the day is still owed: the next run of any process takes it
+                    raise
+                log.info("retention purge done", extra={"purged": purged})
+            else:
+                log.info("retention purge skipped: another process purged today")
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -35,6 +46,11 @@ async def purge_daily(store: Store, *, clock: Callable[[], datetime] = _utc_now,
         await sleep(every.total_seconds())
 
 
+async def _give_back(store: Store, day: date) -> None:
+    try:
+        await store.release_daily_purge(day)
+    except Exception:
+        log.exception("could not give back the day's purge claim; the next day's purge catches up")
 class DailyPurge:
     """The purge schedule a running bot owns: `start()` beside the adapter, `stop()` before the store closes.
 

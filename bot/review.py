@@ -20,6 +20,7 @@ from typing import Any, Literal
 from bot.detection.clauses import Clause, PolicyBook
 from bot.errors import InputError, NotCommittee, ReviewError, UnknownIncident
 from bot.models import (
+    DeliveryStatus,
     Incident,
     IncidentEvent,
     IncidentQuery,
@@ -29,7 +30,7 @@ from bot.models import (
     Principal,
     ReviewAction,
 )
-from bot.store import Store
+from bot.store import HELD_REASON, Store
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,11 @@ def operator_principal(user_id: str = "operator") -> Principal:
 def is_operator(principal: Principal) -> bool:
     """True for the cross-community operator principal."""
     return principal.is_committee and principal.community_id == ALL_COMMUNITIES
+
+
+def still_held(incident: Incident) -> bool:
+    """True for an incident that was held for review and whose nudge was never released (nobody was nudged)."""
+    return incident.delivery_status is DeliveryStatus.SUPPRESSED and incident.delivery_reason == HELD_REASON
 
 
 def allowed_actions(status: IncidentStatus) -> list[ReviewAction]:
@@ -208,6 +214,8 @@ class CommitteeReview:
         target, sources = TRANSITIONS[action]
         if incident.status not in sources:
             raise self._refusal(incident, action)
+        if action is ReviewAction.REOPEN and still_held(incident):
+            target = S.REVIEW  # never nudged: reopened, it waits in the review queue again, not as an open breach
         # Only from the status read above: a confirmation must not release a nudge it did not see held.
         from_review = incident.status is S.REVIEW
         changed = await self.store.set_status(incident_id, target, principal.user_id, action.value, note,

@@ -11,6 +11,7 @@ from pathlib import Path
 from dotenv.parser import parse_stream
 
 from bot.errors import NudgebotError
+from bot.store.target import DatabaseTarget, database_target
 
 DEFAULT_WELFARE_TEXT = (
     "It sounds like things might be hard right now. You don't have to deal with it alone: the Students' Union "
@@ -55,7 +56,7 @@ class Secret:
 class Settings:
     """Everything nudgebot is configured with; see .env.example for each variable."""
 
-    db_path: Path = Path("nudgebot.db")
+    db_path: DatabaseTarget = Path("nudgebot.db")  # an SQLite file, or a postgresql:// URL (kept as text)
     rules_dirs: tuple[Path, ...] = ()
     student_number_pattern: str | None = None
     discord_token: Secret | None = None
@@ -129,7 +130,7 @@ def load_settings(env_file: Path | None = Path(".env"), environ: Mapping[str, st
     merged.update({k: v for k, v in (os.environ if environ is None else environ).items()
                    if k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))})
     return Settings(
-        db_path=Path(merged.get("NUDGEBOT_DB", "").strip() or "nudgebot.db").expanduser(),
+        db_path=database_target(merged.get("NUDGEBOT_DB", "").strip() or "nudgebot.db"),
         rules_dirs=_rules_dirs(merged.get("NUDGEBOT_RULES_DIR", "")),
         student_number_pattern=_pattern(merged.get("NUDGEBOT_STUDENT_NUMBER_PATTERN", "")),
         discord_token=_secret(merged, "DISCORD_TOKEN"),

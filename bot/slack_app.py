@@ -156,7 +156,7 @@ class SlackBot:
         self._own_session: aiohttp.ClientSession | None = None
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()  # message id -> thread it was posted in
-        self.inbox = Inbox(core.store.path, Platform.SLACK, WORKERS, memory_limit=settings.inbox_memory)
+        self.inbox = Inbox(core.store.local_path, Platform.SLACK, WORKERS, memory_limit=settings.inbox_memory)
         self._workers = Workers(self.inbox, WORKERS, self._moderate, name="nudgebot-slack-moderation")
         self._dropped_events = 0  # message events skipped (not a member's message) or repeated deliveries
         self.claims = DeliveryClaims()  # nudges being sent right now (live path or outbox)
@@ -302,10 +302,12 @@ class SlackBot:
         if not self.claims.claim(nudge.incident_id):
             return NotSent.BUSY
         try:
-            if not await self.core.moderator.awaiting_delivery(nudge.incident_id):
+            # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
+            if not await self.core.moderator.claim_delivery(nudge.incident_id):
                 return NotSent.SETTLED
             result = await self.deliver_nudge(nudge)
             if result is None:
+                await self.core.moderator.release_delivery(nudge.incident_id)
                 return NotSent.UNREACHABLE
             alerts = await self.core.moderator.report_delivery(nudge.incident_id, result)
         finally:

@@ -82,9 +82,13 @@ class Courier:
         if not self.claims.claim(nudge.incident_id):
             return NotSent.BUSY
         try:
-            if not await self.bot.core.moderator.awaiting_delivery(nudge.incident_id):
+            # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
+            if not await self.bot.core.moderator.claim_delivery(nudge.incident_id):
                 return NotSent.SETTLED
-            return await self._send(nudge)
+            sent = await self._send(nudge)
+            if sent is NotSent.UNREACHABLE:
+                await self.bot.core.moderator.release_delivery(nudge.incident_id)
+            return sent
         finally:
             self.claims.release(nudge.incident_id)
 

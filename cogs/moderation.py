@@ -124,7 +124,7 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
         self.bot = bot
-        self.inbox = Inbox(bot.core.store.path, Platform.DISCORD, workers, memory_limit=bot.settings.inbox_memory)
+        self.inbox = Inbox(bot.core.store.local_path, Platform.DISCORD, workers, memory_limit=bot.settings.inbox_memory)
         self._workers = Workers(self.inbox, workers, self._moderate, name="nudgebot-moderation")
         self._outbox: asyncio.Task[int] | None = None
         self.received = 0  # since start, for health checks and load tests: messages and edits queued

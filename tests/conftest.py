@@ -7,14 +7,32 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cli_inprocess import InProcessCli
+from tests.postgres import emptied, worker_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def pg_worker_database() -> Iterator[str]:
+    """This test process's migrated PostgreSQL database, made at its first PostgreSQL test (see tests/postgres.py)."""
+    with worker_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """Where a test's store lives, once on each backend: a fresh SQLite file, or this process's PostgreSQL
+    database, migrated and emptied."""
+    if request.param == "sqlite":
+        yield tmp_path / "n.db"
+        return
+    yield await emptied(request.getfixturevalue("pg_worker_database"))
 
 
 @pytest.fixture

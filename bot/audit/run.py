@@ -29,6 +29,7 @@ from bot.audit.slack_export import MARKER as SLACK_MARKER
 from bot.audit.slack_export import looks_like_slack_export, open_slack_export
 from bot.errors import NudgebotError
 from bot.models import AlertKind, Decision, MessageEvent, Outcome, Platform
+from bot.store.target import DatabaseTarget, shown
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +233,8 @@ def progress_bar(console: Console) -> Progress:
                     console=console, transient=False)
 
 
-def summary_table(summary: AuditSummary, db_path: Path | None = None) -> Table:
-    """The table printed at the end of `nudgebot audit`."""
+def summary_table(summary: AuditSummary, db_path: DatabaseTarget | None = None) -> Table:
+    """The table printed at the end of `nudgebot audit` (a PostgreSQL URL shown without its password)."""
     rate = summary.scanned / summary.seconds if summary.seconds > 0 else 0.0
     table = Table(title=f"Audit of a {summary.kind}" if summary.kind else "Audit", show_header=False)
     table.add_column("what")
@@ -257,7 +258,7 @@ def summary_table(summary: AuditSummary, db_path: Path | None = None) -> Table:
         ("Time", f"{summary.seconds:.1f} s ({rate:,.0f} messages/s)"),
     ]
     if db_path is not None:
-        rows.append(("Database", str(db_path)))
+        rows.append(("Database", shown(db_path)))
     for what, count in rows:
         table.add_row(what, count)
     table.caption = "Nothing was sent to anyone (nudges suppressed)."

@@ -17,6 +17,7 @@ from bot.audit.run import progress_bar, summary_table
 from bot.cli import EXIT_FAILURE, EXIT_OK
 from bot.cli.dates import FORMS, since_moment
 from bot.settings import Settings, load_settings
+from bot.store.target import DB_HELP, database_target
 from bot.texts import plural
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                 "or folder of them")
     parser.add_argument("--since", type=since_moment, metavar="WHEN",
                         help=f"only messages posted from then on ({FORMS}; UTC)")
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--db", type=database_target, help=DB_HELP)
     parser.add_argument("--community", metavar="ID",
                         help="file incidents under this Slack workspace id (T...) or Discord server id "
                              "(default: read from the export); use the id the live bot sees")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -11,6 +10,7 @@ from rich.table import Table
 from bot.cli import print_help_for_usage
 from bot.settings import load_settings
 from bot.store import migrate_database, migration_status
+from bot.store.target import DB_HELP, DatabaseTarget, database_target, shown
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,12 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, handler, text in (("upgrade", run_upgrade, "apply pending migrations"),
                                 ("status", run_status, "list applied and pending migrations")):
         action = actions.add_parser(name, help=text)
-        action.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+        action.add_argument("--db", type=database_target, help=DB_HELP)
         action.set_defaults(func=handler)
     parser.set_defaults(func=lambda args: print_help_for_usage(parser))
 
 
-def _path(args: argparse.Namespace) -> Path:
+def _path(args: argparse.Namespace) -> DatabaseTarget:
     return args.db or load_settings().db_path
 
 
@@ -35,9 +35,9 @@ def run_upgrade(args: argparse.Namespace) -> int:
     applied = migrate_database(path)
     console = Console(highlight=False)
     if not applied:
-        console.print(f"{path}: up to date.")
+        console.print(f"{shown(path)}: up to date.")
     for migration in applied:
-        console.print(f"{path}: applied {migration.name}")
+        console.print(f"{shown(path)}: applied {migration.name}")
     return 0
 
 
@@ -45,7 +45,7 @@ def run_status(args: argparse.Namespace) -> int:
     """Show applied and pending migrations; exit 1 when some are pending."""
     path = _path(args)
     state = migration_status(path)
-    table = Table("version", "migration", "applied at", title=f"{path} (version {state.current})")
+    table = Table("version", "migration", "applied at", title=f"{shown(path)} (version {state.current})")
     for version, name, applied_at in state.applied:
         table.add_row(str(version), name, applied_at)
     for migration in state.pending:

@@ -16,6 +16,7 @@ from bot.demo.console import ConsoleView
 from bot.demo.runner import run_demo
 from bot.demo.script import load_script
 from bot.settings import Settings, load_settings
+from bot.store.target import DatabaseTarget, database_target, is_postgresql, shown
 from bot.texts import noun
 
 DEFAULT_REPORT = Path("nudgebot-report.html")
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Replays a bundled week of a (fictional) student society's chat through the same moderator "
                     "the Discord and Slack bots use, shows each private nudge and committee alert, writes the "
                     "incident database and an HTML report for the committee.")
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db); a "
+    parser.add_argument("--db", type=database_target, help="database file (default: NUDGEBOT_DB, else nudgebot.db); a "
                                                 "previous demo's database is replaced, a real one is refused")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT,
                         help=f"where to write the HTML report (default: {DEFAULT_REPORT})")
@@ -81,8 +82,13 @@ def run(args: argparse.Namespace) -> int:
             (result.corrected, "corrected by the poster"),
             (result.held, "held for review"),
             (result.shadow, noun(result.shadow, "rule-on-trial match", "rule-on-trial matches") + " counted"))) + ".",
-        f"Incident database: [bold]{os.path.abspath(settings.db_path)}[/] "
-        f"(try: {paste_command()} incidents list --db {settings.db_path})",
+        f"Incident database: [bold]{_where(settings.db_path)}[/] "
+        f"(try: {paste_command()} incidents list --db {shown(settings.db_path)})",
         f"Committee report:  [bold]{result.report_path}[/] (open it in a browser)",
     ])
     return 0
+
+
+def _where(target: DatabaseTarget) -> str:
+    """The database as the demo shows it: a file's absolute path, a server's URL without its password."""
+    return shown(target) if is_postgresql(target) else os.path.abspath(target)

@@ -40,6 +40,7 @@ from bot.models import (
 from bot.review import CommitteeReview, event_to_dict, incident_to_dict, operator_principal
 from bot.settings import load_settings
 from bot.store import Store, StoreError, write_private
+from bot.store.target import DB_HELP, DatabaseTarget, database_target, is_postgresql
 from bot.texts import plural, status_label
 
 
@@ -101,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, *, json_flag: bool = True, scope: bool = True) -> None:
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--db", type=database_target, help=DB_HELP)
     if scope:
         parser.add_argument("--platform", choices=[p.value for p in Platform], default=None,
                             help="only this platform (default: all)")
@@ -136,8 +137,8 @@ def _offset(value: str) -> int:
 def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace, Store], Awaitable[int]], *,
          read_only: bool = False) -> int:
     check_range(getattr(args, "since", None), getattr(args, "until", None))  # a usage error comes first
-    path: Path = args.db or load_settings().db_path
-    if not path.exists():
+    path: DatabaseTarget = args.db or load_settings().db_path
+    if not is_postgresql(path) and not Path(path).exists():
         raise StoreError(f"no database at {path}: check --db or NUDGEBOT_DB (the bot creates it on first run)")
 
     async def main() -> int:

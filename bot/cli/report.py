@@ -15,6 +15,7 @@ from bot.models import Platform
 from bot.report import ReportData, gather_report, write_report
 from bot.settings import load_settings
 from bot.store import Store
+from bot.store.target import DB_HELP, DatabaseTarget, database_target, is_postgresql
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "delivery, escalations and the open incidents (masked excerpts only). For the committee.")
     parser.add_argument("--out", type=Path, default=Path("nudgebot-report.html"),
                         help="the HTML file to write (default: nudgebot-report.html)")
-    parser.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    parser.add_argument("--db", type=database_target, help=DB_HELP)
     add_range_options(parser)
     parser.add_argument("--platform", choices=[p.value for p in Platform], help="only this platform")
     parser.add_argument("--community", metavar="ID", help="only this Discord guild or Slack workspace id")
@@ -37,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     """Gather the figures and write the page."""
     check_range(args.since, args.until)  # a usage error comes first
     path = args.db or load_settings().db_path
-    if not Path(path).is_file():
+    if not is_postgresql(path) and not Path(path).is_file():
         raise InputError(f"no incident database at {path}: run the bot or `nudgebot demo` first, or pass --db")
-    written, data = asyncio.run(_write(args, Path(path)))
+    written, data = asyncio.run(_write(args, path))
     console = Console(highlight=False)
     console.print(f"Report for [bold]{data.title}[/]: {data.total_incidents} incidents, {data.open_total} open, "
                   f"{len(data.escalations)} escalations.")
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _write(args: argparse.Namespace, path: Path) -> tuple[Path, ReportData]:
+async def _write(args: argparse.Namespace, path: DatabaseTarget) -> tuple[Path, ReportData]:
     # The report only reads: an out-of-date database is an error ("run nudgebot db upgrade"), never migrated here.
     store = await Store.open(path, read_only=True)
     try:

@@ -28,6 +28,7 @@ from bot.errors import InputError
 from bot.models import Platform, clause_sort_key
 from bot.settings import load_settings
 from bot.store import read_rule_stats
+from bot.store.target import DB_HELP, DatabaseTarget, database_target
 from bot.texts import plural
 
 
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="a committee's pack directory to check along with the built-in packs")
     check.set_defaults(func=run_check)
     stats = actions.add_parser("stats", help="per rule: nudges, held for review, shadow volume (reads the database)")
-    stats.add_argument("--db", type=Path, help="database file (default: NUDGEBOT_DB, else nudgebot.db)")
+    stats.add_argument("--db", type=database_target, help=DB_HELP)
     stats.add_argument("--platform", choices=[p.value for p in Platform], default=None, help="only this platform")
     stats.add_argument("--community", default=None, metavar="ID", help="only this guild or workspace id")
     add_range_options(stats)
@@ -100,7 +101,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_stats(args: argparse.Namespace) -> int:
     """Print each rule's nudges, held-for-review incidents and shadow volume, with masked shadow samples."""
-    path: Path = args.db or load_settings().db_path
+    path: DatabaseTarget = args.db or load_settings().db_path
     check_range(args.since, args.until)
     rows = read_rule_stats(path, Platform(args.platform) if args.platform else None, args.community,
                            args.since, args.until)

@@ -19,6 +19,7 @@ from bot.demo.script import Channel, Member
 from bot.detection.rules import Rule as PackRule
 from bot.models import CommitteeAlert, Escalation, Incident, Nudge, Verdict, WelfareNote
 from bot.nudges import mask_span, word_matches
+from bot.store.target import DatabaseTarget, shown
 from bot.texts import NUDGE_BUTTONS, alert_title, also_touches, status_label
 
 INDENT = (0, 0, 0, 11)
@@ -110,14 +111,14 @@ class ConsoleView:
         self.names = names
         self.nudge_svg = nudge_svg  # when set, the first nudge is also saved there as an SVG picture
 
-    def title(self, community: str, start: datetime, db_path: Path) -> None:
-        """The opening banner."""
+    def title(self, community: str, start: datetime, db_path: DatabaseTarget) -> None:
+        """The opening banner (a PostgreSQL URL shown without its password)."""
         self.console.print(Panel(
             Text.assemble(("nudgebot demo\n", "bold"),
                           f"A week in the chat of {community} (fictional), replayed through the same moderator "
                           "the Discord and Slack bots use. Words that breach the policy are masked here, as in "
                           "every nudge and alert.\n",
-                          (f"Week of {start:%A %d %B %Y} (simulated clock) · database: {db_path}", "dim")),
+                          (f"Week of {start:%A %d %B %Y} (simulated clock) · database: {shown(db_path)}", "dim")),
             box=box.DOUBLE, border_style="cyan"))
 
     def heading(self, text: str) -> None:

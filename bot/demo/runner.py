@@ -27,6 +27,7 @@ from bot.models import (
 from bot.report import gather_report, write_report
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.target import DatabaseTarget, is_postgresql, shown
 from bot.texts import MISTAKE_LABEL
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,15 @@ class DemoResult:
     decisions: dict[str, int] = field(default_factory=dict)
 
 
-async def prepare_database(path: Path) -> None:
-    """Start the demo from an empty database: remove a previous demo's file, refuse one with real incidents."""
-    if not path.exists():
+async def prepare_database(path: DatabaseTarget) -> None:
+    """Start the demo from an empty database: remove a previous demo's file (on PostgreSQL, its rows), refuse one
+    with real incidents."""
+    server = is_postgresql(path)
+    if not server and not Path(path).exists():
         return
-    store = await Store.open(path, read_only=True)  # look only: an out-of-date database is an error, not migrated
+    # A file is only looked at (read-only: an out-of-date one is an error, not migrated); a server named for the
+    # demo is brought up to date, as the demo's own run would.
+    store = await Store.open(path, migrate=True) if server else await Store.open(path, read_only=True)
     try:
         total = await store.count_incidents()
         demo = await store.count_incidents(IncidentQuery(platform=Platform.DEMO))
@@ -95,8 +100,15 @@ async def prepare_database(path: Path) -> None:
         await store.close()
     if total != demo or communities:
         raise DemoDatabaseInUse(
-            f"{path} holds a real community's incidents; the demo will not change it. Run it with "
+            f"{shown(path)} holds a real community's incidents; the demo will not change it. Run it with "
             "--db demo.db (or set NUDGEBOT_DB to a new file)")
+    if server:
+        store = await Store.open(path)
+        try:
+            await store.forget_platform(Platform.DEMO)
+        finally:
+            await store.close()
+        return
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 

@@ -26,6 +26,11 @@ DELIVERY_COLOURS: Mapping[str, str] = {
 INK = "#1f2328"
 MUTED = "#57606a"
 GRID = "#d0d7de"
+# The drawing widths: the desktop chart, and the phone's (a 390 px screen less the page's margins), so a phone
+# draws text at its real size instead of shrinking a desktop chart or scrolling it sideways.
+WIDE_WIDTH = 760
+COMPACT_WIDTH = 360
+WEEK_LABEL_PX = 64
 
 
 def clause_colour(clause: str, order: Sequence[str]) -> str:
@@ -53,8 +58,9 @@ def _ticks(top: int) -> list[int]:
     return list(range(0, top + 1, step))
 
 
-def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
+def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str, *, compact: bool = False) -> str:
+    layout = "chart compact" if compact else "chart wide"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="{layout}" id="{escape(chart_id)}" '
             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
             f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc">'
             f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
@@ -71,13 +77,17 @@ class Segment:
 
 
 def stacked_columns(chart_id: str, title: str, desc: str, columns: Sequence[tuple[str, Sequence[Segment]]],
-                    *, width: int = 760, height: int = 300) -> str:
-    """Vertical stacked bars (one column per label, e.g. an ISO week), each segment a `rect` with a tooltip."""
+                    *, compact: bool = False) -> str:
+    """Vertical stacked bars (one column per label, e.g. an ISO week), each segment a `rect` with a tooltip.
+
+    `compact` draws the same chart for a phone's width: fewer axis labels, so none overlaps another.
+    """
+    width, height = (COMPACT_WIDTH, 260) if compact else (WIDE_WIDTH, 300)
     left, right, top_margin, bottom = 44, 12, 14, 46
     plot_w, plot_h = width - left - right, height - top_margin - bottom
     totals = [sum(s.value for s in segs) for _, segs in columns]
     top = nice_ceiling(max(totals, default=0))
-    parts = [_svg_open(chart_id, width, height, title, desc)]
+    parts = [_svg_open(chart_id, width, height, title, desc, compact=compact)]
     for tick in _ticks(top):
         y = top_margin + plot_h - plot_h * tick / top
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" '
@@ -90,6 +100,8 @@ def stacked_columns(chart_id: str, title: str, desc: str, columns: Sequence[tupl
         return "".join(parts)
     band = plot_w / len(columns)
     bar_w = min(56.0, band * 0.7)
+    # An ISO week label is about 60 px wide at 12 px: label every n-th column so that labels never overlap.
+    label_every = max(1, math.ceil(WEEK_LABEL_PX / band))
     for index, ((label, segments), total) in enumerate(zip(columns, totals, strict=True)):
         x = left + band * index + (band - bar_w) / 2
         y = top_margin + plot_h
@@ -106,8 +118,9 @@ def stacked_columns(chart_id: str, title: str, desc: str, columns: Sequence[tupl
         if total:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="12" '
                          f'fill="{INK}">{total}</text>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top_margin + plot_h + 18:.1f}" text-anchor="middle" '
-                     f'font-size="12" fill="{INK}">{escape(label)}</text>')
+        if index % label_every == 0:
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top_margin + plot_h + 18:.1f}" text-anchor="middle" '
+                         f'font-size="12" fill="{INK}">{escape(label)}</text>')
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top_margin + plot_h}" y2="{top_margin + plot_h}" '
                  f'stroke="{INK}" stroke-width="1"/>')
     parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 6}" text-anchor="middle" font-size="12" '
@@ -117,13 +130,20 @@ def stacked_columns(chart_id: str, title: str, desc: str, columns: Sequence[tupl
 
 
 def horizontal_bars(chart_id: str, title: str, desc: str, rows: Sequence[tuple[str, Sequence[Segment]]],
-                    *, width: int = 760, row_height: int = 26, label_width: int = 230) -> str:
-    """Horizontal stacked bars, one row per label (e.g. a rule id), with the total at the end of each bar."""
+                    *, compact: bool = False) -> str:
+    """Horizontal stacked bars, one row per label (e.g. a rule id), with the total at the end of each bar.
+
+    `compact` puts each label on its own line above its bar, so a long rule id and a readable bar both fit a
+    phone's width.
+    """
+    width = COMPACT_WIDTH if compact else WIDE_WIDTH
+    row_height, label_width = (42, 0) if compact else (26, 230)
+    bar_top, bar_height = (20, 16) if compact else (4, 18)
     top_margin, bottom = 8, 8
     height = top_margin + bottom + row_height * max(1, len(rows))
     plot_w = width - label_width - 56
     largest = max((sum(s.value for s in segs) for _, segs in rows), default=0)
-    parts = [_svg_open(chart_id, width, height, title, desc)]
+    parts = [_svg_open(chart_id, width, height, title, desc, compact=compact)]
     if not rows:
         parts.append(f'<text x="{width / 2:.0f}" y="{height / 2 + 4:.0f}" text-anchor="middle" font-size="14" '
                      f'fill="{MUTED}">Nothing to show in this period</text></svg>')
@@ -131,30 +151,37 @@ def horizontal_bars(chart_id: str, title: str, desc: str, rows: Sequence[tuple[s
     for index, (label, segments) in enumerate(rows):
         y = top_margin + row_height * index
         total = sum(s.value for s in segments)
-        parts.append(f'<text x="{label_width - 8}" y="{y + row_height / 2 + 4:.1f}" text-anchor="end" '
-                     f'font-size="13" fill="{INK}">{escape(label)}</text>')
+        if compact:
+            parts.append(f'<text x="0" y="{y + 14:.1f}" font-size="13" fill="{INK}">{escape(label)}</text>')
+        else:
+            parts.append(f'<text x="{label_width - 8}" y="{y + row_height / 2 + 4:.1f}" text-anchor="end" '
+                         f'font-size="13" fill="{INK}">{escape(label)}</text>')
         parts.append(f'<g class="bar" data-label="{escape(label)}" data-total="{total}">')
         x = float(label_width)
         for segment in segments:
             if segment.value <= 0:
                 continue
             w = plot_w * segment.value / largest
-            parts.append(f'<rect class="segment" x="{x:.1f}" y="{y + 4:.1f}" width="{w:.1f}" '
-                         f'height="{row_height - 8}" fill="{segment.colour}" stroke="#ffffff" stroke-width="1">'
+            parts.append(f'<rect class="segment" x="{x:.1f}" y="{y + bar_top:.1f}" width="{w:.1f}" '
+                         f'height="{bar_height}" fill="{segment.colour}" stroke="#ffffff" stroke-width="1">'
                          f'<title>{escape(label)}: {escape(segment.label)}, {segment.value}</title></rect>')
             x += w
         parts.append("</g>")
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + row_height / 2 + 4:.1f}" font-size="12" '
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + bar_top + bar_height / 2 + 4:.1f}" font-size="12" '
                      f'fill="{INK}">{total}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def proportion_bar(chart_id: str, title: str, desc: str, segments: Sequence[Segment],
-                   *, width: int = 760, height: int = 44) -> str:
-    """One 100% bar split into parts (e.g. nudges delivered, refused, failed), each labelled with its share."""
+                   *, compact: bool = False) -> str:
+    """One 100% bar split into parts (e.g. nudges delivered, refused, failed), each labelled with its share.
+
+    `compact` draws it at a phone's width; a part too narrow for its label is named in the legend below.
+    """
+    width, height = (COMPACT_WIDTH if compact else WIDE_WIDTH), 44
     total = sum(s.value for s in segments)
-    parts = [_svg_open(chart_id, width, height, title, desc)]
+    parts = [_svg_open(chart_id, width, height, title, desc, compact=compact)]
     if total == 0:
         parts.append(f'<rect x="0" y="4" width="{width}" height="{height - 8}" fill="#f6f8fa" stroke="{GRID}"/>'
                      f'<text x="{width / 2:.0f}" y="{height / 2 + 5:.0f}" text-anchor="middle" font-size="13" '

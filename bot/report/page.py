@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from html import escape
 
@@ -59,14 +59,17 @@ summary { cursor: pointer; color: #0550ae; }
 .note { color: #57606a; font-size: 0.85rem; }
 footer { margin-top: 40px; color: #57606a; font-size: 0.85rem; }
 @media print { summary { display: none; } details { display: block; } }
-/* A phone (390 px): charts keep a legible size and scroll sideways in their box; the tables of people and
-   incidents stack, one card per row with each cell labelled, so the excerpt is on screen without scrolling. */
+svg.chart.compact { display: none; }
+/* A phone (390 px): each chart is drawn again for that width (labels above bars, fewer axis labels), so it fits
+   without scrolling at full text size; the tables of people and incidents stack, one card per row with each cell
+   labelled, so the excerpt is on screen without scrolling. */
 @media (max-width: 640px) {
   main { padding: 16px 12px 32px; }
   h1 { font-size: 1.3rem; }
   .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
   .card .value { font-size: 1.3rem; }
-  svg.chart { min-width: 640px; }
+  svg.chart.wide { display: none; }
+  svg.chart.compact { display: block; }
   table { font-size: 0.9rem; }
   table.stack thead { display: none; }
   table.stack, table.stack tbody, table.stack tr { display: block; width: 100%; }
@@ -121,6 +124,11 @@ def _legend(items: Iterable[tuple[str, str]]) -> str:
         for label, colour in items) + "</ul>"
 
 
+def _chart_pair(draw: Callable[[str, bool], str], chart_id: str) -> str:
+    """The chart drawn for a desktop and again for a phone (id suffixed `-compact`); CSS shows the one that fits."""
+    return draw(chart_id, False) + draw(f"{chart_id}-compact", True)
+
+
 def _weekly_section(data: ReportData) -> str:
     clauses = sorted({c for _, counts in data.weekly for c in counts}, key=clause_sort_key)
     columns = [(week, [Segment(f"clause {c}", counts.get(c, 0), clause_colour(c, clauses)) for c in clauses])
@@ -130,7 +138,8 @@ def _weekly_section(data: ReportData) -> str:
             + "; ".join(f"{week}: " + ", ".join(f"{c} {n}" for c, n in sorted(counts.items(),
                                                                                key=lambda kv: clause_sort_key(kv[0])))
                         for week, counts in data.weekly))
-    chart = stacked_columns("chart-weekly", "Incidents per clause per week", desc, columns)
+    chart = _chart_pair(lambda chart_id, compact: stacked_columns(
+        chart_id, "Incidents per clause per week", desc, columns, compact=compact), "chart-weekly")
     table = _table(["week", *clauses, "total"],
                    [[week, *(str(counts.get(c, 0)) for c in clauses), str(sum(counts.values()))]
                     for week, counts in data.weekly], numeric=range(1, len(clauses) + 2))
@@ -150,7 +159,8 @@ def _rules_section(data: ReportData) -> str:
                                     Segment("dismissed as a mistake", wrong, "#E69F00")]))
     desc = f"Horizontal bars for the {len(top)} rules that fired most. " + "; ".join(
         f"{f.rule}: {f.incidents} incidents, {f.dismissed} dismissed" for f in top)
-    chart = horizontal_bars("chart-rules", "Top rules", desc, rows)
+    chart = _chart_pair(lambda chart_id, compact: horizontal_bars(
+        chart_id, "Top rules", desc, rows, compact=compact), "chart-rules")
     table = _table(["rule", "incidents", "dismissed by the committee", "of which the poster said mistake",
                     "dismissed rate"],
                    [[_ids([f.rule]), str(f.incidents), str(f.dismissed), str(f.mistakes), _percent(f.mistake_rate)]
@@ -169,7 +179,8 @@ def _delivery_section(data: ReportData) -> str:
     attempted = data.nudges_attempted
     desc = (f"{data.delivery.get('delivered', 0)} of {attempted} nudges delivered; "
             + ", ".join(f"{s.label} {s.value}" for s in segments))
-    chart = proportion_bar("chart-delivery", "Nudge delivery", desc, segments)
+    chart = _chart_pair(lambda chart_id, compact: proportion_bar(
+        chart_id, "Nudge delivery", desc, segments, compact=compact), "chart-delivery")
     not_sent = {k: v for k, v in data.delivery.items() if k not in order and v}
     extra = ""
     if not_sent:

@@ -1,4 +1,7 @@
-"""The store's connection, write transactions with lock retries, and the mapping between rows and values."""
+"""The store's connection, write transactions with lock retries, and the mapping between rows and values.
+
+One code path for both kinds of store: SQLAlchemy Core over aiosqlite (an SQLite file) or asyncpg (PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,17 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import random
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-import aiosqlite
+from sqlalchemy import Executable, RowMapping
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.errors import NudgebotError
 from bot.models import (
     Community,
     DeliveryStatus,
@@ -29,117 +32,33 @@ from bot.models import (
     Severity,
     Tier,
 )
-from bot.store.files import create_private
-from bot.store.migrate import Migration, MigrationStatus, available, status, upgrade
+from bot.store.engine import (
+    BUSY_TIMEOUT_MS,
+    StoreError,
+    begin_statement,
+    connect,
+    make_engine,
+    migrate_async,
+    migrate_database,
+    migration_status,
+    readable,
+    retryable,
+    status_async,
+    unusable,
+)
+from bot.store.statements import Db, Params
+from bot.store.target import DatabaseTarget, is_postgresql, shown
 from bot.texts import plural
+
+__all__ = ["BUSY_TIMEOUT_MS", "Db", "StoreError", "migrate_database", "migration_status", "unusable"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-BUSY_TIMEOUT_MS = 5_000
 LOCK_RETRIES = 8
 CLOSE_WAIT_SECONDS = 30.0  # at close, for a write whose caller was cancelled to finish
 SYSTEM_ACTOR = "nudgebot"
 CHECKPOINT_EVERY = 200  # commits between WAL checkpoints
 WAL_RESTART_FRAMES = 4_000  # pages (16 MB) of WAL after which a checkpoint briefly holds our writers to catch up
-
-
-class StoreError(NudgebotError):
-    """The database cannot be used (unreadable file, locked beyond every retry)."""
-
-
-def unusable(path: Path, exc: sqlite3.Error | OSError) -> StoreError:
-    """The one line for a database SQLite refuses: which file, what is wrong with it, and what to do."""
-    name = getattr(exc, "sqlite_errorname", "")
-    if name == "SQLITE_NOTADB":
-        return StoreError(f"{path} is not a nudgebot database (not an SQLite file): point --db or NUDGEBOT_DB at "
-                          "the bot's database, or move this file away to start a new one")
-    if name.startswith("SQLITE_CORRUPT"):
-        return StoreError(f"{path} is damaged ({exc}): restore it from a backup, or move it away to start a new one")
-    if name.startswith("SQLITE_READONLY") or (name.startswith("SQLITE_CANTOPEN") and _not_writable(path)):
-        return StoreError(f"{path} is read-only here, and this command writes to it: run it where the file and its "
-                          "folder are writable (list, show, stats, export and report only read)")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return StoreError(f"{path} is locked by another process: try again when it has finished")
-    if name.startswith("SQLITE_CANTOPEN") or isinstance(exc, OSError):
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "cannot be opened"
-        return StoreError(f"{path}: {why}: check that the file and its folder exist and that this user may read "
-                          "them (and write them, for commands that record or change incidents)")
-    return StoreError(f"cannot use the database {path}: {exc} (check --db or NUDGEBOT_DB)")
-
-
-def _not_writable(path: Path) -> bool:
-    """The file or its folder (where SQLite keeps the -wal and -shm files) cannot be written by this process."""
-    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
-
-
-def connect_sync(path: Path) -> sqlite3.Connection:
-    """A plain autocommit sqlite3 connection for migrations and tooling; a new database file is created 0600."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        create_private(path)
-        connection = sqlite3.connect(path, isolation_level=None)
-    except (OSError, sqlite3.Error) as exc:
-        raise unusable(path, exc) from None
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return connection
-
-
-def read_only_uri(path: Path, *, immutable: bool = False) -> str:
-    """The SQLite URI that opens `path` for reading only (`mode=ro`): no write ever reaches the file."""
-    return path.absolute().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
-
-
-def readable_uri(path: Path, migrations: list[Migration] | None = None) -> str:
-    """Check a database can be read without writing to it and is fully migrated; return the URI that reads it.
-
-    A WAL database needs its -shm file, which a read-only folder cannot hold. When SQLite cannot open it and there
-    is no -wal file either, no process has the database open (the last one to close copies the log back into the
-    file and removes both), so the file is complete and unchanging as it is, and SQLite may read it as immutable.
-    """
-    wanted = available() if migrations is None else migrations
-    for immutable in (False, True):
-        try:
-            connection = sqlite3.connect(read_only_uri(path, immutable=immutable), uri=True, isolation_level=None)
-            try:
-                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                pending = status(connection, wanted).pending
-            finally:
-                connection.close()
-        except sqlite3.Error as exc:
-            if (not immutable and exc.sqlite_errorname == "SQLITE_CANTOPEN" and path.is_file()
-                    and not Path(f"{path}-wal").exists()):
-                continue
-            raise unusable(path, exc) from None
-        if pending:
-            raise StoreError(f"the database {path} needs {plural(len(pending), 'migration')}: run "
-                             "`nudgebot db upgrade`")
-        return read_only_uri(path, immutable=immutable)
-    raise AssertionError("unreachable: the immutable attempt returns or raises")
-
-
-def migrate_database(path: Path, migrations: list[Migration] | None = None) -> list[Migration]:
-    """Bring the database file up to date (`nudgebot db upgrade`); return the migrations applied."""
-    connection = connect_sync(path)
-    try:
-        return upgrade(connection, available() if migrations is None else migrations)
-    except sqlite3.Error as exc:
-        raise unusable(path, exc) from None
-    finally:
-        connection.close()
-
-
-def migration_status(path: Path, migrations: list[Migration] | None = None) -> MigrationStatus:
-    """What is applied and what is pending (`nudgebot db status`); refuses a newer or altered database.
-
-    Only reads (a database that does not exist yet is created empty, as the bot would create it).
-    """
-    connection = connect_sync(path)
-    try:
-        return status(connection, available() if migrations is None else migrations)
-    except sqlite3.Error as exc:
-        raise unusable(path, exc) from None
-    finally:
-        connection.close()
 
 
 def backoff(attempt: int) -> float:
@@ -164,7 +83,7 @@ def parse_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def to_incident(row: aiosqlite.Row) -> Incident:
+def to_incident(row: RowMapping) -> Incident:
     """One `incidents` row as the value the committee reviews."""
     return Incident(
         id=row["id"], platform=Platform(row["platform"]), community_id=row["community_id"],
@@ -178,13 +97,13 @@ def to_incident(row: aiosqlite.Row) -> Incident:
     )
 
 
-def to_event(row: aiosqlite.Row) -> IncidentEvent:
+def to_event(row: RowMapping) -> IncidentEvent:
     """One `incident_events` row."""
     return IncidentEvent(incident_id=row["incident_id"], actor_id=row["actor_id"], action=row["action"],
                          note=row["note"], created_at=parse_ts(row["created_at"]))
 
 
-def to_community(row: aiosqlite.Row) -> Community:
+def to_community(row: RowMapping) -> Community:
     """One `communities` row."""
     return Community(
         platform=Platform(row["platform"]), community_id=row["community_id"], name=row["name"],
@@ -196,7 +115,7 @@ def to_community(row: aiosqlite.Row) -> Community:
     )
 
 
-def to_escalation(row: aiosqlite.Row, incident_ids: tuple[int, ...]) -> Escalation:
+def to_escalation(row: RowMapping, incident_ids: tuple[int, ...]) -> Escalation:
     """One `escalations` row with the incidents it groups."""
     return Escalation(id=row["id"], platform=Platform(row["platform"]), community_id=row["community_id"],
                       author_id=row["author_id"], target_id=row["target_id"], status=row["status"],
@@ -206,15 +125,22 @@ def to_escalation(row: aiosqlite.Row, incident_ids: tuple[int, ...]) -> Escalati
 class StoreBase:
     """The connection and the write discipline every part of the store shares."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path, *, default_retention_days: int = 180,
+    def __init__(self, engine: AsyncEngine, connection: AsyncConnection, target: DatabaseTarget, *,
+                 sqlite_driver: Any = None, default_retention_days: int = 180,
                  default_keep_full_content: bool = False) -> None:
-        self._db = connection
-        self.path = path
+        self._engine = engine
+        self._db = Db(connection, sqlite_driver)
+        self.target = target
+        self.postgresql = is_postgresql(target)
+        self.dialect = "postgresql" if self.postgresql else "sqlite"
+        # The SQLite file (the spool and the read-only rule statistics sit beside it); None on PostgreSQL.
+        self.path: Path | None = None if self.postgresql else Path(target)
+        self._begin = begin_statement(target)
         self.default_retention_days = default_retention_days
         self.default_keep_full_content = default_keep_full_content
         self._write_lock = asyncio.Lock()  # one writer at a time on the one connection: short transactions
         self._closing = False
-        self.read_only = False  # opened with mode=ro (Store.open(read_only=True)): every write fails
+        self.read_only = False  # opened with read_only=True: every write fails
         self._record_queue: list[Any] = []  # incidents waiting for the next group commit (IncidentStore)
         self._record_flusher: asyncio.Task[None] | None = None
         self._lone_recorder = True  # the last incident write was for one caller alone (IncidentStore)
@@ -225,58 +151,79 @@ class StoreBase:
         self._community_cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     @classmethod
-    async def open(cls, path: Path, *, migrate: bool = True, read_only: bool = False,
+    async def open(cls, target: DatabaseTarget, *, migrate: bool = True, read_only: bool = False,
                    busy_timeout_ms: int = BUSY_TIMEOUT_MS, default_retention_days: int = 180,
                    default_keep_full_content: bool = False) -> Self:
         """Open (creating if needed) and migrate the database; refuses a newer or altered database.
 
-        `read_only`: for commands that only read (list, show, stats, export, report): the file is opened with
-        SQLite's `mode=ro`, never migrated or created, so it works on a read-only mount. The defaults apply to
-        communities whose committee never ran setup (from Settings).
+        `target` is an SQLite file path or a `postgresql://` URL. `read_only` (commands that only read): never
+        migrated or created, an SQLite file opened `mode=ro`, a PostgreSQL session set read-only. The defaults
+        apply to communities whose committee never ran setup (from Settings).
         """
-        path = Path(path)
+        if not is_postgresql(target):
+            target = Path(target)
+        immutable = False
+        if read_only:
+            immutable = await readable(target)
+        elif migrate:
+            await migrate_async(target)
+        else:
+            pending = (await status_async(target)).pending
+            if pending:
+                raise StoreError(f"the database {shown(target)} needs {plural(len(pending), 'migration')}: "
+                                 "run `nudgebot db upgrade`")
+        engine = make_engine(target, read_only=read_only, immutable=immutable)
+        connection = await connect(engine, target)
         try:
-            if read_only:
-                uri = await asyncio.to_thread(readable_uri, path)
-                connection = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+            if is_postgresql(target):
+                if read_only:
+                    await connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            elif read_only:
+                await connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             else:
-                if migrate:
-                    await asyncio.to_thread(migrate_database, path)
-                else:
-                    pending = (await asyncio.to_thread(migration_status, path)).pending
-                    if pending:
-                        raise StoreError(f"the database {path} needs {plural(len(pending), 'migration')}: "
-                                         "run `nudgebot db upgrade`")
-                connection = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise unusable(path, exc) from None
-        store = await cls._configure(connection, path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
-        store.default_retention_days = default_retention_days
-        store.default_keep_full_content = default_keep_full_content
+                await cls._configure_sqlite(connection, busy_timeout_ms)
+        except BaseException:
+            await connection.close()
+            await engine.dispose()
+            raise
+        driver: Any = None
+        if not is_postgresql(target):
+            driver = (await connection.get_raw_connection()).driver_connection
+            driver.row_factory = sqlite3.Row
+        store = cls(engine, connection, target, sqlite_driver=driver, default_retention_days=default_retention_days,
+                    default_keep_full_content=default_keep_full_content)
+        store.read_only = read_only
         return store
 
-    @classmethod
-    async def _configure(cls, connection: aiosqlite.Connection, path: Path, *, read_only: bool,
-                         busy_timeout_ms: int) -> Self:
-        connection.row_factory = aiosqlite.Row
-        store = cls(connection, path)
-        store.read_only = read_only
-        if read_only:  # the pragmas below that write (journal mode) or tune writing do not apply
-            await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            return store
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        # Deleted rows (erased or purged incidents) are overwritten in the file, not just unlinked.
-        await connection.execute("PRAGMA secure_delete = ON")
-        # Checkpoints (copying the WAL back into the file, with an fsync) run on a worker thread instead of inside
-        # whichever commit crosses the threshold: see _committed().
-        await connection.execute("PRAGMA wal_autocheckpoint = 0")
-        await connection.execute("PRAGMA journal_size_limit = 67108864")  # trim the WAL file back to 64 MB
-        # `PRAGMA optimize` at close may ANALYZE; sampling keeps that to milliseconds on a million incidents.
-        await connection.execute("PRAGMA analysis_limit = 1000")
-        return store
+    @staticmethod
+    async def _configure_sqlite(connection: AsyncConnection, busy_timeout_ms: int) -> None:
+        for pragma in ("journal_mode = WAL", "foreign_keys = ON", f"busy_timeout = {int(busy_timeout_ms)}",
+                       "synchronous = NORMAL",
+                       # Deleted rows (erased or purged incidents) are overwritten in the file, not just unlinked.
+                       "secure_delete = ON",
+                       # Checkpoints (copying the WAL back into the file, with an fsync) run on a worker thread
+                       # instead of inside whichever commit crosses the threshold: see _committed().
+                       "wal_autocheckpoint = 0",
+                       "journal_size_limit = 67108864",  # trim the WAL file back to 64 MB
+                       # `PRAGMA optimize` at close may ANALYZE; sampling keeps that to milliseconds on 1M incidents.
+                       "analysis_limit = 1000"):
+            await connection.exec_driver_sql(f"PRAGMA {pragma}")
+
+    @property
+    def local_path(self) -> Path:
+        """The file the local spool (bot/spool.py) sits beside: the SQLite file itself, or for a PostgreSQL store
+        `nudgebot-<database>.db` in the working directory (the spool is per machine, the store is shared)."""
+        if self.path is not None:
+            return self.path
+        database = str(self.target).rsplit("/", 1)[-1].split("?", 1)[0] or "postgres"
+        return Path(f"nudgebot-{database}.db")
+
+    async def sqlite_connection(self) -> Any:
+        """The aiosqlite connection under an SQLite store (for tests that inject faults); None on PostgreSQL."""
+        if self.postgresql:
+            return None
+        raw = await self._db.connection.get_raw_connection()
+        return raw.driver_connection
 
     async def close(self) -> None:
         """Finish recording queued incidents, then close the connection (after refreshing planner statistics)."""
@@ -292,45 +239,53 @@ class StoreBase:
                     await self._checkpoint
             with contextlib.suppress(TimeoutError):  # a write whose caller was cancelled finishes first
                 await asyncio.wait_for(self._write_lock.acquire(), CLOSE_WAIT_SECONDS)
-            if not self.read_only:
-                with contextlib.suppress(sqlite3.Error):  # best effort: a locked database still closes
-                    await self._db.execute("PRAGMA optimize")
+            if not self.postgresql and not self.read_only:
+                with contextlib.suppress(SQLAlchemyError):  # best effort: a locked or read-only file still closes
+                    await self._db.raw("PRAGMA optimize")
         finally:
             # Even when cancelled above: aiosqlite's worker thread is not a daemon and would keep the process alive.
-            await self._db.close()
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await self._db.connection.close()
+            await self._engine.dispose()
 
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `work` in one short BEGIN IMMEDIATE transaction, retried with backoff while the file is locked.
+    async def _write(self, work: Callable[[Db], Awaitable[T]]) -> T:
+        """Run `work` in one short transaction, retried with backoff while another process holds the lock.
 
         The transaction runs in its own task: a caller cancelled halfway (a worker stopped at shutdown) must not
         leave it open on the shared connection, where every later write would fail.
         """
         return await asyncio.shield(self._write_now(work))
 
-    async def _write_now(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def _transaction(self, work: Callable[[Db], Awaitable[T]]) -> T:
+        """BEGIN, `work`, COMMIT; ROLLBACK on any error. The caller holds the write lock."""
+        await self._db.raw(self._begin)
+        try:
+            result = await work(self._db)
+            await self._db.raw("COMMIT")
+        except BaseException:
+            with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+                await self._db.raw("ROLLBACK")
+            raise
+        self._committed()
+        return result
+
+    async def _write_now(self, work: Callable[[Db], Awaitable[T]]) -> T:
         for attempt in range(LOCK_RETRIES):
             try:
                 async with self._write_lock:
-                    await self._db.execute("BEGIN IMMEDIATE")
-                    try:
-                        result = await work(self._db)
-                        await self._db.execute("COMMIT")
-                        self._committed()
-                        return result
-                    except BaseException:
-                        if self._db.in_transaction:
-                            await self._db.execute("ROLLBACK")
-                        raise
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                    return await self._transaction(work)
+            except SQLAlchemyError as exc:
+                if not retryable(exc):
                     raise
                 delay = backoff(attempt)
                 log.warning("database locked; retrying", extra={"attempt": attempt + 1, "delay": round(delay, 3)})
                 await asyncio.sleep(delay)
-        raise StoreError(f"the database {self.path} stayed locked through {LOCK_RETRIES} retries")
+        raise StoreError(f"the database {shown(self.target)} stayed locked through {LOCK_RETRIES} retries")
 
     def _committed(self) -> None:
-        """Count a commit; every CHECKPOINT_EVERY commits, checkpoint the WAL on a worker thread."""
+        """Count a commit; on SQLite, every CHECKPOINT_EVERY commits, checkpoint the WAL on a worker thread."""
+        if self.postgresql:
+            return
         self._commits += 1
         if self._commits < CHECKPOINT_EVERY or (self._checkpoint is not None and not self._checkpoint.done()):
             return
@@ -348,7 +303,7 @@ class StoreBase:
     def _checkpoint_now(self) -> int:
         """A PASSIVE checkpoint on its own connection (the fsync stays off the bot's thread); the WAL's frames."""
         try:
-            connection = sqlite3.connect(self.path, isolation_level=None)
+            connection = sqlite3.connect(str(self.path), isolation_level=None)
             try:
                 row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             finally:
@@ -358,12 +313,11 @@ class StoreBase:
             return 0
         return int(row[1]) if row else 0
 
-    async def _rows(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> list[aiosqlite.Row]:
-        """Run a read and fetch every row in one hop to the connection's thread."""
-        return list(await self._db.execute_fetchall(sql, params))
+    async def _rows(self, sql: str | Executable, params: Params | None = None) -> Sequence[RowMapping]:
+        """Run a read and fetch every row in one hop to the connection."""
+        return await self._db.fetch(sql, params)
 
-    async def _one(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> aiosqlite.Row | None:
+    async def _one(self, sql: str | Executable, params: Params | None = None) -> RowMapping | None:
         """Run a read that returns at most one row."""
-        rows = await self._rows(sql, params)
+        rows = await self._db.fetch(sql, params)
         return rows[0] if rows else None
-

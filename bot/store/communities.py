@@ -6,10 +6,10 @@ import json
 import time
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from bot.models import Community, Platform
-from bot.store.base import StoreBase, to_community, ts
+from bot.store.base import Db, StoreBase, to_community, ts
+from bot.store.tables import communities, insert_for
 
 COMMUNITY_CACHE_SECONDS = 5.0
 
@@ -29,7 +29,8 @@ class CommunityStore(StoreBase):
         cached = self._community_cache.get(key)
         if cached is not None and time.monotonic() - cached[0] < COMMUNITY_CACHE_SECONDS:
             return cached[1]
-        row = await self._one("SELECT * FROM communities WHERE platform = ? AND community_id = ?", key)
+        row = await self._one("SELECT * FROM communities WHERE platform = :p AND community_id = :c",
+                              {"p": key[0], "c": key[1]})
         community = to_community(row) if row else self.default_community(platform, community_id)
         if len(self._community_cache) > 10_000:
             self._community_cache.clear()
@@ -38,23 +39,21 @@ class CommunityStore(StoreBase):
 
     async def save_community(self, community: Community, now: datetime) -> None:
         """Create or replace a community's settings."""
+        values = {"platform": community.platform.value, "community_id": community.community_id,
+                  "name": community.name, "committee_role": community.committee_role,
+                  "committee_channel": community.committee_channel, "alert_channel": community.alert_channel,
+                  "under18_channels": json.dumps(list(community.under18_channels)),
+                  "nudge_mode": community.nudge_mode.value, "retention_days": int(community.retention_days),
+                  "keep_full_content": int(community.keep_full_content),
+                  "welfare_contact": community.welfare_contact, "welfare_alerts": int(community.welfare_alerts),
+                  "updated_at": ts(now)}
+        insert = insert_for(self.dialect)(communities).values(values)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["platform", "community_id"],
+            set_={name: insert.excluded[name] for name in values if name not in ("platform", "community_id")})
 
-        async def work(db: Any) -> None:
-            await db.execute(
-                """INSERT INTO communities (platform, community_id, name, committee_role, committee_channel,
-                       alert_channel, under18_channels, nudge_mode, retention_days, keep_full_content,
-                       welfare_contact, welfare_alerts, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (platform, community_id) DO UPDATE SET name = excluded.name,
-                       committee_role = excluded.committee_role, committee_channel = excluded.committee_channel,
-                       alert_channel = excluded.alert_channel, under18_channels = excluded.under18_channels,
-                       nudge_mode = excluded.nudge_mode, retention_days = excluded.retention_days,
-                       keep_full_content = excluded.keep_full_content, welfare_contact = excluded.welfare_contact,
-                       welfare_alerts = excluded.welfare_alerts, updated_at = excluded.updated_at""",
-                (community.platform.value, community.community_id, community.name, community.committee_role,
-                 community.committee_channel, community.alert_channel, json.dumps(list(community.under18_channels)),
-                 community.nudge_mode.value, int(community.retention_days), int(community.keep_full_content),
-                 community.welfare_contact, int(community.welfare_alerts), ts(now)))
+        async def work(db: Db) -> None:
+            await db.run(upsert)
 
         await self._write(work)
         self._community_cache.pop((community.platform.value, community.community_id), None)

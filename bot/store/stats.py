@@ -6,31 +6,29 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, Table, and_, case, exists, func, select, true
+
 from bot.models import IncidentStats, Platform, clause_sort_key
 from bot.store.base import StoreBase, ts
+from bot.store.jsonitems import json_items
+from bot.store.tables import escalations, feedback, incidents
 
 TOP_RULES = 10
 
 
-def scope(platform: Platform | None, community_id: str | None, since: datetime | None, until: datetime | None,
-          *, table: str = "incidents", time_column: str = "created_at") -> tuple[str, list[Any]]:
-    """A WHERE clause and its parameters for one platform and community (None: every one) within [since, until)
-    on `table`'s `time_column`."""
-    conditions = ["1 = 1"]
-    params: list[Any] = []
+def scope(table: Table, platform: Platform | None, community_id: str | None, since: datetime | None,
+          until: datetime | None, *, time_column: str = "created_at") -> ColumnElement[bool]:
+    """The rows of one platform and community (None: every one) created in [since, until)."""
+    conditions: list[ColumnElement[bool]] = [true()]
     if platform is not None:
-        conditions.append(f"{table}.platform = ?")
-        params.append(platform.value)
+        conditions.append(table.c.platform == platform.value)
     if community_id is not None:
-        conditions.append(f"{table}.community_id = ?")
-        params.append(community_id)
+        conditions.append(table.c.community_id == community_id)
     if since is not None:
-        conditions.append(f"{table}.{time_column} >= ?")
-        params.append(ts(since))
+        conditions.append(table.c[time_column] >= ts(since))
     if until is not None:
-        conditions.append(f"{table}.{time_column} < ?")
-        params.append(ts(until))
-    return " AND ".join(conditions), params
+        conditions.append(table.c[time_column] < ts(until))
+    return and_(*conditions)
 
 
 def iso_week(day: str) -> str:
@@ -39,42 +37,46 @@ def iso_week(day: str) -> str:
     return f"{year}-W{week:02d}"
 
 
+def count_by(column: Any, where: ColumnElement[bool]) -> Any:
+    """SELECT column, COUNT(*) AS n ... GROUP BY column."""
+    return select(column, func.count().label("n")).where(where).group_by(column)
+
+
 class StatsStore(StoreBase):
     """Aggregates for `review.stats` and the HTML report; None for platform/community means every one."""
 
     async def stats(self, platform: Platform | None, community_id: str | None, since: datetime | None = None,
                     until: datetime | None = None) -> IncidentStats:
         """Counts over incidents created in [since, until); `open_incidents` is the review queue now."""
-        where, params = scope(platform, community_id, since, until)
+        where = scope(incidents, platform, community_id, since, until)
+        now = scope(incidents, platform, community_id, None, None)
+        clause = json_items(incidents.c.clauses).table_valued("value").alias("c")
+        rule = json_items(incidents.c.rules).table_valued("value").alias("r")
         # Grouped by UTC day in SQL (SQLite 3.40 has no ISO-week format), folded into ISO weeks here.
+        day = func.substr(incidents.c.created_at, 1, 10).label("day")
         per_day = await self._rows(
-            f"SELECT substr(incidents.created_at, 1, 10) AS day, c.value AS clause, COUNT(*) AS n "
-            f"FROM incidents, json_each(incidents.clauses) AS c WHERE {where} GROUP BY day, clause", params)
+            select(day, clause.c.value.label("clause"), func.count().label("n"))
+            .select_from(incidents.join(clause, true())).where(where).group_by(day, clause.c.value))
         by_clause_week: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for row in per_day:
             by_clause_week[row["clause"]][iso_week(row["day"])] += row["n"]
-        by_status = {r["status"]: r["n"] for r in await self._rows(
-            f"SELECT status, COUNT(*) AS n FROM incidents WHERE {where} GROUP BY status", params)}
-        delivery = {r["delivery_status"]: r["n"] for r in await self._rows(
-            f"SELECT delivery_status, COUNT(*) AS n FROM incidents WHERE {where} GROUP BY delivery_status", params)}
+        by_status = {r["status"]: r["n"] for r in await self._rows(count_by(incidents.c.status, where))}
+        delivery = {r["delivery_status"]: r["n"]
+                    for r in await self._rows(count_by(incidents.c.delivery_status, where))}
+        n = func.count().label("n")
         top = await self._rows(
-            f"SELECT r.value AS rule, COUNT(*) AS n FROM incidents, json_each(incidents.rules) AS r WHERE {where} "
-            f"GROUP BY rule ORDER BY n DESC, rule LIMIT {TOP_RULES}", params)
+            select(rule.c.value.label("rule"), n).select_from(incidents.join(rule, true())).where(where)
+            .group_by(rule.c.value).order_by(n.desc(), rule.c.value).limit(TOP_RULES))
+        mistaken = exists().where(feedback.c.incident_id == incidents.c.id, feedback.c.kind == "mistake")
         dismissed = await self._rows(
-            f"SELECT r.value AS rule, COUNT(*) AS n, SUM(EXISTS (SELECT 1 FROM feedback f WHERE "
-            f"f.incident_id = incidents.id AND f.kind = 'mistake')) AS mistakes "
-            f"FROM incidents, json_each(incidents.rules) AS r WHERE {where} AND incidents.status = 'dismissed' "
-            f"GROUP BY rule ORDER BY n DESC, rule", params)
-        scope_now, scope_params = scope(platform, community_id, None, None)
-        open_row = await self._one(
-            f"SELECT COUNT(*) AS n FROM incidents WHERE {scope_now} AND status = 'open'", scope_params)
-        held_row = await self._one(
-            f"SELECT COUNT(*) AS n FROM incidents WHERE {where} AND incidents.tier = 'review'", params)
-        queue_row = await self._one(
-            f"SELECT COUNT(*) AS n FROM incidents WHERE {scope_now} AND status = 'review'", scope_params)
-        where_esc, esc_params = scope(platform, community_id, since, until, table="escalations")
-        escalations = {r["status"]: r["n"] for r in await self._rows(
-            f"SELECT status, COUNT(*) AS n FROM escalations WHERE {where_esc} GROUP BY status", esc_params)}
+            select(rule.c.value.label("rule"), n, func.sum(case((mistaken, 1), else_=0)).label("mistakes"))
+            .select_from(incidents.join(rule, true())).where(where, incidents.c.status == "dismissed")
+            .group_by(rule.c.value).order_by(n.desc(), rule.c.value))
+        open_row = await self._one(select(func.count().label("n")).where(now, incidents.c.status == "open"))
+        held_row = await self._one(select(func.count().label("n")).where(where, incidents.c.tier == "review"))
+        queue_row = await self._one(select(func.count().label("n")).where(now, incidents.c.status == "review"))
+        escalated = {r["status"]: r["n"] for r in await self._rows(
+            count_by(escalations.c.status, scope(escalations, platform, community_id, since, until)))}
         return IncidentStats(
             since=since, until=until, total=sum(by_status.values()), open_incidents=int(open_row["n"]) if open_row
             else 0, by_status=by_status,
@@ -83,5 +85,5 @@ class StatsStore(StoreBase):
             top_rules=tuple((r["rule"], r["n"]) for r in top), delivery=delivery,
             dismissed_by_rule={r["rule"]: r["n"] for r in dismissed},
             mistakes_by_rule={r["rule"]: r["mistakes"] for r in dismissed if r["mistakes"]},
-            escalations=escalations, held_for_review=int(held_row["n"]) if held_row else 0,
+            escalations=escalated, held_for_review=int(held_row["n"]) if held_row else 0,
             review_queue=int(queue_row["n"]) if queue_row else 0)

@@ -1,5 +1,5 @@
-"""`nudgebot audit` end to end: the real CLI on real-format exports, the real SQLite file read back. The CLI runs
-in-process (`cli`) but for one subprocess smoke test (`nudgebot_cmd`)."""
+"""`nudgebot audit` end to end: the real CLI on real-format exports, the database read back (the recording cases on
+both backends, `db_target`). The CLI runs in-process (`cli`) but for one subprocess smoke test (`nudgebot_cmd`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+
+from bot.store.engine import run_blocking
 from tests.audit.exports import (
     BREACH_EDITED,
     BREACH_INSULT,
@@ -36,10 +39,24 @@ def _audit(cli: InProcessCli, *args: str | Path) -> CliResult:
     return cli("audit", *args)
 
 
-def _incidents(db: Path) -> list[dict[str, object]]:
+def _query(db: Path | str, sql: str) -> list[dict[str, object]]:
+    """Rows read straight from the database the audit wrote: the SQLite file, or the PostgreSQL database."""
+    if isinstance(db, str):
+        async def fetch() -> list[dict[str, object]]:
+            connection = await asyncpg.connect(db)
+            try:
+                return [dict(row) for row in await connection.fetch(sql)]
+            finally:
+                await connection.close()
+
+        return run_blocking(fetch)
     with sqlite3.connect(db) as connection:
         connection.row_factory = sqlite3.Row
-        return [dict(row) for row in connection.execute("SELECT * FROM incidents ORDER BY id")]
+        return [dict(row) for row in connection.execute(sql)]
+
+
+def _incidents(db: Path | str) -> list[dict[str, object]]:
+    return _query(db, "SELECT * FROM incidents ORDER BY id")
 
 
 def _slack_ids(channels_of_export: list, texts: set[str]) -> set[str]:
@@ -55,10 +72,10 @@ def _summary_count(stdout: str, label: str) -> int:
 
 
 def test_slack_folder_records_the_breaches_only_sends_nothing_and_a_rerun_adds_nothing(
-        tmp_path: Path, cli: InProcessCli) -> None:
+        tmp_path: Path, cli: InProcessCli, db_target: Path | str) -> None:
     channels = society_slack_channels(DAY1)
     export = write_slack_export(tmp_path / "slack-export", channels)
-    db = tmp_path / "audit.db"
+    db = db_target
 
     first = _audit(cli, export, "--db", db)
     assert first.returncode == 0, first.stderr
@@ -110,10 +127,10 @@ def test_slack_since_leaves_older_messages_out(tmp_path: Path, nudgebot_cmd: lis
 
 
 def test_discord_export_records_the_breaches_and_a_rerun_adds_nothing(
-        tmp_path: Path, cli: InProcessCli) -> None:
+        tmp_path: Path, cli: InProcessCli, db_target: Path | str) -> None:
     export = write_dce_file(tmp_path / "UoL Film Society - general [880000000000000100].json",
                             society_discord_messages(DAY1))
-    db = tmp_path / "audit.db"
+    db = db_target
     first = _audit(cli, export, "--db", db)
     assert first.returncode == 0, first.stderr
     rows = _incidents(db)
@@ -154,7 +171,7 @@ def test_bad_arguments_and_paths_are_refused_in_one_line(tmp_path: Path, cli: In
 
 
 def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
-        tmp_path: Path, cli: InProcessCli) -> None:
+        tmp_path: Path, cli: InProcessCli, db_target: Path | str) -> None:
     # Callum goes at Tom on three days, in two channels. Read channel by channel, the third day's message would be
     # recorded before the second day's and neither would see three incidents in the window; read day by day, the
     # third message makes three within the 7-day window and the committee gets one escalation.
@@ -166,13 +183,12 @@ def test_hostility_across_channels_is_counted_in_time_order_and_escalates(
         channel.days[moment.date().isoformat()] = [slack_message("U04CAL", text, moment, 1),
                                                    slack_message("U01PRIYA", "see you at rehearsal", moment, 2)]
     export = write_slack_export(tmp_path / "export", [general, random_])
-    result = _audit(cli, export, "--db", tmp_path / "a.db")
+    result = _audit(cli, export, "--db", db_target)
     assert result.returncode == 0, result.stderr
-    assert len(_incidents(tmp_path / "a.db")) == 3
-    with sqlite3.connect(tmp_path / "a.db") as connection:
-        escalations = connection.execute("SELECT author_id, target_id FROM escalations").fetchall()
-        linked = connection.execute("SELECT count(*) FROM escalation_incidents").fetchone()[0]
-    assert escalations == [("U04CAL", "U02TOM")]
+    assert len(_incidents(db_target)) == 3
+    escalations = _query(db_target, "SELECT author_id, target_id FROM escalations")
+    linked = _query(db_target, "SELECT count(*) AS n FROM escalation_incidents")[0]["n"]
+    assert escalations == [{"author_id": "U04CAL", "target_id": "U02TOM"}]
     assert linked == 3
     assert _summary_count(result.stdout, "Escalations opened") == 1
 

@@ -14,9 +14,9 @@ __all__ = ["clock", "core", "policy", "scanner", "store"]
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A migrated store on a fresh SQLite file, closed after the test."""
-    opened = await Store.open(tmp_path / "n.db")
+async def store(db_target: Path | str) -> AsyncIterator[Store]:
+    """A migrated store, on a fresh SQLite file and on a fresh PostgreSQL database, closed after the test."""
+    opened = await Store.open(db_target)
     try:
         yield opened
     finally:

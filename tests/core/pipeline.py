@@ -90,4 +90,4 @@ async def fail_fast_when_locked(core: Core, monkeypatch: pytest.MonkeyPatch) -> 
     for module in [store_package, *(m for name, m in sys.modules.items() if name.startswith("bot.store."))]:
         if hasattr(module, "LOCK_RETRIES"):
             monkeypatch.setattr(module, "LOCK_RETRIES", 0 if module.__name__ == "bot.store.incidents" else 1)
-    await core.store._db.execute("PRAGMA busy_timeout = 20")
+    await (await core.store.sqlite_connection()).execute("PRAGMA busy_timeout = 20")

@@ -21,7 +21,7 @@ from tests.core.test_store_methods import new
 NOW = datetime.now(UTC)
 
 
-async def fill(db: Path) -> dict[str, int]:
+async def fill(db: Path | str) -> dict[str, int]:
     """Five incidents in two communities; one old enough to purge; returns ids by message id."""
     store = await Store.open(db)
     try:
@@ -45,8 +45,10 @@ def run(cli: InProcessCli, *args: str, code: int = 0) -> CliResult:
 
 
 @pytest.fixture
-async def filled(tmp_path: Path, clean_env: dict[str, str]) -> dict[str, int]:
-    return await fill(Path(clean_env["NUDGEBOT_DB"]))
+async def filled(db_target: Path | str, clean_env: dict[str, str]) -> dict[str, int]:
+    """The incidents of `fill`, in a SQLite file and in a PostgreSQL database: the CLI reads NUDGEBOT_DB."""
+    clean_env["NUDGEBOT_DB"] = str(db_target)
+    return await fill(db_target)
 
 
 def test_list_json_filters_and_scopes(cli: InProcessCli, filled: dict[str, int]) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Secret, SettingsError, load_settings
+from bot.store.target import is_postgresql, shown
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-token-value"
 
@@ -27,6 +28,14 @@ def test_env_file_then_environment_wins(tmp_path: Path) -> None:
     assert settings.db_path == Path("/data/b.db")
     assert settings.escalation_threshold == 4
     assert isinstance(settings.discord_token, Secret) and settings.discord_token.reveal() == TOKEN
+
+
+def test_a_postgresql_url_stays_a_url_and_is_shown_without_its_password(tmp_path: Path) -> None:
+    url = "postgresql://nudgebot:hunter2@db.union.example:5432/nudgebot"
+    settings = load_settings(tmp_path / "absent.env", environ={"NUDGEBOT_DB": url})
+    assert settings.db_path == url and is_postgresql(settings.db_path)  # not a Path, which would fold the "//"
+    assert shown(settings.db_path) == "postgresql://nudgebot@db.union.example:5432/nudgebot"
+    assert not is_postgresql(load_settings(tmp_path / "absent.env", environ={}).db_path)
 
 
 def test_secrets_never_appear_in_repr_or_str(tmp_path: Path) -> None:

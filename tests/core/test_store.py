@@ -1,4 +1,5 @@
-"""The incident store on real SQLite files: migrations, idempotence, concurrency and a locked database."""
+"""The incident store: migrations and a locked database on real SQLite files; idempotence, concurrent writers,
+the outbox and bound filters on both backends (`db_target`)."""
 
 from __future__ import annotations
 
@@ -88,8 +89,8 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
         migration_status(db)
 
 
-async def test_recording_is_idempotent_per_message_revision(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "n.db")
+async def test_recording_is_idempotent_per_message_revision(db_target: Path | str) -> None:
+    store = await Store.open(db_target)
     try:
         first, created = await store.record_incident(incident("m1"))
         again, created_again = await store.record_incident(incident("m1"))
@@ -101,8 +102,8 @@ async def test_recording_is_idempotent_per_message_revision(tmp_path: Path) -> N
         await store.close()
 
 
-async def test_100_concurrent_writers_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "n.db")
+async def test_100_concurrent_writers_lose_nothing_and_duplicate_nothing(db_target: Path | str) -> None:
+    store = await Store.open(db_target)
 
     async def writer(task: int) -> list[bool]:
         # Tasks overlap on purpose: task t also re-sends the messages of task t-1, as a retrying adapter would.
@@ -160,8 +161,8 @@ async def test_a_locked_database_is_retried_not_lost(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_outbox_lists_undelivered_until_marked(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "n.db")
+async def test_outbox_lists_undelivered_until_marked(db_target: Path | str) -> None:
+    store = await Store.open(db_target)
     try:
         a, _ = await store.record_incident(incident("a"))
         b, _ = await store.record_incident(incident("b"))
@@ -173,8 +174,8 @@ async def test_outbox_lists_undelivered_until_marked(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_filter_values_are_bound_not_formatted(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "n.db")
+async def test_filter_values_are_bound_not_formatted(db_target: Path | str) -> None:
+    store = await Store.open(db_target)
     try:
         await store.record_incident(incident("x"))
         hostile = IncidentQuery(author_id="u1' OR '1'='1", channel_id="c1; DROP TABLE incidents; --")

@@ -38,9 +38,9 @@ class SimulatedDays:
         await asyncio.wait_for(self.sleeping.wait(), timeout=10)
 
 
-async def test_purges_at_start_and_then_every_day(tmp_path: Path) -> None:
+async def test_purges_at_start_and_then_every_day(db_target: Path | str) -> None:
     start = datetime(2026, 11, 2, tzinfo=UTC)
-    store = await Store.open(tmp_path / "n.db", default_retention_days=30)
+    store = await Store.open(db_target, default_retention_days=30)
     days = SimulatedDays(start)
     try:
         old, _ = await store.record_incident(new("old", at=start - timedelta(days=31), content="x"))
@@ -59,9 +59,9 @@ async def test_purges_at_start_and_then_every_day(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_a_failed_purge_is_logged_and_retried_next_day(tmp_path: Path,
+async def test_a_failed_purge_is_logged_and_retried_next_day(db_target: Path | str,
                                                             caplog: pytest.LogCaptureFixture) -> None:
-    store = await Store.open(tmp_path / "n.db")
+    store = await Store.open(db_target)
     days = SimulatedDays(datetime(2026, 11, 2, tzinfo=UTC))
     naive = SimulatedDays(datetime(2026, 11, 2))  # a naive clock makes the store refuse the purge
     task = asyncio.create_task(purge_daily(store, clock=naive.clock, sleep=days.sleep))

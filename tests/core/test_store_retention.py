@@ -1,4 +1,4 @@
-"""Statistics, the retention purge and UK GDPR subject access and erasure, on a real SQLite file."""
+"""Statistics, the retention purge and UK GDPR subject access and erasure, on both backends (`store`)."""
 
 from __future__ import annotations
 
@@ -95,17 +95,8 @@ async def test_subject_access_and_erasure(store: Store) -> None:
     assert untouched is not None and untouched.author_id == "u1"  # erasure is per community
 
 
-async def test_erasure_forgets_the_members_saved_name(tmp_path) -> None:
-    from datetime import UTC, datetime
-
-    from bot.models import Platform
-    from bot.store import Store
-
-    store = await Store.open(tmp_path / "names.db")
-    try:
-        now = datetime.now(UTC)
-        await store.save_names(Platform.SLACK, "T1", "member", {"U1": "Sam", "U2": "Jo"}, now)
-        await store.erase_author(Platform.SLACK, "T1", "U1", now)
-        assert await store.names(Platform.SLACK, "T1", "member") == {"U2": "Jo"}
-    finally:
-        await store.close()
+async def test_erasure_forgets_the_members_saved_name(store: Store) -> None:
+    now = datetime.now(UTC)
+    await store.save_names(Platform.SLACK, "T1", "member", {"U1": "Sam", "U2": "Jo"}, now)
+    await store.erase_author(Platform.SLACK, "T1", "U1", now)
+    assert await store.names(Platform.SLACK, "T1", "member") == {"U2": "Jo"}

@@ -109,6 +109,26 @@ async def test_dismissing_a_held_incident_sends_nothing(tier_core: Core, clock: 
     assert await tier_core.moderator.pending_nudges() == []
 
 
+async def test_a_dismissed_held_incident_reopens_into_the_review_queue(tier_core: Core, clock: SimClock) -> None:
+    held = await tier_core.moderator.handle(message(clock, HELD))
+    await tier_core.review_incident(CHAIR, held.incident_id or 0, ReviewAction.DISMISS, "banter")
+    reopened = await tier_core.review_incident(CHAIR, held.incident_id or 0, ReviewAction.REOPEN, "look again")
+    # Nobody was ever nudged, so it waits for a decision again instead of standing as an open breach.
+    assert reopened.incident.status is IncidentStatus.REVIEW and reopened.nudge is None
+    assert await tier_core.moderator.pending_nudges() == []
+    confirmed = await tier_core.review_incident(CHAIR, held.incident_id or 0, ReviewAction.CONFIRM)
+    assert confirmed.nudge is not None  # and confirming it then releases the nudge, once
+    assert [n.incident_id for n in await tier_core.moderator.pending_nudges()] == [held.incident_id]
+
+
+async def test_a_confirmed_held_incident_reopens_as_open(tier_core: Core, clock: SimClock) -> None:
+    held = await tier_core.moderator.handle(message(clock, HELD))
+    await tier_core.review_incident(CHAIR, held.incident_id or 0, ReviewAction.CONFIRM)
+    await tier_core.review_incident(CHAIR, held.incident_id or 0, ReviewAction.RESOLVE)
+    reopened = await tier_core.review_incident(CHAIR, held.incident_id or 0, ReviewAction.REOPEN)
+    assert reopened.incident.status is IncidentStatus.OPEN  # its nudge was released: it is an ordinary breach now
+
+
 async def test_held_incidents_count_toward_escalation_only_once_confirmed(tier_core: Core,
                                                                         clock: SimClock) -> None:
     ids = []

@@ -14,9 +14,9 @@ async def refuse_incident_reads(store: Store) -> None:
         return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_READ and table == "incidents" else sqlite3.SQLITE_OK
 
     # Test-only hook: the fault must hit the bot's own connection (a second connection would not affect it).
-    await store._db.set_authorizer(authorizer)
+    await (await store.sqlite_connection()).set_authorizer(authorizer)
 
 
 async def allow_reads(store: Store) -> None:
     """The database answers again."""
-    await store._db.set_authorizer(None)
+    await (await store.sqlite_connection()).set_authorizer(None)

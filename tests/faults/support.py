@@ -19,7 +19,7 @@ NO_LIMIT_PAGES = 1_073_741_823  # SQLite's default max_page_count
 async def _pragma(store: Store, pragma: str) -> list[Any]:
     # Test-only hook: these limits hold per connection, so they must be set on the store's own connection
     # (a second connection would not make the bot's writes fail).
-    return list(await store._db.execute_fetchall(f"PRAGMA {pragma}"))
+    return list(await (await store.sqlite_connection()).execute_fetchall(f"PRAGMA {pragma}"))
 
 
 async def make_read_only(store: Store) -> None:

@@ -201,7 +201,7 @@ def test_the_charts_render_in_headless_chromium(report):
             assert page.locator("#chart-rules g.bar").count() == expected["rules"]
             assert page.locator("#chart-delivery rect.segment").count() == expected["delivery_parts"]
             sizes = page.eval_on_selector_all(
-                "svg.chart rect.segment", "els => els.map(e => { const b = e.getBoundingClientRect(); "
+                "svg.chart.wide rect.segment", "els => els.map(e => { const b = e.getBoundingClientRect(); "
                                           "return [b.width, b.height]; })")
             assert sizes and all(w > 0 and h > 0 for w, h in sizes)
             # The weekly bars add up to the incidents (each incident here breaches one clause).
@@ -243,13 +243,31 @@ def test_the_report_is_readable_on_a_desktop_and_a_phone(report, width):
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
             page.goto(path.resolve().as_uri(), wait_until="load")
-            # Nothing makes the page itself wider than the screen: wide tables and charts scroll in their box.
+            # Nothing makes the page itself wider than the screen: a wide table scrolls in its box.
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             # A rule id sits on one line: it wraps between ids, never mid-word.
             lines = page.eval_on_selector_all("span.id", "els => els.map(e => e.getClientRects().length)")
             assert lines and set(lines) == {1}
+            # The chart drawn for this width is the one shown: the desktop drawing on a desktop, the compact one
+            # on a phone, each with every bar the other has.
+            shown = page.eval_on_selector_all("svg.chart", "els => els.filter(e => e.getBoundingClientRect()"
+                                              ".width > 0).map(e => e.id)")
+            suffix = "-compact" if width < 640 else ""
+            assert shown == [f"chart-{name}{suffix}" for name in ("weekly", "rules", "delivery")], shown
+            for name in ("weekly", "rules"):
+                assert (page.locator(f"#chart-{name} g.bar").count()
+                        == page.locator(f"#chart-{name}-compact g.bar").count() > 0)
+            # It fits its box at full size: no chart scrolls sideways, and its text is inside the drawing.
+            overflow = page.eval_on_selector_all(".chart-box", "els => els.map(e => e.scrollWidth - e.clientWidth)")
+            assert overflow and max(overflow) <= 0, overflow
+            spill = page.eval_on_selector_all(
+                "svg.chart text", "els => els.filter(e => e.getBoundingClientRect().width > 0).map(e => { "
+                "const s = e.closest('svg').getBoundingClientRect(), b = e.getBoundingClientRect(); "
+                "return Math.max(s.left - b.left, b.right - s.right); })")
+            assert spill and max(spill) <= 1, max(spill)
             # Chart labels are drawn at a legible size (at least 10 CSS pixels high).
-            heights = page.eval_on_selector_all("svg.chart text", "els => els.map(e => e.getBBox().height "
+            heights = page.eval_on_selector_all("svg.chart text", "els => els.filter(e => "
+                                                "e.getBoundingClientRect().width > 0).map(e => e.getBBox().height "
                                                 "* e.getScreenCTM().a)")
             assert heights and min(heights) >= 10, min(heights)
             # The cards, headings and every cell of the incident and escalation tables are on screen, without

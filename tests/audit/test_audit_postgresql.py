@@ -1,0 +1,90 @@
+"""The CLI on a PostgreSQL store (NUDGEBOT_DB=postgresql://...): upgrade, demo, audit, the committee's commands,
+and two audits of one export at the same time recording each breach once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.audit.exports import TEAM, society_slack_channels, write_slack_export
+from tests.audit.test_audit_cli import SLACK_BREACHES, _slack_ids
+from tests.postgres import fresh_database
+
+DAY1 = datetime(2026, 10, 5, 18, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pg_env(clean_env: dict[str, str]) -> dict[str, str]:
+    async with fresh_database() as url:
+        clean_env["NUDGEBOT_DB"] = url
+        yield clean_env
+
+
+def _cli(cmd: list[str], env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*cmd, *map(str, args)], env=env, capture_output=True, text=True, timeout=180,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+async def _rows(url: str, sql: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(url)
+    try:
+        return list(await connection.fetch(sql))
+    finally:
+        await connection.close()
+
+
+async def test_upgrade_demo_and_the_committee_commands_work_on_postgresql(
+        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str]) -> None:
+    upgrade = " ".join(_cli(nudgebot_cmd, pg_env, "db", "upgrade").stdout.split())  # rich wraps long lines
+    assert "applied 0001_initial" in upgrade and "applied 0004_shared_store" in upgrade
+    assert "version 4" in " ".join(_cli(nudgebot_cmd, pg_env, "db", "status").stdout.split())
+
+    _cli(nudgebot_cmd, pg_env, "demo", "--report", tmp_path / "demo.html")
+    listed = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "list", "--json", "--limit", "100").stdout)
+    assert listed["total"] > 0 and {i["platform"] for i in listed["incidents"]} == {"demo"}
+    # The demo again on the same server replaces its earlier week instead of adding a second one.
+    _cli(nudgebot_cmd, pg_env, "demo", "--report", tmp_path / "again.html")
+    again = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "list", "--json", "--limit", "100").stdout)
+    assert again["total"] == listed["total"]
+
+    first = next(i for i in again["incidents"] if i["status"] == "open")
+    shown = _cli(nudgebot_cmd, pg_env, "incidents", "show", str(first["id"]), "--json").stdout
+    assert json.loads(shown)["incident"]["id"] == first["id"]
+    _cli(nudgebot_cmd, pg_env, "incidents", "review", str(first["id"]), "dismiss", "--note", "banter between friends")
+    reviewed = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "show", str(first["id"]), "--json").stdout)
+    assert reviewed["incident"]["status"] == "dismissed"
+    stats = " ".join(_cli(nudgebot_cmd, pg_env, "incidents", "stats").stdout.split())
+    assert stats.startswith(f"{again['total']} incident")
+    exported = _cli(nudgebot_cmd, pg_env, "incidents", "export", "--format", "csv").stdout
+    assert len(exported.strip().splitlines()) == again["total"] + 1
+    _cli(nudgebot_cmd, pg_env, "report", "--out", tmp_path / "report.html")
+    assert "<svg" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+async def test_two_audits_of_one_export_at_once_record_each_breach_once(
+        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str]) -> None:
+    channels = society_slack_channels(DAY1)
+    export = write_slack_export(tmp_path / "slack-export", channels)
+    _cli(nudgebot_cmd, pg_env, "db", "upgrade")
+
+    audits = [await asyncio.create_subprocess_exec(*nudgebot_cmd, "audit", str(export), env=pg_env,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+              for _ in range(2)]
+    outputs = await asyncio.gather(*(audit.communicate() for audit in audits))
+    assert [audit.returncode for audit in audits] == [0, 0], "\n".join(err.decode()[-3000:] for _, err in outputs)
+
+    rows = await _rows(pg_env["NUDGEBOT_DB"], "SELECT platform, community_id, message_id, revision FROM incidents")
+    assert Counter(row["message_id"] for row in rows) == Counter(_slack_ids(channels, SLACK_BREACHES))
+    assert {(row["platform"], row["community_id"]) for row in rows} == {("slack", TEAM)}
+    recorded = [next(int(line.split("│")[-2].strip()) for line in out.decode().splitlines()
+                     if "New incidents recorded" in line) for out, _ in outputs]
+    assert sum(recorded) == len(SLACK_BREACHES)  # between them, each breach was new to exactly one audit
