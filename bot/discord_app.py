@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.errors import NudgebotError, PlatformUnreachable, connection_failure
 from bot.logredact import protect_discord_logs
 from bot.outbox import RETRY_SECONDS, OutboxRetry
+from bot.request_budget import BUDGET, InvalidRequests
 from bot.settings import Settings
 from cogs.access import CommunityCache
 from cogs.delivery import Courier
@@ -103,15 +104,20 @@ class NudgeBot(commands.AutoShardedBot):
     """The bot: discord.py's auto-sharded bot holding the moderation core the cogs translate to."""
 
     def __init__(self, core: Core, settings: Settings, *, sync_commands: bool = True,
-                 outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> None:
+                 outbox_retry_seconds: float = RETRY_SECONDS, invalid_request_budget: int = BUDGET,
+                 **options: Any) -> None:
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         options.setdefault("tree_cls", NudgeTree)
+        self.invalid_requests = InvalidRequests(invalid_request_budget)
+        options.setdefault("http_trace", self.invalid_requests.trace_config())
         protect_discord_logs()
         logging.getLogger("discord.client").addFilter(_NO_VOICE_WARNING)  # a set: adding it again changes nothing
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options)
         self.core = core
         self.settings = settings
-        self.sync_commands = sync_commands
+        # The commands are the app's, not a shard's: with the shards split over processes, the one running shard 0
+        # publishes them (one PUT per start instead of one per process).
+        self.sync_commands = sync_commands and (self.shard_ids is None or 0 in self.shard_ids)
         self.communities = CommunityCache(self)
         self.courier = Courier(self)
         # Started by the moderation cog once the start's outbox run is under way.
@@ -139,10 +145,23 @@ class NudgeBot(commands.AutoShardedBot):
         await self.core.purge.stop()
         await super().close()
 
+    @property
+    def spool_tag(self) -> str:
+        """The inbox spool's tag: each process running its own shards keeps its waiting messages apart."""
+        return "shards-" + "-".join(map(str, self.shard_ids)) if self.shard_ids is not None else ""
+
+    def shard_of_guild(self, guild_id: str) -> int | None:
+        """The shard a guild's events arrive on (Discord's rule: (guild_id >> 22) % shard_count); None before the
+        shard count is known or for an id that is not a guild's."""
+        if not self.shard_count or not guild_id.isdigit():
+            return None
+        return (int(guild_id) >> 22) % self.shard_count
+
     async def on_ready(self) -> None:
         """Log where the bot is connected (ids only)."""
         log.info("connected to Discord", extra={"user_id": self.user.id if self.user else None,
-                                                "guilds": len(self.guilds), "shards": self.shard_count})
+                                                "guilds": len(self.guilds), "shard_count": self.shard_count,
+                                                "shard_ids": sorted(self.shards)})
 
 
 
@@ -158,24 +177,33 @@ async def _answer_privately(interaction: discord.Interaction, text: str) -> None
 
 
 def build_bot(core: Core, settings: Settings, *, sync_commands: bool = True,
-              outbox_retry_seconds: float = RETRY_SECONDS, **options: Any) -> NudgeBot:
-    """Build the bot over an open core; `options` go to discord.py (e.g. shard_count, guild_ready_timeout).
+              outbox_retry_seconds: float = RETRY_SECONDS, invalid_request_budget: int = BUDGET,
+              **options: Any) -> NudgeBot:
+    """Build the bot over an open core; `options` go to discord.py (e.g. shard_ids and shard_count,
+    guild_ready_timeout).
 
     `outbox_retry_seconds`: how often nudges left undelivered (Discord or the database failing) are tried again.
+    `invalid_request_budget`: the invalid answers (401, 403, 429) in ten minutes after which the bot holds back.
     """
     return NudgeBot(core, settings, sync_commands=sync_commands, outbox_retry_seconds=outbox_retry_seconds,
-                    **options)
+                    invalid_request_budget=invalid_request_budget, **options)
 
 
-async def run_bot(settings: Settings, *, sync_commands: bool = True) -> None:
-    """Open the core and run the bot until it is stopped; the token is read from settings, never logged."""
+async def run_bot(settings: Settings, *, sync_commands: bool = True, shard_ids: list[int] | None = None,
+                  shard_count: int | None = None) -> None:
+    """Open the core and run the bot until it is stopped; the token is read from settings, never logged.
+
+    `shard_ids` of `shard_count`: run only these shards (another process runs the rest); default: all shards,
+    as many as Discord recommends.
+    """
     from bot.core import open_core
 
     if settings.discord_token is None:
         raise DiscordSetupError("DISCORD_TOKEN: not set. Put the bot token from the Discord developer portal "
                                 "in .env as DISCORD_TOKEN=...")
     core = await open_core(settings)
-    bot = build_bot(core, settings, sync_commands=sync_commands)
+    shards: dict[str, Any] = {} if shard_count is None else {"shard_count": shard_count, "shard_ids": shard_ids}
+    bot = build_bot(core, settings, sync_commands=sync_commands, **shards)
     try:
         async with bot:
             await bot.start(settings.discord_token.reveal())

@@ -15,6 +15,15 @@ class NudgebotError(Exception):
     exit_code = 1
 
 
+def yaml_problem(exc: Exception) -> str:
+    """A YAML error in one line, located once: "not valid YAML at line 3: found undefined alias" (PyYAML's own
+    text spans several lines, names "<unicode string>" rather than the file, and draws a caret)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    return f"not valid YAML{where}: {problem}"
+
+
 class UsageError(NudgebotError):
     """The command line asks for something impossible (an empty date range, a page of no rows): exit 2, as
     argparse exits on an unknown option."""

@@ -64,8 +64,8 @@ class Inbox:
     """The waiting messages of one platform; `put` never awaits, `get(shard)` hands them to that shard's worker."""
 
     def __init__(self, db_path: Path, platform: Platform, shards: int, *, memory_limit: int = MEMORY_LIMIT,
-                 batch: int = BATCH) -> None:
-        self.spool_path = spool_path(Path(db_path))
+                 batch: int = BATCH, spool_tag: str = "") -> None:
+        self.spool_path = spool_path(Path(db_path), spool_tag)
         self._platform = platform
         self._spool: Spool | None = None
         self._queues: list[asyncio.Queue[Waiting]] = [asyncio.Queue() for _ in range(shards)]

@@ -4,12 +4,19 @@ Code logs ids as structured extras (`log.info("incident recorded", extra={"incid
 prints them after the message as `key=value`, so an operator can find the incident, message or channel a line is
 about. A member's text (`text`, `content`, `excerpt`) is printed only on DEBUG records, and anything named like a
 credential (`token`, `secret`, `password`) never.
+
+Ids that hold for a whole stretch of work are bound once instead of passed to every call: `bind_process_ids`
+for the process (the Discord shards it runs), `bound_ids` for the message in hand (its workspace and shard), kept
+in a context variable so every line logged while handling it (by nudgebot or a library) carries them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,6 +27,30 @@ _CREDENTIAL_WORDS = ("token", "secret", "password")
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 _STANDARD = frozenset(logging.LogRecord("x", logging.INFO, "x", 0, "x", (), None).__dict__) | {
     "message", "asctime", "taskName"}
+
+
+_process_ids: dict[str, Any] = {}
+_bound_ids: ContextVar[Mapping[str, Any]] = ContextVar("nudgebot_log_ids",
+                                                         default=MappingProxyType({}))
+
+
+def bind_process_ids(**ids: Any) -> None:
+    """Ids every line of this process carries from now on (`shards="0-1"`); None removes one."""
+    for key, value in ids.items():
+        if value is None:
+            _process_ids.pop(key, None)
+        else:
+            _process_ids[key] = value
+
+
+@contextmanager
+def bound_ids(**ids: Any) -> Iterator[None]:
+    """Within the block (and the tasks it starts), every line carries these ids (`workspace_id`, `shard_id`)."""
+    token = _bound_ids.set({**_bound_ids.get(), **{k: v for k, v in ids.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _bound_ids.reset(token)
 
 
 def _is_credential(key: str) -> bool:
@@ -38,8 +69,12 @@ def _value(value: Any) -> str:
 
 
 def extras_of(record: logging.LogRecord) -> dict[str, Any]:
-    """The `extra` fields a record carries, in the order the code passed them."""
-    return {key: value for key, value in record.__dict__.items() if key not in _STANDARD and not key.startswith("_")}
+    """The `extra` fields a record carries, in the order the code passed them, then the ids bound for the message
+    in hand and for the process (a record's own value of a key wins)."""
+    extras = {key: value for key, value in record.__dict__.items() if key not in _STANDARD and not key.startswith("_")}
+    for key, value in (*_bound_ids.get().items(), *_process_ids.items()):
+        extras.setdefault(key, value)
+    return extras
 
 
 def format_extras(extras: Mapping[str, Any], *, with_content: bool) -> str:

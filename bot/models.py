@@ -316,10 +316,12 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
-    """What an adapter reports back after trying to deliver a nudge."""
+    """What an adapter reports back after trying to deliver a nudge; `dms_closed` when the member takes no private
+    messages (Discord 50007, Slack refusing both ways), which is remembered for a day (`bot.closed_dms`)."""
 
     status: DeliveryStatus
     reason: str = ""
+    dms_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
+from bot.closed_dms import ClosedDms
 from bot.detection.clauses import PolicyBook
 from bot.detection.scanner import Scanner
 from bot.escalation import Clock, EscalationTracker, is_hostile, utc_now
@@ -98,6 +99,7 @@ class Moderator:
         self.settings = settings
         self.clock = clock
         self.escalation = escalation or EscalationTracker.from_settings(store, settings, clock)
+        self.closed_dms = ClosedDms(store, clock)
         self._categories = {rule.id: rule.category for rule in scanner.rule_set.rules}
         self._pending: deque[NewIncident] = deque()
         self._held_deliveries: dict[int, DeliveryResult] = {}  # delivery results the database could not take
@@ -419,6 +421,8 @@ class Moderator:
         incident = await self.store.get_incident(incident_id)
         if incident is None:
             return ()
+        if result.dms_closed:
+            await self.closed_dms.remember(incident)
         why = f" ({result.reason})" if result.reason else ""
         return (CommitteeAlert(
             kind=AlertKind.NUDGE_REFUSED, platform=incident.platform, community_id=incident.community_id,

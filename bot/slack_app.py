@@ -305,7 +305,8 @@ class SlackBot:
             # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
             if not await self.core.moderator.claim_delivery(nudge.incident_id):
                 return NotSent.SETTLED
-            result = await self.deliver_nudge(nudge)
+            # A member who refused both ways lately is not asked again (recorded as refused, committee alerted).
+            result = await self.core.moderator.closed_dms.remembered(nudge) or await self.deliver_nudge(nudge)
             if result is None:
                 await self.core.moderator.release_delivery(nudge.incident_id)
                 return NotSent.UNREACHABLE
@@ -343,7 +344,7 @@ class SlackBot:
                 return self._transient(nudge, code)
             log.warning("nudge refused", extra={"incident_id": nudge.incident_id, "ephemeral_error": first,
                                                 "dm_error": code})
-            return DeliveryResult(DeliveryStatus.REFUSED, f"ephemeral: {first}; dm: {code}")
+            return DeliveryResult(DeliveryStatus.REFUSED, f"ephemeral: {first}; dm: {code}", dms_closed=True)
         except (TimeoutError, aiohttp.ClientError, SlackRequestError) as exc:
             return self._transient(nudge, type(exc).__name__)
 

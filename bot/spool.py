@@ -27,9 +27,10 @@ CREATE INDEX IF NOT EXISTS inbox_by_platform ON inbox (platform, id);
 """
 
 
-def spool_path(db_path: Path) -> Path:
-    """Where the spool of the incident database `db_path` lives."""
-    return db_path.with_name(f"{db_path.stem}.inbox{db_path.suffix or '.db'}")
+def spool_path(db_path: Path, tag: str = "") -> Path:
+    """Where the spool of the incident database `db_path` lives; `tag` names the part of the work a process does
+    when several share the database (`shards-0-1`), so each keeps its own waiting messages."""
+    return db_path.with_name(f"{db_path.stem}.inbox{'-' + tag if tag else ''}{db_path.suffix or '.db'}")
 
 
 class Spool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from bot.inbox import Inbox
+from bot.logsetup import bound_ids
 from bot.models import MessageEvent
 
 log = logging.getLogger(__name__)
@@ -18,12 +20,15 @@ class Workers:
     `handle` must not raise for one bad message (an error is logged here and the worker goes on). At `stop`, a
     worker with a message in hand finishes it (cancelling a delivery between the DM and its report would send
     that nudge again after a restart); an idle one is cancelled at once; what still waits is saved by the inbox.
+    Every line logged while a message is handled carries its workspace's id, and whatever `ids_of` adds (the
+    Discord shard it came on).
     """
 
     def __init__(self, inbox: Inbox, shards: int, handle: Callable[[MessageEvent], Awaitable[None]],
-                 name: str) -> None:
+                 name: str, ids_of: Callable[[MessageEvent], Mapping[str, Any]] | None = None) -> None:
         self.inbox = inbox
         self._handle = handle
+        self._ids_of = ids_of
         self._name = name
         self._busy = [False] * shards
         self._tasks: list[asyncio.Task[None]] = []
@@ -56,12 +61,15 @@ class Workers:
             waiting = await self.inbox.get(shard)
             self._busy[shard] = True  # set before any await: a cancel can only reach an idle worker
             event = waiting.event
+            ids = {"workspace_id": event.community_id, **(self._ids_of(event) if self._ids_of else {})}
             try:
-                await self._handle(event)
-            except Exception:
-                log.exception("message not moderated", extra={"community_id": event.community_id,
-                                                              "channel_id": event.channel_id,
-                                                              "message_id": event.message_id})
+                with bound_ids(**ids):
+                    try:
+                        await self._handle(event)
+                    except Exception:
+                        log.exception("message not moderated", extra={"community_id": event.community_id,
+                                                                      "channel_id": event.channel_id,
+                                                                      "message_id": event.message_id})
             finally:
                 self._busy[shard] = False
                 self.handled += 1

@@ -1,5 +1,8 @@
 """Delivers what the core decided: nudges by DM, welfare notes by DM, alerts to the committee's alert channel.
 
+While this process has spent its invalid-request budget (`bot.request_budget`: Discord bans an address for too many
+401, 403 and 429 answers) nudges and alerts wait for the outbox retry instead of being sent.
+
 A nudge is only ever sent privately, and once: the live path and the outbox each claim a nudge before sending it
 (`bot.delivery_claims`) and ask the core whether it still awaits delivery. If Discord could not be reached or
 answered 5xx it stays in the outbox and the periodic retry tries it again. Every attempt is reported back to the
@@ -11,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 
 from bot.delivery_claims import DeliveryClaims, NotSent
+from bot.logsetup import bound_ids
 from bot.models import CommitteeAlert, DeliveryResult, DeliveryStatus, Nudge, Outcome, Platform, WelfareNote
 from cogs.ui import alert_embed, alert_view, nudge_embed, nudge_view
 
@@ -82,13 +86,20 @@ class Courier:
         if not self.claims.claim(nudge.incident_id):
             return NotSent.BUSY
         try:
-            # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
-            if not await self.bot.core.moderator.claim_delivery(nudge.incident_id):
-                return NotSent.SETTLED
-            sent = await self._send(nudge)
-            if sent is NotSent.UNREACHABLE:
-                await self.bot.core.moderator.release_delivery(nudge.incident_id)
-            return sent
+            with (bound_ids(workspace_id=nudge.community_id, shard_id=self.bot.shard_of_guild(nudge.community_id)),
+                  self.bot.invalid_requests.attempt() as allowed):
+                if not allowed:
+                    # Near Discord's invalid-request limit: a nudge can wait in the outbox, an address ban cannot.
+                    return self._leave_in_outbox({"incident_id": nudge.incident_id}, "invalid-request budget spent")
+                # The database claim: of every process (and this one's outbox), exactly one sends this nudge.
+                if not await self.bot.core.moderator.claim_delivery(nudge.incident_id):
+                    return NotSent.SETTLED
+                if (remembered := await self.bot.core.moderator.closed_dms.remembered(nudge)) is not None:
+                    return await self._report(nudge, remembered)  # refused lately: not asked again
+                sent = await self._send(nudge)
+                if sent is NotSent.UNREACHABLE:
+                    await self.bot.core.moderator.release_delivery(nudge.incident_id)
+                return sent
         finally:
             self.claims.release(nudge.incident_id)
 
@@ -99,8 +110,9 @@ class Courier:
             await channel.send(embed=nudge_embed(nudge), view=nudge_view(nudge.incident_id))
             result = DeliveryResult(DeliveryStatus.DELIVERED)
         except discord.Forbidden as exc:
-            reason = str(exc.code) if exc.code == DMS_CLOSED else f"forbidden ({exc.code})"
-            result = DeliveryResult(DeliveryStatus.REFUSED, reason)
+            closed = exc.code == DMS_CLOSED
+            result = DeliveryResult(DeliveryStatus.REFUSED, str(exc.code) if closed else f"forbidden ({exc.code})",
+                                    dms_closed=closed)
         except discord.HTTPException as exc:
             if exc.status >= 500 or exc.status == TOO_MANY_REQUESTS:
                 # Discord failing or still rate limiting after discord.py's own retries: the outbox retry tries
@@ -111,6 +123,10 @@ class Courier:
             # Discord unreachable: leave it in the outbox for the retry rather than calling it failed.
             return self._leave_in_outbox(ids, type(exc).__name__)
         log.info("nudge delivery", extra={**ids, "status": result.status.value, "reason": result.reason})
+        return await self._report(nudge, result)
+
+    async def _report(self, nudge: Nudge, result: DeliveryResult) -> DeliveryStatus:
+        """Record what became of a nudge; the committee's alerts it gives (a refusal) are queued."""
         alerts = await self.bot.core.moderator.report_delivery(nudge.incident_id, result)
         self.post_alerts(alerts)
         return result.status
@@ -122,6 +138,13 @@ class Courier:
 
     async def send_welfare(self, note: WelfareNote) -> None:
         """A private pointer to support; if DMs are closed there is nothing else to do (no incident exists)."""
+        with self.bot.invalid_requests.attempt() as allowed:
+            if allowed:
+                await self._send_welfare(note)
+            else:
+                log.info("welfare note not sent: invalid-request budget spent", extra={"user_id": note.recipient_id})
+
+    async def _send_welfare(self, note: WelfareNote) -> None:
         try:
             channel = await self.bot.create_dm(discord.Object(int(note.recipient_id)))
             await channel.send(note.text)
@@ -188,7 +211,18 @@ class Courier:
         if not community.alert_channel:
             log.warning("alert not posted: no alert channel set (use /nudgebot setup)", extra=ids)
             return
-        channel = self.bot.get_partial_messageable(int(community.alert_channel), guild_id=int(community_id))
+        with self.bot.invalid_requests.attempt() as allowed:
+            if allowed:
+                await self._post_now(community_id, int(community.alert_channel), alerts, ids)
+            elif len(self._unposted) + len(alerts) <= MAX_HELD_ALERTS:
+                self._unposted.extend(alerts)  # posted by the outbox retry once the window has room again
+                log.warning("alert held: invalid-request budget spent", extra=ids)
+            else:
+                log.error("alert not posted: invalid-request budget spent and too many held", extra=ids)
+
+    async def _post_now(self, community_id: str, channel_id: int, alerts: list[CommitteeAlert],
+                        ids: Mapping[str, object]) -> None:
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=int(community_id))
         view = alert_view(alerts)
         embeds = [alert_embed(a) for a in alerts]
         try:

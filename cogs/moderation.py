@@ -124,8 +124,10 @@ class Moderation(commands.Cog):
 
     def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
         self.bot = bot
-        self.inbox = Inbox(bot.core.store.local_path, Platform.DISCORD, workers, memory_limit=bot.settings.inbox_memory)
-        self._workers = Workers(self.inbox, workers, self._moderate, name="nudgebot-moderation")
+        self.inbox = Inbox(bot.core.store.local_path, Platform.DISCORD, workers,
+                           memory_limit=bot.settings.inbox_memory, spool_tag=bot.spool_tag)
+        self._workers = Workers(self.inbox, workers, self._moderate, name="nudgebot-moderation",
+                                ids_of=lambda event: {"shard_id": bot.shard_of_guild(event.community_id)})
         self._outbox: asyncio.Task[int] | None = None
         self.received = 0  # since start, for health checks and load tests: messages and edits queued
 

@@ -20,12 +20,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("discord", help="run the Discord bot (DISCORD_TOKEN from .env)")
     parser.add_argument("--no-sync", dest="sync", action="store_false",
                         help="do not publish the slash commands at start")
-    parser.set_defaults(func=run)
+    parser.add_argument("--shards", type=shard_range, metavar="IDS",
+                        help="run only these shards, e.g. 0-1 or 0,2 (needs --shard-count); other processes on "
+                             "the same database run the rest")
+    parser.add_argument("--shard-count", type=positive, metavar="N",
+                        help="how many shards the app runs in all (default: as many as Discord recommends)")
+    parser.set_defaults(func=run, discord_parser=parser)
     actions = parser.add_subparsers(dest="discord_action", metavar="ACTION")
     invite = actions.add_parser("invite-url", help="print the OAuth2 URL that adds the bot with the permissions "
                                                    "it needs")
     invite.add_argument("--client-id", help="the application's client id (default: read from DISCORD_TOKEN)")
     invite.set_defaults(func=print_invite_url)
+
+
+def shard_range(text: str) -> list[int]:
+    """`0-1`, `0,2` or `3` as shard ids (argparse turns a ValueError into a usage error, exit 2)."""
+    ids: list[int] = []
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a shard range; write it as 0-1, 0,2 or 3")
+        ids += range(int(first), int(last if dash else first) + 1)
+    if not ids or len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(f"{text!r}: each shard once, low to high (0-1, not 1-0)")
+    return sorted(ids)
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _shards(args: argparse.Namespace) -> tuple[list[int] | None, int | None]:
+    """The shard ids and count asked for, checked against each other."""
+    ids, count = args.shards, args.shard_count
+    if ids is not None and count is None:
+        args.discord_parser.error("--shards needs --shard-count (how many shards the app runs in all)")
+    if ids is not None and count is not None and ids[-1] >= count:
+        args.discord_parser.error(f"--shards: shard {ids[-1]} does not exist with --shard-count {count} "
+                          f"(shards are numbered 0 to {count - 1})")
+    if count is not None and ids is None:
+        ids = list(range(count))
+    return ids, count
 
 
 def print_invite_url(args: argparse.Namespace) -> int:
@@ -57,12 +95,15 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.discord_app import run_bot
 
+    shard_ids, shard_count = _shards(args)
     settings = load_settings()
     logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
+    if shard_ids is not None:
+        logsetup.bind_process_ids(shards=",".join(map(str, shard_ids)), shard_count=shard_count)
     if base := os.environ.get(API_BASE_VARIABLE, "").strip():
         discord.http.Route.BASE = base.rstrip("/")
     if gateway := os.environ.get(GATEWAY_VARIABLE, "").strip():
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_bot(settings, sync_commands=args.sync))
+        asyncio.run(run_bot(settings, sync_commands=args.sync, shard_ids=shard_ids, shard_count=shard_count))
     return 0

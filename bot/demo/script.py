@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.errors import InputError
+from bot.errors import InputError, yaml_problem
 from bot.models import ReviewAction
 
 STEP_KINDS = ("heading", "say", "edit", "mistake", "review")
@@ -100,7 +100,9 @@ def load_script(path: Path | None = None) -> DemoScript:
     path = path or bundled_script_path()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
+        raise DemoScriptError(f"{path}: cannot read the demo script ({yaml_problem(exc)})") from None
+    except OSError as exc:
         raise DemoScriptError(f"{path}: cannot read the demo script ({exc})") from None
     if not isinstance(data, dict):
         raise DemoScriptError(f"{path}: expected a mapping with community, channels, members and script")

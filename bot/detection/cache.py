@@ -17,19 +17,22 @@ import os
 import pickle
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import regex
 
+import bot
+from bot.detection.lazyre import LazyPattern, re_compile, regex_compile
 from bot.detection.rules import pack_files
 
 log = logging.getLogger(__name__)
 
 CACHE_VARIABLE = "NUDGEBOT_CACHE_DIR"
-_FORMAT = b"nudgebot-scanner-cache-1\n"
+_FORMAT = b"nudgebot-scanner-cache-2\n"
 _DETECTION_DIR = Path(__file__).resolve().parent
+_MODELS = _DETECTION_DIR.parent / "models.py"
 
 
 def cache_dir() -> Path:
@@ -44,9 +47,12 @@ def cache_dir() -> Path:
 def cache_key(directories: Sequence[Path], validator_names: Iterable[str], settings: object) -> str:
     """A hash of everything the built scanner depends on."""
     digest = hashlib.sha256()
-    digest.update(_version().encode())
+    # The package's own version string, not importlib.metadata's: looking that up costs a scan's start tens of
+    # milliseconds, and tests/test_packaging.py keeps the two equal.
+    digest.update(bot.__version__.encode())
     for path in sorted(_DETECTION_DIR.rglob("*.py")):
         digest.update(path.relative_to(_DETECTION_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(b"models.py\0" + _MODELS.read_bytes())  # the enums and match types the scanner holds
     for directory in directories:
         digest.update(b"\1" + str(directory.resolve()).encode())
         for path in pack_files(directory):
@@ -98,60 +104,12 @@ def store(key: str, value: object) -> None:
         log.info("scanner cache not written", exc_info=True)
 
 
-class LazyPattern:
-    """A compiled pattern restored from the cache: compiled on first use, then used directly."""
-
-    __slots__ = ("_compile", "_compiled", "_flags", "_source")
-
-    def __init__(self, compile_: Callable[[str, int], Any], source: str, flags: int) -> None:
-        self._compile = compile_
-        self._source = source
-        self._flags = flags
-        self._compiled: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._compiled = self._compile(self._source, self._flags)
-        return getattr(compiled, name)
-
-    @property
-    def pattern(self) -> str:
-        """The pattern's source, without compiling it."""
-        return self._source
-
-    @property
-    def flags(self) -> int:
-        """The pattern's flags, without compiling it."""
-        return self._flags
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (LazyPattern, (self._compile, self._source, self._flags))
-
-
-def _regex_compile(source: str, flags: int) -> Any:
-    return regex.compile(source, flags)
-
-
-def _re_compile(source: str, flags: int) -> Any:
-    return re.compile(source, flags)
-
-
 class _LazyPickler(pickle.Pickler):
     """Stores every compiled pattern as a LazyPattern."""
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, regex.Pattern):
-            return (LazyPattern, (_regex_compile, obj.pattern, obj.flags))
+            return (LazyPattern, (regex_compile, obj.pattern, obj.flags))
         if isinstance(obj, re.Pattern):
-            return (LazyPattern, (_re_compile, obj.pattern, obj.flags))
+            return (LazyPattern, (re_compile, obj.pattern, obj.flags))
         return NotImplemented
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("nudgebot")
-    except PackageNotFoundError:
-        return "unknown"

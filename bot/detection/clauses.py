@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.errors import RulePackError
+from bot.errors import RulePackError, yaml_problem
 from bot.models import clause_sort_key
 from bot.resources import rules_dir
 
@@ -100,7 +100,9 @@ def load_policy(path: Path | None = None) -> PolicyBook:
     source = path or rules_dir() / "policy.yaml"
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
+        raise RulePackError(str(source), f"cannot read the policy: {yaml_problem(exc)}") from None
+    except OSError as exc:
         raise RulePackError(str(source), f"cannot read the policy: {exc}") from None
     raw = data.get("clauses") if isinstance(data, dict) else None
     if not isinstance(raw, list) or not raw:

@@ -54,11 +54,14 @@ def _is_letter(char: str) -> bool:
 class MaskedLexicon:
     """The listed words (slurs, insults) and the English words that make a masked reading ambiguous."""
 
-    __slots__ = ("_english", "_listed")
+    __slots__ = ("_english", "_english_words", "_listed")
 
     def __init__(self, words: Iterable[str], english: Iterable[str]) -> None:
         self._listed = _index(w for w in words if w.isalpha() and w.isascii())
-        self._english = _index(w for w in english if w.isalpha() and w.isascii())
+        # The English index is built on the first masked word that spells a listed one: the word set itself is
+        # shared with the re-speller, so the scanner cache stores it once and most runs never build the index.
+        self._english_words = frozenset(english)
+        self._english: Mapping[tuple[int, str], tuple[str, ...]] | None = None
 
     @staticmethod
     def hinted(text: str) -> bool:
@@ -79,6 +82,8 @@ class MaskedLexicon:
             listed = _matches(self._listed, pattern, first, shortest, longest)
             if not listed:
                 continue
+            if self._english is None:
+                self._english = _index(w for w in self._english_words if w.isalpha() and w.isascii())
             english = _matches(self._english, pattern, first, shortest, longest, exclude=set(listed))
             hits.append(MaskedHit(start, end, listed[0], unambiguous=len(listed) == 1 and not english))
         return hits

@@ -16,8 +16,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from confusable_homoglyphs import confusables
-
 # Leetspeak digits and symbols, folded only inside a word that also has letters ("sh1t", "h4te", "@ss").
 LEET = {"4": "a", "@": "a", "8": "b", "3": "e", "6": "g", "9": "g", "1": "i", "!": "i", "|": "l", "0": "o",
         "5": "s", "$": "s", "7": "t", "+": "t", "2": "z"}
@@ -90,6 +88,10 @@ class Normalized:
 @lru_cache(maxsize=1)
 def _homoglyph_table() -> dict[str, str]:
     """Non-ASCII look-alikes of Latin letters, from the Unicode confusables data, mapped to the letter."""
+    # Imported here: loading the table (and the urllib/email/ssl modules the package imports) is most of a
+    # `nudgebot scan` start, and only a message with a non-ASCII character needs it.
+    from confusable_homoglyphs import confusables
+
     table: dict[str, str] = dict(_EXTRA_LOOKALIKES)
     letters = set(string.ascii_letters)
     for char, glyphs in confusables.confusables_data.items():

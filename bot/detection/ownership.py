@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.detection.lazyre import lazy
 from bot.models import Match, Severity, Tier
 
 
@@ -66,7 +67,7 @@ _DETAIL = (r"(?:number|no|num|mobile|mob|phone|cell|landline|house\s+phone|whats
 _PERSONAL = r"(?:personal|private|home|own|new|work|uni|student|real|full)"
 
 # Someone saying the person did not agree, or that the detail was obtained behind their back.
-_NO_CONSENT = re.compile(
+_NO_CONSENT = lazy(
     r"\b(?:didn'?t|did\s+not|never|hasn'?t|has\s+not|haven'?t|without)\s+(?:even\s+)?(?:ask(?:ed|ing)?|"
     r"check(?:ed|ing)?|consent(?:ed)?|agree[d]?|(?:say|said)\s+(?:i|we|you)\s+(?:could|can)|permission|their\s+permission|"
     r"her\s+permission|his\s+permission|give\s+it\s+out|gave\s+it\s+out|given\s+it\s+out|know|knowing|told)\b"
@@ -82,7 +83,7 @@ _NO_CONSENT = re.compile(
 )
 
 # Gossip and secrecy around a disclosure: the person has not chosen to share it.
-_SECRECY = re.compile(
+_SECRECY = lazy(
     r"\b(?:don'?t|do\s+not|dont)\s+(?:tell|say|mention|repeat|spread)\b|\b(?:hasn'?t|has\s+not|hadn'?t|"
     r"haven'?t|isn'?t|is\s+not|not)\s+(?:told|out|said|shared|announced|public|open)\b|\bkeep\s+(?:it|this)\s+"
     r"(?:quiet|between|secret|on\s+the\s+down\s?low)|\bbetween\s+(?:us|you\s+and\s+me)\b|\bshh+\b|\bsecret(?:ly)?\b"
@@ -93,7 +94,7 @@ _SECRECY = re.compile(
 )
 
 # Consent or the person's own request.
-_CONSENT = re.compile(
+_CONSENT = lazy(
     r"\b(?:she|he|they|[a-z]+)\s+(?:has\s+|had\s+|'s\s+|'d\s+)?(?:asked|wanted|told)\s+(?:me|us)\s+to\s+"
     r"(?:share|post|pass|give|put|send|add|forward|spread)\b"
     r"|\b(?:asked|wanted|told)\s+(?:me|us)\s+to\s+(?:share|post|pass|give|put|send|add|forward|spread)\b"
@@ -127,8 +128,8 @@ _ROLE_WORDS = (
     "reportandsupport|report|safeguarding|education|sport|sports|activities|volunteering|facilities|estates|"
     "it|ithelp|servicedesk|lostproperty|general|mail|post|orders|hr|jobs|webmaster|editor|radio|officers"
 )
-_ROLE_MAILBOX = re.compile(rf"^(?:(?:{_ROLE_WORDS})(?:[._\-]?[a-z0-9]+)?|[a-z]+[._\-](?:{_ROLE_WORDS}))@", re.I)
-_PUBLIC_PLACE = re.compile(
+_ROLE_MAILBOX = lazy(rf"^(?:(?:{_ROLE_WORDS})(?:[._\-]?[a-z0-9]+)?|[a-z]+[._\-](?:{_ROLE_WORDS}))@", re.I)
+_PUBLIC_PLACE = lazy(
     r"\b(?:reception|front\s+desk|help\s?desk|helpline|hotline|switchboard|security|porters?|porters'\s+lodge|"
     r"office|offices|advice\s+centre|centre|center|service|services|team|department|dept|library|clinic|"
     r"surgery|dentist|gp|pharmacy|hospital|police|nhs|samaritans|nightline|shelter|charity|"
@@ -143,10 +144,10 @@ _PUBLIC_PLACE = re.compile(
     r"bookings?\s+line|opening\s+hours|open\s+(?:till|until|from)|mon(?:day)?\s*-\s*fri(?:day)?|\d\s*-\s*\d\s*pm|"
     r"drop[\s-]in|anonymously|(?:get|group|student)\s+(?:rates|discount)|doors\s+(?:at|open))\b"
 )
-_EMERGENCY = re.compile(r"(?<!\d)(?:999|112|111|101|116\s?123|0800\s?1111|0300\s?123\s?3393|85258)(?!\d)")
+_EMERGENCY = lazy(r"(?<!\d)(?:999|112|111|101|116\s?123|0800\s?1111|0300\s?123\s?3393|85258)(?!\d)")
 
 # The poster's own: first person tied to the detail, or an invitation to contact "me".
-_OWN = re.compile(
+_OWN = lazy(
     rf"\b(?:my|mine|our\s+house'?s?|our\s+flat'?s?)\b(?:\s+\w+){{0,2}}?\s*(?:'s\s+)?(?:{_DETAIL})\b"
     rf"|\bmy\s+{_PERSONAL}\s+(?:{_DETAIL})\b"
     r"|\b(?:text|call|ring|phone|email|e-mail|message|msg|dm|whatsapp|contact|reach|find|add|bell|buzz|"
@@ -162,7 +163,7 @@ _OWN = re.compile(
     r"|\b(?:mine|ours)\s+is\b|\bfor\s+mine\b|\bat\s+(?:mine|ours|my\s+place|my\s+house|my\s+flat)\b",
 )
 # A sign-off, or a name and role written beside the detail: a signature.
-_SIGN_OFF = re.compile(
+_SIGN_OFF = lazy(
     r"(?:^|[\s,.!])(?:cheers|thanks|thank\s+you|ta|best|best\s+wishes|kind\s+regards|regards|many\s+thanks|"
     r"yours\s+truly|yours|love|speak\s+soon|see\s+you)\s*,?\s+(?:all\s*,?\s*|everyone\s*,?\s*)?[a-z]"
     r"|^[\s\-\u2014~]*[a-z]+\s*(?:\([a-z .]+\)|,\s*(?:the\s+)?[a-z ]{2,25})\s*[|,/\-\u2014:]\s*$"
@@ -170,16 +171,16 @@ _SIGN_OFF = re.compile(
     r"|\b[a-z]+\s*\((?:president|pres|treasurer|sec|secretary|social\s+sec|trip\s+sec|chair|captain|welfare|"
     r"welfare\s+officer|vp|rep|coach|advisor|adviser|organiser|organizer)\)"
 )
-_ROLE_AFTER_NAME = re.compile(
+_ROLE_AFTER_NAME = lazy(
     r"^\s*[a-z]+\s*,\s*(?:the\s+)?(?:society\s+)?(?:president|pres|treasurer|sec|secretary|social\s+sec|"
     r"trip\s+sec|chair|captain|welfare\s+officer|vp|rep|coach|academic\s+advis[oe]r|advis[oe]r|organiser)\b"
 )
-_TRAILING_NAME = re.compile(r"^[\s,.;:)]*(?:[a-z]+(?:\s+x+)?|x+)\s*[!.]*\s*$")
+_TRAILING_NAME = lazy(r"^[\s,.;:)]*(?:[a-z]+(?:\s+x+)?|x+)\s*[!.]*\s*$")
 
 # Someone else's: a third-person possessor or subject tied to the detail.
 _CONTRACTION = r"(?:here|there|it|that|what|who|he|she|let|where|how|one|everyone|nobody|somebody|someone)'s\b"
 _OFFICE_WORD = r"(?:office|desk|reception|team|department|dept|work|shop|business|company)"
-_OTHERS = re.compile(
+_OTHERS = lazy(
     rf"(?:\b(?:her|his|their|hers|theirs)\b|\b(?!{_CONTRACTION})[a-z]+'s\b|\b[a-z]+s'(?=\s))(?:\s+(?!{_OFFICE_WORD}\b)\w+){{0,2}}?"
     rf"\s+(?:{_DETAIL})\b"
     rf"|\b(?:her|his|their|[a-z]+'s)\s+{_PERSONAL}\s+(?:{_DETAIL})\b"
@@ -191,7 +192,7 @@ _OTHERS = re.compile(
     r"|\b(?:her|his|their)\s+(?:parents'?|mum'?s?|dad'?s?|family'?s?)\b"
 )
 # A work used under a licence or with credit (clause 5.5.4 asks for permission or credit, not both).
-_LICENCE = re.compile(
+_LICENCE = lazy(
     r"(?<!n't )(?<!not )(?<!never )(?<!nt )(?<!no )(?:"
     r"\bcc[\s\-]?(?:by|0|zero)\b|\bcreative\s+commons\b|\bpublic\s+domain\b|\bopen\s+(?:licen[cs]e|access)\b"
     r"|\broyalty[\s\-]free\b|\b(?:unsplash|pexels|pixabay|wikimedia)\b|\bwith\s+(?:full\s+)?credit\b"

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import ahocorasick
-from stdnum.gb import nhs as stdnum_nhs
 
 from bot.detection.candidates import POSTCODE as _POSTCODE
 from bot.detection.candidates import Candidate, longest_digit_run
@@ -184,6 +183,8 @@ class NhsNumberValidator:
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Numbers that pass the NHS check digit."""
+        from stdnum.gb import nhs as stdnum_nhs  # imported where used, as in bot.detection.validators
+
         return [Candidate(m.start(), m.end(), "NHS number", 0.85) for m in self._pattern.finditer(text)
                 if stdnum_nhs.is_valid(m.group())]
 

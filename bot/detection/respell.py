@@ -52,7 +52,10 @@ class Respeller:
                  english: frozenset[str], frequency: Mapping[str, int]) -> None:
         self._allowlist = allowlist
         self._english = english
-        self._frequency = frequency
+        # The English words common enough to be half of a run-together pair: only these are kept, not the
+        # whole frequency table, which would be most of what the scanner cache has to load.
+        self._common_english = frozenset(w for w in english if w in _SHORT_WORDS
+                                         or frequency.get(w, _COMMON_WORD) >= _COMMON_WORD)
         # Typos are corrected toward lexicon and pattern words (and opted-in terms), never toward anything else.
         fuzzy = {w for w in fuzzy_vocabulary if len(w) >= 4 and _ALPHA.match(w)} - allowlist
         self.vocabulary = frozenset(set(vocabulary) - allowlist)
@@ -183,12 +186,9 @@ class Respeller:
         return None
 
     def _known(self, part: str) -> bool:
-        return part in self.vocabulary or (part in self._english and self._common(part))
-
-    def _common(self, word: str) -> bool:
-        """Whether an English word is common enough to be half of two words run together ("hoo" is not, so
-        "hoodies" stays whole)."""
-        return word in _SHORT_WORDS or self._frequency.get(word, _COMMON_WORD) >= _COMMON_WORD
+        """A rule word, or an English word common enough to be half of two words run together ("hoo" is not,
+        so "hoodies" stays whole)."""
+        return part in self.vocabulary or part in self._common_english
 
 
 SPLIT = "split run-together words"

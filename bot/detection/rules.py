@@ -7,7 +7,6 @@ must not match. Pack-level `defaults` fill in what a rule leaves out, in the man
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import yaml
 
 from bot.detection.kinds import KINDS, PackContext, check_pattern_safety
 from bot.detection.model import PATTERN_TIMEOUT, AudienceScope, Rule, RuleContext, RuleKind, RulePack, RuleSet
@@ -30,7 +28,7 @@ from bot.detection.packtext import (
     string_list,
     word_alternation,
 )
-from bot.errors import RulePackError
+from bot.errors import RulePackError, yaml_problem
 from bot.models import RuleEffect, Severity, Tier
 from bot.resources import rules_dir
 
@@ -39,11 +37,6 @@ __all__ = ["PATTERN_TIMEOUT", "AudienceScope", "Rule", "RuleContext", "RuleKind"
            "pack_files", "pattern_words", "word_alternation"]
 
 log = logging.getLogger(__name__)
-
-try:  # the C loader is several times faster where libyaml is present
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment,unused-ignore]
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _YamlLoader = yaml.SafeLoader
 
 _CLAUSE_ID = re.compile(r"^\d+(?:\.\d+){1,2}$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
@@ -56,6 +49,8 @@ _CONTEXT_KEYS = {"window", "raise", "lower", "require"}
 
 def unknown_keys(unknown: Iterable[Any], allowed: Iterable[str]) -> str:
     """"unknown key 'trems' (did you mean 'terms'?)": each misspelt key with the nearest allowed one, if any."""
+    import difflib  # only a pack with a mistake needs it
+
     choices = sorted(allowed)
     named = []
     for key in sorted(map(str, unknown)):
@@ -107,7 +102,7 @@ def load_rule_set(directories: Sequence[Path], *, validator_names: Iterable[str]
     packs: list[RulePack] = []
     seen_ids: dict[str, str] = {}
     for path, data in raw_packs:
-        pack = _build_pack(path, data, lexicons, macros, known_validators, probe=path not in trusted)
+        pack = _built_pack(path, data, lexicons, macros, known_validators, probe=path not in trusted)
         for rule in pack.rules:
             if rule.id in seen_ids:
                 raise RulePackError(str(path), f"rule id already used in {seen_ids[rule.id]}", rule.id)
@@ -137,13 +132,16 @@ def _with_tiers(packs: list[RulePack], raw_packs: Sequence[tuple[Path, Mapping[s
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    # Imported here: a scan that finds its scanner in the cache reads no pack and needs no YAML parser.
+    import yaml
+
+    # The C loader is several times faster where libyaml is present.
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with path.open(encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_YamlLoader)
+            data = yaml.load(handle, Loader=loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RulePackError(str(path), f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise RulePackError(str(path), yaml_problem(exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(str(path), f"cannot be read: {exc}") from None
     if not isinstance(data, dict):
@@ -187,6 +185,31 @@ def _macros_of(path: Path, data: Mapping[str, Any]) -> dict[str, str]:
 
 def _allowlist_of(path: Path, data: Mapping[str, Any]) -> set[str]:
     return {fold(w) for w in string_list(data.get("allowlist"), str(path), "allowlist")}
+
+
+# Built-in packs already built in this process, by everything a build reads. Building them is most of the
+# seconds a scanner with a committee's pack costs; a process that builds several (tests, the bot reloading a
+# committee's packs) builds each unchanged one once. A pack whose text, lexicons, macros or validators differ is
+# rebuilt. A committee's pack is always rebuilt: its build runs timing probes, which must run every time.
+_BUILT: dict[tuple[Any, ...], RulePack] = {}
+_BUILT_LIMIT = 64
+
+
+def _built_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],
+                macros: Mapping[str, str], known_validators: set[str] | None, *, probe: bool = True) -> RulePack:
+    """`_build_pack`, remembered for built-in (unprobed) packs: the key is the pack's parsed content (its repr:
+    the same text gives the same one) and every name it may use, so a stale pack is never returned."""
+    if probe:
+        return _build_pack(path, data, lexicons, macros, known_validators, probe=True)
+    key = (str(path), repr(data), tuple(sorted(lexicons.items())), tuple(sorted(macros.items())),
+           None if known_validators is None else frozenset(known_validators))
+    pack = _BUILT.get(key)
+    if pack is None:
+        pack = _build_pack(path, data, lexicons, macros, known_validators, probe=False)
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = pack
+    return pack
 
 
 def _build_pack(path: Path, data: Mapping[str, Any], lexicons: Mapping[str, tuple[str, ...]],

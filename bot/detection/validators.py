@@ -12,11 +12,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
-import phonenumbers
-from phonenumbers import Leniency, PhoneNumberMatcher
-from stdnum import iban as stdnum_iban
-from stdnum import luhn
-
 from bot.detection.candidates import POSTCODE as _POSTCODE
 from bot.detection.candidates import Candidate, longest_digit_run
 from bot.detection.personal_data import ADDED_VALIDATORS
@@ -93,6 +88,11 @@ class PhoneValidator:
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Numbers libphonenumber calls valid, or possible and written like a phone number."""
+        # The checking libraries are imported where they are used: most messages reach no validator, and
+        # importing phonenumbers and stdnum would cost every `nudgebot scan` a large part of its start.
+        import phonenumbers
+        from phonenumbers import Leniency, PhoneNumberMatcher
+
         region = str(options.get("region", "GB"))
         found: list[Candidate] = []
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
@@ -213,6 +213,8 @@ class PaymentCardValidator:
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Card numbers that pass the Luhn check (python-stdnum)."""
+        from stdnum import luhn
+
         found = []
         for match in self._pattern.finditer(text):
             digits = re.sub(r"\D", "", match.group())
@@ -242,6 +244,8 @@ class IbanValidator:
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """IBANs whose check digits are right."""
+        from stdnum import iban as stdnum_iban
+
         found = []
         for match in self._pattern.finditer(text):
             candidate = match.group().rstrip()

@@ -4,6 +4,7 @@ one long-lived connection per process through SQLAlchemy Core."""
 from __future__ import annotations
 
 from bot.store.base import StoreError, migrate_database, migration_status
+from bot.store.closed_dms import ClosedDmStore
 from bot.store.communities import CommunityStore
 from bot.store.engine import STORE_FAILURES
 from bot.store.escalations import EscalationStore
@@ -38,7 +39,7 @@ __all__ = [
 
 
 class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,
-            NameStore):
+            NameStore, ClosedDmStore):
     """Async access to the incident database. Build with `await Store.open(path_or_url)`; close when done.
 
     Every write is one short transaction (BEGIN IMMEDIATE on SQLite), retried while another process holds the

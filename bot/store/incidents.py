@@ -203,8 +203,9 @@ class IncidentStore(StoreBase):
                     ids[key] = await self._existing_id(db, key)
                 return made, ids
             # SQLite: the one-row INSERT ... ON CONFLICT DO NOTHING, compiled once, run for the whole batch as one
-            # executemany (one prepared statement stepped per row: a multi-row statement per batch size cost 148
-            # against 93 µs CPU per incident with 50 callers at 1M rows), then every key's id read back at once.
+            # executemany (one prepared statement stepped per row: a multi-row statement per batch size cost 258
+            # against 169 µs CPU per incident with 50 callers at 1M rows, docs/review.md), then every key's id read
+            # back at once.
             # The transaction holds the write lock (BEGIN IMMEDIATE), so the rows it inserted are the ones with
             # the highest ids: every existing row's id is below theirs.
             inserted = await db.sqlite_many(self._insert_incident(), [item.values for item in batch])

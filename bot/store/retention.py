@@ -46,7 +46,7 @@ class RetentionStore(StoreBase):
         """Delete every row of one platform (the demo's, before it replays its week on a shared server)."""
 
         async def work(db: Db) -> None:
-            for table in ("incidents", "escalations", "shadow_matches", "communities", "names"):
+            for table in ("incidents", "escalations", "shadow_matches", "communities", "names", "closed_dms"):
                 # Only table names are text here; events, links and feedback go with their incidents (cascade).
                 await db.run(f"DELETE FROM {table} WHERE platform = :p", {"p": platform.value})
 
@@ -68,6 +68,8 @@ class RetentionStore(StoreBase):
                 # Shadow samples (rules on trial) go at the same age: they are masked, but still words of a message.
                 await db.run("DELETE FROM shadow_matches WHERE platform = :p AND community_id = :c "
                              "AND matched_at < :cutoff", scope)
+            # Members who refused DMs are remembered for a day only (bot.closed_dms): their ids go once expired.
+            await db.run("DELETE FROM closed_dms WHERE until <= :now", {"now": stamp})
             default_cutoff = ts(now - timedelta(days=self.default_retention_days))
             await db.run(
                 "DELETE FROM shadow_matches WHERE matched_at < :cutoff AND NOT EXISTS (SELECT 1 FROM communities c "
@@ -133,6 +135,7 @@ class RetentionStore(StoreBase):
                          f"AND incident_id IN {in_community}", scope)
             await db.run("DELETE FROM names WHERE platform = :p AND community_id = :c AND kind = 'member' "
                          "AND id = :a", scope)
+            await db.run("DELETE FROM closed_dms WHERE platform = :p AND community_id = :c AND member_id = :a", scope)
             return len(rows)
 
         return await self._write(work)

@@ -39,6 +39,9 @@ escalations = Table(
 escalation_incidents = Table(
     "escalation_incidents", metadata, Column("escalation_id", Integer), Column("incident_id", Integer))
 
+closed_dms = Table(
+    "closed_dms", metadata, *(Column(name, Text) for name in ("platform", "community_id", "member_id", "until")))
+
 daily_jobs = Table(
     "daily_jobs", metadata, *(Column(name, Text) for name in ("job", "day", "claimed_by", "claimed_at")))
 

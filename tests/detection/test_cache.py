@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from tests.cli_inprocess import InProcessCli
+
 PACK = """
 pack: committee
 rules:
@@ -40,27 +42,34 @@ def test_editing_a_committee_pack_invalidates_the_cache(nudgebot_cmd, clean_env,
     assert [text[m["start"]:m["end"]] for m in second["matches"]] == ["wombatbrain"]
 
 
-def test_a_corrupt_cache_is_ignored_and_replaced(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+def _scan_here(cli: InProcessCli, env: dict[str, str], rules: Path, text: str) -> dict:
+    """The same command in this process (the cache is the file on disk either way)."""
+    result = cli("scan", "--text", "--rules-dir", rules, stdin=text + "\n", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(cli: InProcessCli, clean_env, tmp_path: Path) -> None:
     env = {**clean_env, "NUDGEBOT_CACHE_DIR": str(tmp_path / "cache")}
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "committee.yaml").write_text(PACK.format(word="quokkabrain"), encoding="utf-8")
-    _scan(nudgebot_cmd, env, rules, "warm up")
+    _scan_here(cli, env, rules, "warm up")
     cache_file = tmp_path / "cache" / "scanner.pickle"
     good = cache_file.read_bytes()
     header_end = good.index(b"\n", good.index(b"\n") + 1) + 1
     corrupt = good[:header_end] + b"\x80\x05not a pickle" + good[header_end + 40:]
     cache_file.write_bytes(corrupt)
-    assert [m["rule"] for m in _scan(nudgebot_cmd, env, rules, "you quokkabrain")["matches"]] == ["committee.first"]
+    assert [m["rule"] for m in _scan_here(cli, env, rules, "you quokkabrain")["matches"]] == ["committee.first"]
     replaced = cache_file.read_bytes()
     assert replaced != corrupt and replaced[:header_end] == good[:header_end]
 
 
-def test_an_unwritable_cache_directory_only_means_no_cache(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+def test_an_unwritable_cache_directory_only_means_no_cache(cli: InProcessCli, clean_env, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache directory would be", encoding="utf-8")
     env = {**clean_env, "NUDGEBOT_CACHE_DIR": str(blocker / "cache")}
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "committee.yaml").write_text(PACK.format(word="quokkabrain"), encoding="utf-8")
-    assert _scan(nudgebot_cmd, env, rules, "you quokkabrain")["matches"]
+    assert _scan_here(cli, env, rules, "you quokkabrain")["matches"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from bot.detection.rules import load_rule_set
 from bot.detection.scanner import Scanner, load_default_scanner
 from bot.models import ScanContext, Tier
+from tests.cli_inprocess import InProcessCli
 
 PACK = """
 pack: tiers
@@ -46,14 +46,12 @@ def _scanner(tmp_path: Path) -> Scanner:
     return Scanner(load_rule_set([tmp_path], validator_names=[]), validators={})
 
 
-def test_spaced_letters_land_in_review_and_a_plain_match_stays_nudge(nudgebot_cmd, clean_env,
-                                                                     tmp_path: Path) -> None:
+def test_spaced_letters_land_in_review_and_a_plain_match_stays_nudge(cli: InProcessCli, tmp_path: Path) -> None:
+    # In-process: `scan` has its subprocess smoke test in test_cli_detection.py.
     lines = [{"id": "plain", "text": "you absolute gremlin"}, {"id": "spaced", "text": "you absolute g r e m l i n"}]
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "tiers.yaml").write_text(PACK, encoding="utf-8")
-    result = subprocess.run([*nudgebot_cmd, "scan", "--rules-dir", str(tmp_path / "rules")],
-                            input="".join(json.dumps(x) + "\n" for x in lines), capture_output=True, text=True,
-                            env=clean_env, timeout=120, check=False)
+    result = cli("scan", "--rules-dir", tmp_path / "rules", stdin="".join(json.dumps(x) + "\n" for x in lines))
     assert result.returncode == 0, result.stderr
     plain, spaced = (json.loads(line) for line in result.stdout.splitlines())
     assert plain["flag"] is True and plain["review"] is False
@@ -123,8 +121,8 @@ def test_a_lowering_context_word_lowers_even_a_plain_match(tmp_path: Path) -> No
     assert _tiers_by_rule(scanner, "that goblin in the game") == {"tiers.careful": Tier.REVIEW}
 
 
-def test_explain_says_when_plain_words_corroborate_weaker_evidence(nudgebot_cmd, clean_env) -> None:
-    result = subprocess.run([*nudgebot_cmd, "explain", "you are an stupididiot"], capture_output=True, text=True,
-                            env={**clean_env, "COLUMNS": "240"}, timeout=120, check=False)
+def test_explain_says_when_plain_words_corroborate_weaker_evidence(cli: InProcessCli, clean_env) -> None:
+    # In-process: `explain` has its subprocess smoke test in test_cli_detection.py.
+    result = cli("explain", "you are an stupididiot", env={**clean_env, "COLUMNS": "240"})
     assert result.returncode == 0, result.stderr
     assert "nudge (split run-together words, corroborated by the plain words around it)" in result.stdout

@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,42 +157,70 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
             await running.stop()
             await close_core(core)
 
-        rows = incident_rows(db_path)
-        per_message = Counter(r["message_id"] for r in rows)
-        dm_requests = [r for r in fake.calls("POST /channels/{channel_id}/messages", status=200)
-                       if int(r.params["channel_id"]) in set(fake.dm_channels.values())]
-        dms = [m for user in fake.dm_channels for m in fake.dms_to(user)]
-        nudged = Counter(int(ids[0].rsplit(":", 1)[1]) for m in dms if (ids := custom_ids(m)))
-        delivered = {r["id"] for r in rows if r["delivery_status"] == "delivered"}
-        held = {r["id"] for r in rows if r["status"] == "review"}  # held for the committee: nobody nudged
-        posted_at = dict(posted)
-        message_of = {r["id"]: r["message_id"] for r in rows}
-        latencies = []
-        for request in dm_requests:
-            ids = [c["custom_id"] for row in (request.body or {}).get("components", [])
-                   for c in row.get("components", [])]
-            if ids:
-                incident_id = int(ids[0].rsplit(":", 1)[1])
-                latencies.append(request.at - posted_at[message_of[incident_id]])
-        return LoadReport(
-            messages=messages, replays=replays, breaching_expected=len(expected), incidents=len(rows),
-            held=len(held), held_expected=len(held_expected), held_nudged=sorted(held & set(nudged)),
-            nudges_delivered=len(delivered), dms_sent=len(dms),
-            alerts_posted=sum(len(m["embeds"]) for m in fake.bot_messages(alerts)),
-            alert_messages=len(fake.bot_messages(alerts)),
-            rate_limited=len(fake.calls(status=429)), send_seconds=sent - started,
-            moderated_seconds=moderated - started, total_seconds=finished - started,
-            latencies=latencies, bot_rss_mb=bot_rss_mb,
-            lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
-            duplicated=sorted(m for m, n in per_message.items() if n > 1),
-            nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
-            undelivered=sorted({r["id"] for r in rows if r["delivery_status"] in NOT_DELIVERED}
-                               | (delivered - set(nudged)) | (set(nudged) - delivered)))
+        return tally(fake, incident_rows(db_path), posted, expected, held_expected, messages=messages,
+                     replays=replays, alerts_channels=[alerts], send_seconds=sent - started,
+                     moderated_seconds=moderated - started, total_seconds=finished - started,
+                     bot_rss_mb=bot_rss_mb)
     finally:
         if bot is not None:
             await bot.kill()  # only when the run failed: a finished run has stopped it already
         restore()
         await fake.stop()
+
+
+async def pg_incident_rows(url: str) -> list[dict[str, Any]]:
+    """The incidents table read straight from PostgreSQL (not through nudgebot's store)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        return [dict(r) for r in await connection.fetch("SELECT * FROM incidents ORDER BY id")]
+    finally:
+        await connection.close()
+
+
+async def read_incidents(database: str) -> list[dict[str, Any]]:
+    """The incidents table of NUDGEBOT_DB's value: a postgresql:// URL or an SQLite file."""
+    if database.startswith("postgresql://"):
+        return await pg_incident_rows(database)
+    return incident_rows(Path(database)) if Path(database).exists() else []
+
+
+def tally(fake: FakeDiscord, rows: list[dict[str, Any]], posted: list[tuple[str, float]], expected: set[str],
+          held_expected: set[str], *, messages: int, replays: int, alerts_channels: list[int], send_seconds: float,
+          moderated_seconds: float, total_seconds: float, bot_rss_mb: float | None = None) -> LoadReport:
+    """Compare the incidents table (`rows`, from whichever database) and the DMs the fake received with what the
+    scanner expected of the messages `posted` (id, when): what was lost, doubled or nudged twice."""
+    per_message = Counter(r["message_id"] for r in rows)
+    dm_channels = set(fake.dm_channels.values())
+    dm_requests = [r for r in fake.calls("POST /channels/{channel_id}/messages", status=200)
+                   if int(r.params["channel_id"]) in dm_channels]
+    dms = [m for user in fake.dm_channels for m in fake.dms_to(user)]
+    nudged = Counter(int(ids[0].rsplit(":", 1)[1]) for m in dms if (ids := custom_ids(m)))
+    delivered = {r["id"] for r in rows if r["delivery_status"] == "delivered"}
+    held = {r["id"] for r in rows if r["status"] == "review"}  # held for the committee: nobody nudged
+    posted_at = dict(posted)
+    message_of = {r["id"]: r["message_id"] for r in rows}
+    latencies = []
+    for request in dm_requests:
+        ids = [c["custom_id"] for row in (request.body or {}).get("components", [])
+               for c in row.get("components", [])]
+        if ids and (incident_id := int(ids[0].rsplit(":", 1)[1])) in message_of:
+            latencies.append(request.at - posted_at[message_of[incident_id]])
+    alert_messages = [m for channel in alerts_channels for m in fake.bot_messages(channel)]
+    return LoadReport(
+        messages=messages, replays=replays, breaching_expected=len(expected), incidents=len(rows),
+        held=len(held), held_expected=len(held_expected), held_nudged=sorted(held & set(nudged)),
+        nudges_delivered=len(delivered), dms_sent=len(dms),
+        alerts_posted=sum(len(m["embeds"]) for m in alert_messages), alert_messages=len(alert_messages),
+        rate_limited=len(fake.calls(status=429)), send_seconds=send_seconds,
+        moderated_seconds=moderated_seconds, total_seconds=total_seconds,
+        latencies=latencies, bot_rss_mb=bot_rss_mb,
+        lost=sorted(expected - set(per_message)), unexpected=sorted(set(per_message) - expected),
+        duplicated=sorted(m for m, n in per_message.items() if n > 1),
+        nudged_twice=sorted(i for i, n in nudged.items() if n > 1),
+        undelivered=sorted({r["id"] for r in rows if r["delivery_status"] in NOT_DELIVERED}
+                           | (delivered - set(nudged)) | (set(nudged) - delivered)))
 
 
 class BotProcess:
@@ -207,38 +236,67 @@ class BotProcess:
         return self.process.pid
 
     @classmethod
-    async def start(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int) -> BotProcess:
-        """Start the bot (commands not published: the load is about messages) and wait for its gateway session."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
-        env |= {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base,
-                "NUDGEBOT_DB": str(db_path), "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)}
-        log_path = db_path.with_suffix(".log")
-        with log_path.open("w") as log_file:  # the child keeps its own descriptor
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "-v", "discord", "--no-sync", env=env, cwd=db_path.parent,
-                stdout=log_file, stderr=asyncio.subprocess.STDOUT)
-        running = cls(process, log_path)
-        try:
-            await fake.wait_for(lambda: fake.sessions() or process.returncode is not None, READY_TIMEOUT * 3,
-                                "the bot's gateway session")
-        except BaseException:
-            await running.kill()
-            raise
-        if process.returncode is not None:
-            raise AssertionError(f"nudgebot discord exited with {process.returncode}:\n{log_path.read_text()}")
+    async def start(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int, *,
+                    shards: tuple[list[int], int] | None = None, database: str | None = None,
+                    name: str = "", ready_timeout: float = READY_TIMEOUT * 3) -> BotProcess:
+        """Start the bot (commands not published: the load is about messages) and wait for its gateway sessions.
+
+        `shards` (ids, count): run only those shards (`--shards`, `--shard-count`), one process of several;
+        `database`: NUDGEBOT_DB when it is not `db_path` (a postgresql:// URL); `name` tells processes' logs apart.
+        """
+        before = len(fake.sessions())
+        running = await cls.launch(fake, db_path, nudge_window_hours, shards=shards, database=database, name=name)
+        await running.wait_ready(fake, before + (len(shards[0]) if shards is not None else 1), ready_timeout)
         return running
 
+    @classmethod
+    async def launch(cls, fake: FakeDiscord, db_path: Path, nudge_window_hours: int, *,
+                     shards: tuple[list[int], int] | None = None, database: str | None = None,
+                     name: str = "") -> BotProcess:
+        """Start the bot without waiting for it (several processes start at once; `wait_ready` then)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+        env |= {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base,
+                "NUDGEBOT_DISCORD_GATEWAY": fake.gateway_url, "NUDGEBOT_DB": database or str(db_path),
+                "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)}
+        arguments = ["--no-sync"]
+        if shards is not None:
+            ids, count = shards
+            arguments += ["--shards", ",".join(map(str, ids)), "--shard-count", str(count)]
+        log_path = db_path.with_name(f"{db_path.stem}{'-' + name if name else ''}.log")
+        with log_path.open("w") as log_file:  # the child keeps its own descriptor
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "-v", "discord", *arguments, env=env, cwd=db_path.parent,
+                stdout=log_file, stderr=asyncio.subprocess.STDOUT)
+        return cls(process, log_path)
+
+    async def wait_ready(self, fake: FakeDiscord, sessions: int, timeout: float = READY_TIMEOUT * 3) -> None:
+        """Until the fake holds `sessions` identified gateway sessions (this process's and any started before);
+        kills the bot and fails if it exits or the time runs out first."""
+        try:
+            await fake.wait_for(lambda: len(fake.sessions()) >= sessions or self.process.returncode is not None,
+                                timeout, "the bot's gateway sessions")
+        except BaseException:
+            await self.kill()
+            raise
+        if self.process.returncode is not None:
+            raise AssertionError(f"nudgebot discord exited with {self.process.returncode}:\n"
+                                 f"{self.log_path.read_text()}")
+
     async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float,
-                                 dms_expected: int | None = None) -> None:
+                                 dms_expected: int | None = None,
+                                 read_rows: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None) -> None:
         """Until the database holds `expected` incidents, none awaits its nudge, and `dms_expected` DMs (default:
         one per incident; those held for review get none) are at the fake; then the same for one more second (a
         late duplicate would show). Returns at the deadline too: the checks afterwards then report what is
-        missing."""
+        missing. `read_rows` reads the incidents when they are not in the SQLite file `db_path` (PostgreSQL)."""
         dms_expected = expected if dms_expected is None else dms_expected
         deadline = time.monotonic() + timeout
         settled_since: float | None = None
         while time.monotonic() < deadline and self.process.returncode is None:
-            rows = incident_rows(db_path) if db_path.exists() else []
+            if read_rows is not None:
+                rows = await read_rows()
+            else:
+                rows = incident_rows(db_path) if db_path.exists() else []
             dms = sum(len(fake.dms_to(user)) for user in fake.dm_channels)
             done = (len(rows) >= expected and dms >= dms_expected
                     and not any(r["delivery_status"] == "pending" for r in rows))
@@ -250,8 +308,9 @@ class BotProcess:
                 return
             await asyncio.sleep(0.1)  # polling another process: nothing to await on
 
-    async def stop(self, expected_handled: int) -> None:
-        """SIGINT, as an operator would; the bot must exit 0 having moderated every message it received."""
+    async def stop(self, expected_handled: int | None = None) -> int:
+        """SIGINT, as an operator would; the bot must exit 0 having handled every message it received (and, when
+        given, `expected_handled` of them). Returns how many it handled."""
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGINT)
         try:
@@ -264,9 +323,11 @@ class BotProcess:
         if code != 0:
             raise AssertionError(f"nudgebot discord exited with {code}:\n{output[-4000:]}")
         counts = re.search(r"moderation stopped: (\d+) messages and edits received, (\d+) handled", output)
-        if counts is None or int(counts[1]) != expected_handled or int(counts[2]) != expected_handled:
-            raise AssertionError(f"expected {expected_handled} messages received and handled, the bot said "
-                                 f"{counts[0] if counts else 'nothing'}")
+        if counts is None or counts[1] != counts[2] or (
+                expected_handled is not None and int(counts[2]) != expected_handled):
+            raise AssertionError(f"expected {expected_handled or 'every message'} received and handled, the bot "
+                                 f"said {counts[0] if counts else 'nothing'}")
+        return int(counts[2])
 
     async def kill(self) -> None:
         """Stop it hard (after a failure)."""

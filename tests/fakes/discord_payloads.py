@@ -57,6 +57,14 @@ class Snowflakes:
             self._last = max(self._last + 1, candidate)
             return self._last
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A fresh snowflake whose guild would be on this shard ((id >> 22) % shard_count == shard_id)."""
+        with self._lock:
+            ms = max(self._last >> 22, int(time.time() * 1000) - DISCORD_EPOCH_MS) + 1
+            ms += (shard_id - ms) % shard_count
+            self._last = (ms << 22) | (1 << 17) | (next(self._counter) & 0xFFF)
+            return self._last
+
 
 def iso(moment: datetime | None = None) -> str:
     """An ISO-8601 timestamp as Discord writes it (microseconds, +00:00)."""

@@ -1,11 +1,13 @@
 """A fake Discord on 127.0.0.1: the gateway websocket and the REST routes a bot uses, for the unmodified discord.py.
 
 It behaves like Discord, not like nudgebot: zlib-stream compressed gateway frames, HELLO/IDENTIFY/READY/
-GUILD_CREATE/heartbeat/RESUME with rising sequence numbers, the Message Content intent blanking content for bots
-without it, real JSON error bodies (50007 "Cannot send messages to this user", 10003 Unknown Channel, 10008
-Unknown Message, 10062 Unknown interaction), per-bucket rate limits with `X-RateLimit-*` headers, and HTTP 429
-with a JSON `retry_after` and a `Via` header that a test scripts for the next N calls of a route. Every REST call
-is recorded so a test can assert exactly what the bot sent.
+GUILD_CREATE/heartbeat/RESUME with rising sequence numbers, sharding (GET /gateway/bot recommends `shards`; an
+IDENTIFY's shard [id, count] is honoured, so each session gets only the guilds with (guild_id >> 22) % count == id
+and shard 0 the DMs; 4010 for a shard that cannot exist, 4011 below `min_shards`), the Message Content intent
+blanking content for bots without it, real JSON error bodies (50007 "Cannot send messages to this user", 10003
+Unknown Channel, 10008 Unknown Message, 10062 Unknown interaction), per-bucket rate limits with `X-RateLimit-*`
+headers, and HTTP 429 with a JSON `retry_after` and a `Via` header that a test scripts for the next N calls of a
+route. Every REST call is recorded so a test can assert exactly what the bot sent.
 
 Point discord.py at it with its two public class attributes (see `FakeDiscord.redirect`).
 """
@@ -181,8 +183,9 @@ class _GatewaySession:
                     continue  # the client went away mid-send: the event stays buffered for a RESUME
 
     def covers(self, guild_id: int | None) -> bool:
+        """Discord's sharding rule: a guild's events go to shard (guild_id >> 22) % count; DMs to shard 0."""
         shard_id, count = self.shard
-        return guild_id is None or (guild_id >> 22) % count == shard_id
+        return shard_id == 0 if guild_id is None else (guild_id >> 22) % count == shard_id
 
 
 class FakeDiscord:
@@ -199,7 +202,8 @@ class FakeDiscord:
         self.bucket_limit = bucket_limit
         self.bucket_window = bucket_window
         self.route_limits = dict(route_limits or {})  # route -> (limit, window seconds), else the default
-        self.shards = shards
+        self.shards = shards  # what GET /gateway/bot recommends
+        self.min_shards = 1  # fewer shards than this are refused with 4011 ("Sharding required")
         self.guilds: dict[int, FakeGuild] = {}
         self.users: dict[int, dict[str, Any]] = {self.application_id: self.bot_user}
         self.channel_guild: dict[int, int | None] = {}
@@ -274,9 +278,10 @@ class FakeDiscord:
         return restore
 
     # ----- world building -----
-    def add_guild(self, name: str, *, owner_name: str = "owner") -> FakeGuild:
-        """A guild with an @everyone role, an owner and a #general channel."""
-        guild_id = self.ids.next()
+    def add_guild(self, name: str, *, owner_name: str = "owner", shard: tuple[int, int] | None = None) -> FakeGuild:
+        """A guild with an @everyone role, an owner and a #general channel; `shard` (id, count): one whose events
+        go to that shard (its id's timestamp is moved a few milliseconds on to fit)."""
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(*shard)
         owner_id = self.ids.next()
         guild = FakeGuild(guild_id, name, owner_id)
         guild.roles[guild_id] = P.role(guild_id, "@everyone", P.EVERYONE_DEFAULT, 0)
@@ -984,6 +989,12 @@ class FakeDiscord:
             await session.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         shard = data.get("shard") or [0, 1]
+        if not 0 <= int(shard[0]) < int(shard[1]):
+            await session.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if int(shard[1]) < self.min_shards:
+            await session.ws.close(code=4011, message=b"Sharding required.")
+            return
         session.shard = (int(shard[0]), int(shard[1]))
         session.session_id = secrets.token_hex(16)
         self._all_sessions[session.session_id] = session

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from bot.closed_dms import REMEMBERED
 from tests.fakes import slack_events as payloads
 from tests.slack.conftest import (
     ALERTS,
@@ -276,3 +277,20 @@ async def test_socket_mode_reconnects_when_slack_asks_and_loses_nothing(socket_h
     await socket_harness.settled(1)
     await eventually(lambda: len(fake.ephemerals(ALICE)) == 1, what="the nudge after reconnecting")
     assert len(socket_harness.incidents()) == 1
+
+
+async def test_a_member_refusing_both_ways_is_not_asked_again_for_a_day(harness: Harness) -> None:
+    fake = harness.fake
+    fake.fail_next("chat.postEphemeral", "channel_not_found")
+    fake.fail_next("conversations.open", "user_disabled")
+    await harness.event(payloads.message(ALICE, GENERAL, BREACH))
+    await harness.settled(1)
+    await eventually(lambda: len(fake.messages_in(ALERTS)) == 1, what="the alert about the refused nudge")
+    asked = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open"))
+    await harness.event(payloads.message(ALICE, GENERAL, BREACH + ", again"))
+    await harness.settled(2)
+    await eventually(lambda: len(fake.messages_in(ALERTS)) == 2, what="the alert about the second nudge")
+    assert len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open")) == asked
+    rows = harness.incidents()
+    assert [r["delivery_status"] for r in rows] == ["refused", "refused"]  # both recorded, the second not sent
+    assert rows[1]["delivery_reason"] == REMEMBERED

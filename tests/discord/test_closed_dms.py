@@ -1,0 +1,85 @@
+"""A member whose DMs are closed is remembered in the store for a day: their next nudges are not attempted (no more
+refused requests toward Discord's invalid-request limit), yet each incident is recorded and the committee alerted,
+by this process, after a restart, or by another process on the same database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.closed_dms import REMEMBERED
+from bot.core import Core
+from bot.settings import Settings
+from tests.discord.conftest import make_settings, save_setup
+from tests.discord.support import World, close_core, incident_rows, start_bot
+from tests.fakes.discord_server import FakeDiscord
+
+# Made up for these tests: a poster sharing a flatmate's phone number, twice.
+FIRST = "text Ines on 07700 900321 if the door's locked"
+SECOND = "or ring Ines on 07700 900321 later"
+DM_ROUTE = "POST /channels/{channel_id}/messages"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake: FakeDiscord) -> Settings:
+    """Every breach is nudged (no window of quiet after a nudge), so the second nudge is due and held back."""
+    return replace(make_settings(tmp_path, fake), nudge_window_hours=0)
+
+
+def refused(world: World) -> int:
+    """DMs Discord refused with 50007 so far."""
+    return sum(1 for r in world.fake.calls(DM_ROUTE, status=403) if r.response["code"] == 50007)
+
+
+async def test_closed_dms_are_asked_once_and_remembered_across_a_restart(world: World, core: Core,
+                                                                        settings: Settings,
+                                                                        open_test_core: Callable[[], Any]) -> None:
+    fake = world.fake
+    fake.refuse_dms(world.alice)
+    running = await start_bot(fake, core, settings)
+    try:
+        await fake.post_message(world.general, world.alice, FIRST)
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 1, what="the first refusal's alert")
+        await fake.post_message(world.general, world.alice, SECOND)
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 2, what="the second refusal's alert")
+        await running.idle(fake, received=2)
+    finally:
+        await running.stop()
+        await close_core(core)
+    assert refused(world) == 1  # asked once; the second nudge was not sent toward a closed door
+    rows = incident_rows(settings.db_path)
+    assert [(r["delivery_status"], r["delivery_reason"]) for r in rows] == [("refused", "50007"),
+                                                                          ("refused", REMEMBERED)]
+
+    restarted = await open_test_core()  # a new process on the same database: the store remembers
+    await save_setup(restarted, world)
+    running = await start_bot(fake, restarted, settings)
+    try:
+        await fake.post_message(world.general, world.alice, FIRST + " tonight")
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 3, what="the third refusal's alert")
+        await running.idle(fake, received=1)
+    finally:
+        await running.stop()
+        await close_core(restarted)
+    assert refused(world) == 1
+    assert len(incident_rows(settings.db_path)) == 3
+
+
+async def test_a_member_with_open_dms_is_not_held_back_by_another_who_closed_them(world: World, core: Core,
+                                                                                 settings: Settings) -> None:
+    fake = world.fake
+    fake.refuse_dms(world.alice)
+    running = await start_bot(fake, core, settings)
+    try:
+        await fake.post_message(world.general, world.alice, FIRST)
+        await fake.wait_for(lambda: fake.bot_messages(world.alerts), what="alice's refusal alert")
+        await fake.post_message(world.general, world.bob, SECOND)
+        await fake.wait_for(lambda: fake.dms_to(world.bob), what="bob's nudge")
+        await running.idle(fake, received=2)
+    finally:
+        await running.stop()
+    assert [r["delivery_status"] for r in incident_rows(settings.db_path)] == ["refused", "delivered"]
