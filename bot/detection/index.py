@@ -170,19 +170,37 @@ def term_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[
 def pattern_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[str]:
     """For each triggered breach pattern, the rarer in English of two word sets it needs one of: a word from each
     of its triggers (each trigger's first and last word are both needed), or its `requires` words."""
+    return set(pattern_gates(rules, frequency))
+
+
+def pattern_gates(rules: Iterable[Rule], frequency: Mapping[str, int]) -> dict[str, frozenset[frozenset[str]]]:
+    """The gate words of `pattern_gate_words`, each with what else a message holding it needs before any pattern
+    it gates can be selected: a word of one of the sets listed (each the other of some pattern's two word sets: a
+    pattern with `requires` runs only where a trigger and a required word both are). An empty entry needs nothing
+    more.
+
+    A common gate word ("anyone", "people") then sends a message on only with the rest of some pattern's need."""
 
     def commonness(words: Iterable[str]) -> int:
         return sum(frequency.get(w, 0) for w in words)
 
-    gate: set[str] = set()
+    needs: dict[str, set[frozenset[str]] | None] = {}
     for rule in rules:
         if not rule.triggers or rule.effect is RuleEffect.COUNTER:
             continue
-        candidates = [cover([trigger.split() for trigger in rule.triggers if trigger.split()], frequency)]
+        candidates = [frozenset(cover([trigger.split() for trigger in rule.triggers if trigger.split()], frequency))]
         if rule.requires:
-            candidates.append(set(rule.requires))
-        gate.update(min(candidates, key=commonness))
-    return gate
+            candidates.append(frozenset(rule.requires))
+        gate = min(candidates, key=commonness)
+        others = [other for other in candidates if other is not gate]
+        for word in gate:
+            current = needs.get(word, set())
+            if not others or current is None:
+                needs[word] = None  # some pattern needs only this word
+            else:
+                current.update(others)
+                needs[word] = current
+    return {word: frozenset(other or ()) for word, other in needs.items()}
 
 
 def cover(phrases: list[list[str]], frequency: Mapping[str, int]) -> set[str]:

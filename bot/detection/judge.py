@@ -103,6 +103,7 @@ class Judge:
         sentences = SentenceMap(layer.text) if counters else None
         outcome = _Outcome()
         reach: dict[str, int] = {}  # per rule, the furthest end kept so far: nested repeats are dropped
+        windows: dict[tuple[int, int], tuple[str, set[str]]] = {}  # context windows folded, in this message
         for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start), r.rule.id)):
             rule = raw.rule
             if raw.orig_end <= reach.get(rule.id, -1):
@@ -110,7 +111,7 @@ class Judge:
             reach[rule.id] = raw.orig_end
             if len(outcome.breaches) >= MAX_MATCHES_PER_MESSAGE:
                 break  # a message with this many breaches is plainly flagged; more spans add nothing
-            confidence, why_not, lowered = self.judge(raw, text, layer, context, sentences, counters)
+            confidence, why_not, lowered = self.judge(raw, text, layer, context, sentences, counters, windows)
             weak, alone = weak_parts(raw, layer, norm)
             evidence = (weak if alone else ()) + ((LOWERING_WORD,) if lowered else ())
             tier = Tier.REVIEW if evidence and rule.tier is Tier.NUDGE else rule.tier
@@ -126,14 +127,15 @@ class Judge:
                 findings.append(Finding(match, status, evidence, () if alone else weak))
         return outcome.verdict()
 
-    def judge(self, raw: Raw, text: str, layer: Layer, context: ScanContext,
-              sentences: SentenceMap | None, counters: list[Raw]) -> tuple[float, str | None, bool]:
+    def judge(self, raw: Raw, text: str, layer: Layer, context: ScanContext, sentences: SentenceMap | None,
+              counters: list[Raw], windows: dict[tuple[int, int], tuple[str, set[str]]] | None = None,
+              ) -> tuple[float, str | None, bool]:
         """Return the match's confidence, why it is withdrawn (None if it stands) and whether a lowering
-        context word is near it."""
+        context word is near it. `windows` keeps the message's folded context windows for its other matches."""
         why_not = self._withdrawn(raw, text, layer, context, sentences, counters)
         if why_not is not None:
             return raw.rule.confidence, why_not, False
-        return _with_context(raw, text)
+        return _with_context(raw, text, {} if windows is None else windows)
 
     def _withdrawn(self, raw: Raw, text: str, layer: Layer, context: ScanContext,
                    sentences: SentenceMap | None, counters: list[Raw]) -> str | None:
@@ -196,14 +198,20 @@ def _plain_word_outside(text: str, start: int, end: int, spans: list[tuple[int, 
     return any(c.isalnum() for c in text[at:end])
 
 
-def _with_context(raw: Raw, text: str) -> tuple[float, str | None, bool]:
-    """The confidence after the rule's context words near the match; withdrawn if a required one is missing."""
+def _with_context(raw: Raw, text: str, windows: dict[tuple[int, int], tuple[str, set[str]]],
+                  ) -> tuple[float, str | None, bool]:
+    """The confidence after the rule's context words near the match; withdrawn if a required one is missing.
+    A short message's matches share one window (the whole text): it is folded once, kept in `windows`."""
     confidence = raw.confidence
     ctx = raw.rule.context
     if not (ctx.raise_words or ctx.lower_words):
         return confidence, None, False
-    window = normalize(text[max(0, raw.orig_start - ctx.window): raw.orig_end + ctx.window]).text
-    near = set(WORD.findall(window))
+    bounds = (max(0, raw.orig_start - ctx.window), min(len(text), raw.orig_end + ctx.window))
+    folded = windows.get(bounds)
+    if folded is None:
+        window = normalize(text[bounds[0]: bounds[1]]).text
+        folded = windows[bounds] = (window, set(WORD.findall(window)))
+    window, near = folded
     raised = sum(1 for w in ctx.raise_words if (w in near if " " not in w else w in window))
     lowered = sum(1 for w in ctx.lower_words if (w in near if " " not in w else w in window))
     if ctx.require and not raised:

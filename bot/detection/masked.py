@@ -179,6 +179,7 @@ class MaskedMatcher:
 
     gated = False
     gate_words: frozenset[str] = frozenset()
+    gate_needs: Mapping[str, frozenset[frozenset[str]]] = {}
     always = False
     vocabulary: frozenset[str] = frozenset()
     fuzzy_vocabulary: frozenset[str] = frozenset()

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import ahocorasick
+
 from bot.detection.candidates import POSTCODE as _POSTCODE
 from bot.detection.candidates import Candidate, longest_digit_run
 
@@ -65,6 +67,21 @@ _STREET_WORDS = tuple(w for w in f"{_STRONG_TYPES}|{_WEAK_TYPES}|{_BUILDINGS}|ca
                       "corso|travessa|chemin|impasse|quai|cours|straße|strasse|str.|weg|gasse|platz|allee|damm|laan|"
                       "straat|gracht|vej|gatan|gata|veien".split("|") if len(w) >= 3)
 _SHORT_STREET = re.compile(r"\b(?:st|rd|ln|dr|pl|ct|sq|bd|av|rua|rue|via)\b", re.IGNORECASE)
+_SHORT_STREET_WORDS = frozenset({"st", "rd", "ln", "dr", "pl", "ct", "sq", "bd", "av", "rua", "rue", "via"})
+_WORD_RUN = re.compile(r"\w+")
+
+
+def _automaton(words: tuple[str, ...]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+# The substring tests as one Aho-Corasick pass: most messages with digits (times, prices, rooms) hold no street
+# word, and one pass costs a tenth of 70 `in` tests or a regex alternation.
+_STREET_AUTOMATON = _automaton(_STREET_WORDS)
 
 
 class AddressValidator:
@@ -80,7 +97,11 @@ class AddressValidator:
         if _DIGIT.search(text) is None:
             return False
         lower = text.lower()
-        return any(word in lower for word in _STREET_WORDS) or _SHORT_STREET.search(text) is not None
+        for _ in _STREET_AUTOMATON.iter(lower):
+            return True
+        if text.isascii():  # ASCII case-folds one to one: the same test as _SHORT_STREET, on whole words
+            return not _SHORT_STREET_WORDS.isdisjoint(_WORD_RUN.findall(lower))
+        return _SHORT_STREET.search(text) is not None
 
     def find(self, text: str, options: Mapping[str, Any]) -> list[Candidate]:
         """Addresses; a postcode, a flat or a capitalised street name makes them more certain."""

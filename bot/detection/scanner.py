@@ -79,6 +79,7 @@ class Scanner:
         self._ungated.append(MaskedMatcher(by_kind["terms"], known_words() if english is None else english))
         self._always = any(m.always for m in self._gated)
         self._gate_words = frozenset().union(*(m.gate_words for m in self._gated))
+        self._gate_needs = _gate_needs(self._gated)
         lexicon_words = {w for words in rule_set.lexicons.values() for phrase in words for w in tokens(phrase)}
         self._respeller = Respeller(lexicon_words.union(*(m.vocabulary for m in matchers)),
                                     lexicon_words.union(*(m.fuzzy_vocabulary for m in matchers)),
@@ -158,7 +159,7 @@ class Scanner:
         message = Message(text, words, norm, layer)
         raws: list[Raw] = []
         # One set test keeps most messages (no rule word anywhere) off every term look-up and pattern.
-        if self._always or not message.tokens.isdisjoint(self._gate_words):
+        if self._always or self._reaches(message.tokens):
             message.norm = norm = norm or Normalized(text, folded or "")
             message.layer = layer = layer or Layer(norm.text)
             for matcher in self._gated:
@@ -169,6 +170,33 @@ class Scanner:
             return self._judge.decide(raws, text, Layer(""), offset, context, findings)
         norm = norm or Normalized(text, folded or "")
         return self._judge.decide(raws, text, layer or Layer(norm.text), offset, context, findings, norm)
+
+
+    def _reaches(self, tokens: set[str]) -> bool:
+        """Whether a message with these words holds a gate word with whatever else it needs (`gate_needs`)."""
+        if tokens.isdisjoint(self._gate_words):
+            return False
+        needs = self._gate_needs
+        for word in tokens.intersection(self._gate_words):
+            wanted = needs.get(word)
+            if wanted is None or any(not tokens.isdisjoint(other) for other in wanted):
+                return True
+        return False
+
+
+def _gate_needs(matchers: Sequence[KindMatcher]) -> dict[str, frozenset[frozenset[str]]]:
+    """The gate words that lead nowhere alone, each with the word sets one of which must be there as well: a word
+    that some gated kind needs nothing more for is left out (it always lets the message on)."""
+    merged: dict[str, set[frozenset[str]]] = {}
+    free: set[str] = set()
+    for matcher in matchers:
+        for word in matcher.gate_words:
+            wanted = matcher.gate_needs.get(word)
+            if not wanted:
+                free.add(word)
+            else:
+                merged.setdefault(word, set()).update(wanted)
+    return {word: frozenset(wanted) for word, wanted in merged.items() if word not in free}
 
 
 def _merge(parts: Sequence[Verdict]) -> Verdict:

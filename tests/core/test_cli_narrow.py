@@ -1,16 +1,18 @@
-"""The CLI's tables at the widths people's terminals have (80 and 100 columns), run through the real CLI."""
+"""The CLI's tables at the widths people's terminals have (80 and 100 columns), run through the real CLI in this
+process (`cli`; the subprocess smoke tests of each command are elsewhere)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.store import Store
+from tests.cli_inprocess import InProcessCli
 from tests.core.test_store_methods import new
 
 NOW = datetime.now(UTC)
@@ -33,9 +35,8 @@ async def _fill(db: Path) -> list[int]:
         await store.close()
 
 
-def _cli(cmd: list[str], env: dict[str, str], columns: int, *args: str) -> str:
-    result = subprocess.run([*cmd, *args], env={**env, "COLUMNS": str(columns)}, capture_output=True, text=True,
-                            encoding="utf-8", timeout=60)
+def _cli(cli: InProcessCli, env: dict[str, str], columns: int, *args: str) -> str:
+    result = cli(*args, env={**env, "COLUMNS": str(columns)})
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -45,10 +46,10 @@ def _cells(line: str) -> list[str]:
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-async def test_the_incident_list_keeps_every_id_and_the_excerpt(nudgebot_cmd: list[str], clean_env: dict[str, str],
+async def test_the_incident_list_keeps_every_id_and_the_excerpt(cli: InProcessCli, clean_env: dict[str, str],
                                                                 columns: int) -> None:
     ids = await _fill(Path(clean_env["NUDGEBOT_DB"]))
-    table = _cli(nudgebot_cmd, clean_env, columns, "incidents", "list")
+    table = await asyncio.to_thread(_cli, cli, clean_env, columns, "incidents", "list")
     lines = table.splitlines()
     assert all(len(line) <= columns for line in lines)
     rows = [_cells(line) for line in lines if line.startswith("│")]
@@ -65,23 +66,23 @@ async def test_the_incident_list_keeps_every_id_and_the_excerpt(nudgebot_cmd: li
     assert "\u2026 " not in "".join(row[0] for row in rows)  # no id cell cut to an ellipsis
 
 
-async def test_an_empty_list_says_so_instead_of_drawing_an_empty_table(nudgebot_cmd: list[str],
+async def test_an_empty_list_says_so_instead_of_drawing_an_empty_table(cli: InProcessCli,
                                                                        clean_env: dict[str, str]) -> None:
     await _fill(Path(clean_env["NUDGEBOT_DB"]))
-    out = _cli(nudgebot_cmd, clean_env, 80, "incidents", "list", "--author", "nobody")
+    out = await asyncio.to_thread(_cli, cli, clean_env, 80, "incidents", "list", "--author", "nobody")
     assert out.strip() == "no incidents match"
 
 
 @pytest.mark.parametrize("columns", [80, 100])
-def test_explain_never_cuts_a_rule_id(nudgebot_cmd: list[str], clean_env: dict[str, str], columns: int) -> None:
-    out = _cli(nudgebot_cmd, clean_env, columns, "explain", "you are a stupid idiot and a slag")
+def test_explain_never_cuts_a_rule_id(cli: InProcessCli, clean_env: dict[str, str], columns: int) -> None:
+    out = _cli(cli, clean_env, columns, "explain", "you are a stupid idiot and a slag")
     rule_cells = [_cells(line)[0] for line in out.splitlines() if line.startswith("│") and _cells(line)[0]]
     assert rule_cells and all(re.fullmatch(r"[a-z0-9]+(?:[.-][a-z0-9]+)+", cell) for cell in rule_cells), rule_cells
     assert "insult.person" in rule_cells
 
 
 @pytest.mark.parametrize("count, text", [(1, "1 incident;"), (3, "3 incidents;")])
-async def test_stats_count_in_proper_plurals(nudgebot_cmd: list[str], clean_env: dict[str, str], count: int,
+async def test_stats_count_in_proper_plurals(cli: InProcessCli, clean_env: dict[str, str], count: int,
                                              text: str) -> None:
     store = await Store.open(Path(clean_env["NUDGEBOT_DB"]))
     try:
@@ -89,5 +90,5 @@ async def test_stats_count_in_proper_plurals(nudgebot_cmd: list[str], clean_env:
             await store.record_incident(new(f"m{n}", at=NOW - timedelta(hours=n)))
     finally:
         await store.close()
-    out = _cli(nudgebot_cmd, clean_env, 100, "incidents", "stats")
+    out = await asyncio.to_thread(_cli, cli, clean_env, 100, "incidents", "stats")
     assert text in out and "(s)" not in out

@@ -40,6 +40,7 @@ class ShoutMatcher:
     vocabulary: frozenset[str] = frozenset()
     fuzzy_vocabulary: frozenset[str] = frozenset()
     gate_words: frozenset[str] = frozenset()
+    gate_needs: Mapping[str, frozenset[frozenset[str]]] = {}
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = list(rules)

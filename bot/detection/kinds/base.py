@@ -41,6 +41,10 @@ class KindMatcher(Protocol):
     fuzzy_vocabulary: frozenset[str]  # words a one-letter typo may be corrected toward
     gated: bool  # True: only asked for messages holding a gate word (or when `always`), with `layer` set
     gate_words: frozenset[str]  # one of these is in every message a rule of this kind can match
+    # Per gate word, what each rule it gates also needs: a message holding the word reaches this kind through it
+    # only with a word of one of these sets too (a pattern's trigger and its `requires`). A word missing here, or
+    # with no sets, needs nothing more.
+    gate_needs: Mapping[str, frozenset[frozenset[str]]]
     always: bool  # some rule needs no gate word
 
     def find(self, message: Message, raws: list[Raw]) -> None:

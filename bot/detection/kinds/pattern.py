@@ -10,7 +10,7 @@ from typing import Any
 
 import regex
 
-from bot.detection.index import LiteralGates, TriggerIndex, pattern_gate_words
+from bot.detection.index import LiteralGates, TriggerIndex, pattern_gates
 from bot.detection.judge import is_counterable_breach
 from bot.detection.kinds.base import KindEnv, PackContext
 from bot.detection.literals import required_literals
@@ -126,9 +126,11 @@ class PatternMatcher:
         words = {w for rule in rules for w in pattern_words(rule.pattern)}
         self.fuzzy_vocabulary = frozenset(words)
         self.vocabulary = frozenset(words | {w for rule in rules for t in rule.triggers for w in t.split()})
-        self.gate_words = frozenset(pattern_gate_words(rules, env.frequency))
+        self.gate_needs: Mapping[str, frozenset[frozenset[str]]] = pattern_gates(rules, env.frequency)
+        self.gate_words = frozenset(self.gate_needs)
         self.always = bool(self._index.untriggered)
-        self._plain: dict[str, PlainForm | None] = {}  # per rule, its `re` form (None: `regex` only)
+        # Per rule, its `re` form (None: `regex` only) and the names of its `hit` groups.
+        self._plain: dict[str, tuple[PlainForm | None, list[str]]] = {}
 
     def find(self, message: Message, raws: list[Raw]) -> None:
         """The triggered patterns' matches, then the counter-speech cues if a counterable breach was found."""
@@ -145,22 +147,22 @@ class PatternMatcher:
             for rule in self._index.select_counters(tokens, message.joined).values():
                 self._run(rule, message, raws)
 
-    def _engine(self, rule: Rule) -> PlainForm | None:
-        """The rule's `re` form (`bot.detection.plainre`), compiled on first use so a start that reaches few
-        patterns compiles few."""
+    def _engine(self, rule: Rule) -> tuple[PlainForm | None, list[str]]:
+        """The rule's `re` form (`bot.detection.plainre`) and its `hit` group names, worked out on first use so
+        a start that reaches few patterns compiles few, and a scan never rebuilds them."""
         try:
             return self._plain[rule.id]
         except KeyError:
             pass
         assert rule.compiled is not None
-        plain = self._plain[rule.id] = plain_form(rule.compiled.pattern, rule.compiled.flags)
-        return plain
+        hits = [name for name in rule.compiled.groupindex if name == "hit" or name.startswith("hit_")]
+        engine = self._plain[rule.id] = (plain_form(rule.compiled.pattern, rule.compiled.flags), hits)
+        return engine
 
     def _run(self, rule: Rule, message: Message, raws: list[Raw]) -> None:
         assert rule.compiled is not None and message.layer is not None
         text = message.layer.text
-        plain = self._engine(rule)
-        hits = [name for name in rule.compiled.groupindex if name == "hit" or name.startswith("hit_")]
+        plain, hits = self._engine(rule)
         found_all: Iterator[Any]
         try:
             if plain is None:

@@ -61,6 +61,7 @@ class TermsMatcher:
         self.fuzzy_vocabulary = frozenset(w for rule in rules if rule.fuzzy for term in rule.terms
                                           for w in term.split() if len(w) >= 4)
         self.gate_words = frozenset(term_gate_words(rules, env.frequency))
+        self.gate_needs: Mapping[str, frozenset[frozenset[str]]] = {}  # a term's rarest word is all it needs
 
     def find(self, message: Message, raws: list[Raw]) -> None:
         """Every occurrence of a term whose words the message holds."""

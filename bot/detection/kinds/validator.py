@@ -18,6 +18,7 @@ from bot.errors import RulePackError
 log = logging.getLogger(__name__)
 
 _DIGIT = re.compile(r"\d")
+_ASCII_DIGITS = "0123456789"
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u206f\ufe00-\ufe0f\ufeff]")
 
@@ -66,6 +67,7 @@ class ValidatorMatcher:
     vocabulary: frozenset[str] = frozenset()
     fuzzy_vocabulary: frozenset[str] = frozenset()
     gate_words: frozenset[str] = frozenset()
+    gate_needs: Mapping[str, frozenset[frozenset[str]]] = {}
 
     def __init__(self, rules: Sequence[Rule], env: KindEnv) -> None:
         hints: dict[str, re.Pattern[str]] = {}
@@ -91,7 +93,8 @@ class ValidatorMatcher:
         if not self._entries:
             return
         text = message.text
-        digits = len(_DIGIT.findall(text))  # at least as many as the longest run: a cheap first cut
+        # At least as many as the longest run: a cheap first cut. On ASCII text \d is 0-9: ten counts, no list.
+        digits = sum(map(text.count, _ASCII_DIGITS)) if text.isascii() else len(_DIGIT.findall(text))
         if not (digits or self._always or any(char in text for char in self._chars)):
             return
         visible, kept = (text, None) if text.isascii() else _without_invisible(text)
