@@ -31,9 +31,10 @@ from rich.table import Table
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import build_scanner
-from bot.outbox import RETRY_SECONDS
+from bot.runtime.outbox import RETRY_SECONDS
 from bot.settings import Settings
-from bot.slack_app import BoundedSocketModeHandler, SlackBot
+from bot.slack.app import SlackBot
+from bot.slack.runners import BoundedSocketModeHandler
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import ALICE, BOB, BREACH, CAROL, CLEAN, DAVE, GENERAL, TEAM, make_settings, open_test_core
@@ -96,7 +97,7 @@ async def run(folder: Path, *, outage: float, retry: float, kind: str, messages:
         rows = Counter(str(r["delivery_status"]) for r in _rows(settings.db_path))
         received = Counter(p.user for p in fake.ephemerals())
         return {"kind": kind, "outage": outage, "retry": retry, "messages": messages, "breaches": breaches,
-                "failed_calls": fake.outage_failures, "retry_runs": bot.outbox_retry.runs,
+                "failed_calls": fake.outage_failures, "retry_runs": bot.delivery.outbox_retry.runs,
                 "delivered_after": delivered_after, "ephemerals": len(fake.ephemerals()),
                 "statuses": dict(rows), "once_each": received == posted,
                 "ok": received == posted and rows == Counter({"delivered": breaches})}

@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.community_setup import CommunitySetup
 from bot.detection.clauses import PolicyBook, load_policy
 from bot.detection.scanner import Scanner, ScannerSettings, load_default_scanner
 from bot.escalation import Clock, EscalationTracker, utc_now
 from bot.models import Principal, ReviewAction
 from bot.moderation import Moderator
-from bot.retention import DailyPurge
 from bot.review import CommitteeReview
+from bot.runtime.purge import DailyPurge
 from bot.settings import Settings
 from bot.store import Store
 from bot.tiers import Reviewed, after_decision
@@ -36,6 +37,11 @@ class Core:
     purge: DailyPurge  # the retention schedule; the adapters start it, close() stops it
     clock: Clock = utc_now
     closed: bool = False
+
+    @property
+    def setup(self) -> CommunitySetup:
+        """The community settings service (committee-only, checked as the review service checks)."""
+        return CommunitySetup(self.review)
 
     async def review_incident(self, principal: Principal, incident_id: int, action: ReviewAction | str,
                               note: str = "") -> Reviewed:

@@ -12,14 +12,15 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.detection.clauses import Clause, PolicyBook
 from bot.errors import InputError, NotCommittee, ReviewError, UnknownIncident
 from bot.models import (
+    Community,
     DeliveryStatus,
     Incident,
     IncidentEvent,
@@ -53,6 +54,8 @@ EXPORT_COLUMNS = ("id", "platform", "community_id", "channel_id", "message_id", 
                   "author_id", "author_name", "targets", "clauses", "rules", "severity", "status",
                   "delivery_status", "delivery_reason", "excerpt", "content", "permalink", "tier")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a committee may set up for its community: every setting but the community's own identity.
+SETTABLE = frozenset(f.name for f in fields(Community)) - {"platform", "community_id"}
 
 
 def utc_now() -> datetime:
@@ -69,6 +72,16 @@ def operator_principal(user_id: str = "operator") -> Principal:
 def is_operator(principal: Principal) -> bool:
     """True for the cross-community operator principal."""
     return principal.is_committee and principal.community_id == ALL_COMMUNITIES
+
+
+def require_committee(principal: Principal, action: str) -> None:
+    """The committee check every committee action goes through (review, setup): NotCommittee, logged, unless the
+    principal is on the committee of its community (or is the operator)."""
+    if not principal.is_committee:
+        log.info("committee action refused", extra={"action": action, "user_id": principal.user_id,
+                                                    "platform": principal.platform.value,
+                                                    "community_id": principal.community_id})
+        raise NotCommittee(action)
 
 
 def still_held(incident: Incident) -> bool:
@@ -146,11 +159,7 @@ class CommitteeReview:
 
     @staticmethod
     def _require(principal: Principal, action: str) -> None:
-        if not principal.is_committee:
-            log.info("committee action refused", extra={"action": action, "user_id": principal.user_id,
-                                                        "platform": principal.platform.value,
-                                                        "community_id": principal.community_id})
-            raise NotCommittee(action)
+        require_committee(principal, action)
 
     @staticmethod
     def _scoped(principal: Principal, query: IncidentQuery) -> IncidentQuery:
@@ -271,3 +280,43 @@ class CommitteeReview:
         if not is_operator(principal):
             platform, community_id = principal.platform, principal.community_id
         return await self.store.stats(platform, community_id, since, until)
+
+    # -- the community's settings --------------------------------------------------------------------------
+
+    async def community(self, platform: Platform, community_id: str) -> Community:
+        """A community's settings as saved (defaults when never set up). Adapters read it to know who the
+        committee is before there is a principal; it names no incident and changes nothing."""
+        return await self.store.get_community(platform, community_id)
+
+    async def settings(self, principal: Principal, *, platform: Platform | None = None,
+                       community_id: str | None = None) -> Community:
+        """The settings of the principal's own community, for its committee (`/nudgebot setup` with nothing to
+        change); only the operator names another community."""
+        self._require(principal, "the community settings")
+        if not is_operator(principal):
+            platform, community_id = principal.platform, principal.community_id
+        elif platform is None or community_id is None:
+            raise InputError("name the platform and the community whose settings to show")
+        return await self.store.get_community(platform, community_id)
+
+    async def save_settings(self, principal: Principal, changes: Mapping[str, Any], *,
+                            platform: Platform | None = None, community_id: str | None = None) -> Community:
+        """Change the given settings of the principal's own community (the others stay) and return them as saved.
+
+        Committee only (`/nudgebot setup`, the Slack setup command); only the operator (the CLI) names another
+        community, with `platform` and `community_id`.
+        """
+        self._require(principal, "community setup")
+        if not is_operator(principal):
+            platform, community_id = principal.platform, principal.community_id
+        elif platform is None or community_id is None:
+            raise InputError("name the platform and the community whose settings to change")
+        unknown = sorted(set(changes) - SETTABLE)
+        if unknown:
+            raise InputError(f"not a community setting: {', '.join(unknown)}; settings are "
+                             f"{', '.join(sorted(SETTABLE))}")
+        updated = replace(await self.store.get_community(platform, community_id), **changes)
+        await self.store.save_community(updated, self.clock())
+        log.info("community settings saved", extra={"platform": platform.value, "community_id": community_id,
+                                                    "actor_id": principal.user_id, "changed": sorted(changes)})
+        return updated

@@ -36,6 +36,8 @@ REPORT_FAILED = "Sorry, the report could not be made; please tell a committee me
 # Each platform reaches the committee its own way, so each refusal names its own route.
 SLACK_COMMITTEE_ONLY = ("Sorry, `/incidents` is only for the committee. If you are worried about a message, use the "
                         "\u201cReport to committee\u201d shortcut on it, or `/policy` to read the policy.")
+SLACK_SETUP_COMMITTEE_ONLY = ("Sorry, `/nudgebot-setup` is only for the committee (its user group or channel, "
+                              "which the machine's operator names with `nudgebot community set` first).")
 DISCORD_COMMITTEE_ONLY = ("Sorry, that is only for the committee. If you want to raise something with them, use "
                           "\u201cReport to committee\u201d on the message (Apps menu), or message a committee member.")
 

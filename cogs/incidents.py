@@ -1,5 +1,5 @@
-"""Committee review on Discord: `/incidents list|show|review|export|stats`, `/nudgebot setup`, the alert buttons
-and the "Report to committee" message menu.
+"""Committee review on Discord: `/incidents list|show|review|export|stats`, the alert buttons and the "Report to
+committee" message menu (`/nudgebot setup` is `cogs.setup`).
 
 Who is on the committee is decided on the server for every command, from the member payload Discord sends
 with the interaction (the committee role or Manage Server); the core checks the resulting Principal again.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,33 +17,29 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.access import REFUSAL, principal_for
+from bot.discord.ui import AlertActionButton
 from bot.errors import NotCommittee, NudgebotError
 from bot.models import (
-    Community,
     Incident,
     IncidentQuery,
     IncidentStats,
     IncidentStatus,
-    NudgeMode,
     Principal,
     ReviewAction,
 )
 from bot.texts import status_label
-from cogs.access import REFUSAL, committee_role_of, principal_for
 from cogs.moderation import message_event
-from cogs.ui import AlertActionButton, deliver_reviewed
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
     from bot.review import IncidentDetail
 
 log = logging.getLogger(__name__)
 
 PAGE = 15
-_CHANNEL_REF = re.compile(r"<#(\d+)>|\b(\d{15,21})\b")
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in IncidentStatus]
 ACTION_CHOICES = [app_commands.Choice(name=a.value, value=a.value) for a in ReviewAction]
-MODE_CHOICES = [app_commands.Choice(name=m.value, value=m.value) for m in NudgeMode]
 
 
 class NotOnCommittee(app_commands.CheckFailure):
@@ -117,40 +112,11 @@ def stats_embed(stats: IncidentStats, days: int) -> discord.Embed:
     return embed
 
 
-def community_embed(community: Community, role: str) -> discord.Embed:
-    """The settings as saved."""
-    embed = discord.Embed(title="nudgebot settings for this server", colour=discord.Colour.green())
-    embed.add_field(name="Committee role", value=f"<@&{role}>" if role.isdigit() else role or "-")
-    embed.add_field(name="Alert channel", value=f"<#{community.alert_channel}>" if community.alert_channel else
-                    "not set: alerts cannot be posted")
-    embed.add_field(name="Under-18 channels", value=" ".join(f"<#{c}>" for c in community.under18_channels) or "none")
-    embed.add_field(name="Nudge mode", value=community.nudge_mode.value)
-    embed.add_field(name="Retention", value=f"{community.retention_days} days")
-    return embed
-
-
-def parse_channels(text: str, guild: discord.Guild) -> tuple[str, ...]:
-    """Channel mentions or ids from free text ("none" clears); raises ValueError naming an unknown channel."""
-    if text.strip().lower() in ("none", "-", ""):
-        return ()
-    found = []
-    for mention, raw in _CHANNEL_REF.findall(text):
-        channel_id = int(mention or raw)
-        if guild.get_channel_or_thread(channel_id) is None:
-            raise ValueError(f"<#{channel_id}> is not a channel of this server")
-        found.append(str(channel_id))
-    if not found:
-        raise ValueError("name the channels as #mentions, e.g. #freshers #juniors, or write none")
-    return tuple(dict.fromkeys(found))
-
-
 class Incidents(commands.Cog):
-    """Committee-only review and setup; "Report to committee" is open to every member."""
+    """Committee-only review; "Report to committee" is open to every member."""
 
     incidents = app_commands.Group(name="incidents", description="Review nudgebot's incidents (committee only)",
                                    guild_only=True)
-    nudgebot = app_commands.Group(name="nudgebot", description="Set nudgebot up for this server (committee only)",
-                                  guild_only=True)
 
     def __init__(self, bot: NudgeBot) -> None:
         self.bot = bot
@@ -233,7 +199,7 @@ class Incidents(commands.Cog):
         await interaction.response.send_message(
             f"Incident #{reviewed.incident.id} is now **{status_label(reviewed.incident.status)}**.{sent}",
             ephemeral=True)
-        await deliver_reviewed(self.bot, reviewed)
+        await self.bot.delivery.deliver_reviewed(reviewed)
 
     @incidents.command(name="export", description="Download incidents as a CSV file")
     @app_commands.describe(status="only this status", clause="only this clause", days="only the last N days")
@@ -259,42 +225,6 @@ class Incidents(commands.Cog):
         since = discord.utils.utcnow() - timedelta(days=days)
         figures = await self.bot.core.review.stats(self._principal(interaction), since=since)
         await interaction.response.send_message(embed=stats_embed(figures, days), ephemeral=True)
-
-    @nudgebot.command(name="setup", description="Committee role, alert channel, under-18 channels, nudges, retention")
-    @app_commands.describe(committee_role="who can review incidents", alert_channel="where alerts are posted",
-                           under18_channels="#channels whose members may be under 18 (or none)",
-                           nudge_mode="nudge posters, only record, or off", retention_days="keep excerpts this long")
-    @app_commands.choices(nudge_mode=MODE_CHOICES)
-    async def setup(self, interaction: discord.Interaction, committee_role: discord.Role | None = None,
-                    alert_channel: discord.TextChannel | None = None, under18_channels: str | None = None,
-                    nudge_mode: str | None = None,
-                    retention_days: app_commands.Range[int, 1, 3650] | None = None) -> None:
-        """Change the given settings (the others stay) and show the result."""
-        assert interaction.guild is not None and interaction.guild_id is not None
-        community = await self.bot.core.store.get_community(self._principal(interaction).platform,
-                                                            str(interaction.guild_id))
-        changes: dict[str, object] = {"name": interaction.guild.name}
-        if committee_role is not None:
-            changes["committee_role"] = str(committee_role.id)
-        if alert_channel is not None:
-            changes["alert_channel"] = str(alert_channel.id)
-        if under18_channels is not None:
-            try:
-                changes["under18_channels"] = parse_channels(under18_channels, interaction.guild)
-            except ValueError as exc:
-                await interaction.response.send_message(f"Nothing saved: {exc}.", ephemeral=True)
-                return
-        if nudge_mode is not None:
-            changes["nudge_mode"] = NudgeMode(nudge_mode)
-        if retention_days is not None:
-            changes["retention_days"] = retention_days
-        updated = replace(community, **changes)  # type: ignore[arg-type]
-        await self.bot.core.store.save_community(updated, discord.utils.utcnow())
-        self.bot.communities.invalidate(interaction.guild_id)
-        log.info("community settings saved", extra={"guild_id": interaction.guild_id,
-                                                    "actor_id": interaction.user.id, "changed": sorted(changes)})
-        role = committee_role_of(updated, self.bot.settings.committee_role)
-        await interaction.response.send_message("Saved.", embed=community_embed(updated, role), ephemeral=True)
 
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:
@@ -327,7 +257,7 @@ class Incidents(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             alert = await self.bot.core.moderator.report_message(str(interaction.user.id), message_event(message))
-            self.bot.courier.post_alerts([alert])
+            self.bot.delivery.post_alerts([alert])
         except Exception:
             log.exception("report not passed on", extra={"message_id": message.id, "guild_id": message.guild.id})
             await interaction.followup.send("Sorry, I could not pass that on. Please message a committee member.",

@@ -1,9 +1,5 @@
-"""Moderation listener: new and edited guild messages, and thread and forum-post titles, go to the core's
-moderator; its outcome is delivered.
-
-Messages wait in the inbox (`bot.inbox`: bounded memory, overflow and leftovers in its spool file) and are handed to
-a fixed set of workers, chosen by message id, so the bot never runs more than a bounded number of moderations at
-once and a message's edits are handled after the message itself.
+"""Moderation listener: new and edited guild messages, and thread and forum-post titles, are translated into
+platform-neutral events and queued in the runtime's intake (`bot.runtime.intake`), which moderates and delivers.
 """
 
 from __future__ import annotations
@@ -16,29 +12,26 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.inbox import Inbox
+from bot.discord.identity import DiscordIdentity, identify
+from bot.discord.identity import revision_of as identity_revision
+from bot.discord.ui import NudgeFeedbackButton
 from bot.models import MessageEvent, Platform
 from bot.posted import file_name_words, gather
-from bot.workers import Workers
-from cogs.ui import NudgeFeedbackButton
+from bot.runtime.inbox import Inbox
+from bot.runtime.intake import DRAIN_SECONDS, WORKERS, Intake
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 log = logging.getLogger(__name__)
 
-WORKERS = 16
-DRAIN_SECONDS = 15.0
 _MODERATED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 TITLE_SUFFIX = ":title"
 
 
 def revision_of(message: discord.Message) -> int:
-    """0 for the original post; for an edit, microseconds from posting to the edit (a replayed edit keeps its
-    number, a later edit gets a larger one)."""
-    if message.edited_at is None:
-        return 0
-    return max(1, round((message.edited_at - message.created_at).total_seconds() * 1_000_000))
+    """0 for the original post; for an edit, microseconds from posting to the edit (`bot.discord.identity`)."""
+    return identity_revision(message.created_at, message.edited_at)
 
 
 def targets_of(message: discord.Message) -> tuple[str, ...]:
@@ -79,16 +72,23 @@ def posted_text(message: discord.Message) -> str:
     return gather(parts)
 
 
+def identity_of(message: discord.Message) -> DiscordIdentity:
+    """The message's identity, as the export reader computes it too (`bot.discord.identity`)."""
+    assert message.guild is not None
+    return identify(message.guild.id, message.channel.id, message.id, message.author.id, message.created_at,
+                    message.edited_at, _parent_of(message))
+
+
 def message_event(message: discord.Message) -> MessageEvent:
     """The platform-neutral event for the core (an edit when the message carries an edit time)."""
-    assert message.guild is not None
+    identity = identity_of(message)
     channel_name = getattr(message.channel, "name", "") or ""
     return MessageEvent(
-        platform=Platform.DISCORD, community_id=str(message.guild.id), channel_id=str(message.channel.id),
-        message_id=str(message.id), author_id=str(message.author.id), author_name=message.author.display_name,
-        text=posted_text(message), created_at=message.created_at, revision=revision_of(message),
-        is_edit=message.edited_at is not None, targets=targets_of(message), channel_name=channel_name,
-        permalink=message.jump_url, parent_channel_id=_parent_of(message))
+        platform=Platform.DISCORD, community_id=identity.guild_id, channel_id=identity.channel_id,
+        message_id=identity.message_id, author_id=identity.author_id, author_name=message.author.display_name,
+        text=posted_text(message), created_at=message.created_at, revision=identity.revision,
+        is_edit=identity.is_edit, targets=targets_of(message), channel_name=channel_name,
+        permalink=identity.permalink, parent_channel_id=identity.parent_channel_id)
 
 
 def title_id(thread_id: int) -> str:
@@ -120,38 +120,49 @@ def is_moderated_title(thread: discord.Thread, bot_user_id: int | None) -> bool:
 
 
 class Moderation(commands.Cog):
-    """Listens to guild messages and edits; translates them for the moderator and delivers its decisions."""
+    """Listens to guild messages, edits and thread titles; translates them for the runtime's intake."""
 
     def __init__(self, bot: NudgeBot, workers: int = WORKERS) -> None:
         self.bot = bot
-        self.inbox = Inbox(bot.core.store.local_path, Platform.DISCORD, workers,
-                           memory_limit=bot.settings.inbox_memory, spool_tag=bot.spool_tag)
-        self._workers = Workers(self.inbox, workers, self._moderate, name="nudgebot-moderation",
-                                ids_of=lambda event: {"shard_id": bot.shard_of_guild(event.community_id)})
+        self.intake = Intake(bot.core, Platform.DISCORD, bot.delivery, workers=workers, spool_tag=bot.spool_tag,
+                             ids_of=lambda event: {"shard_id": bot.shard_of_guild(event.community_id)})
         self._outbox: asyncio.Task[int] | None = None
-        self.received = 0  # since start, for health checks and load tests: messages and edits queued
+
+    @property
+    def inbox(self) -> Inbox:
+        """The intake's inbox (for health checks and load tests)."""
+        return self.intake.inbox
+
+    @property
+    def received(self) -> int:
+        """Messages and edits queued since start."""
+        return self.intake.received
 
     @property
     def handled(self) -> int:
         """Messages and edits fully handled since start (moderated and delivered, or failed and logged)."""
-        return self._workers.handled
+        return self.intake.handled
+
+    @property
+    def backlog(self) -> int:
+        """Messages received but not yet moderated and delivered (in memory or waiting in the spool)."""
+        return self.intake.backlog
 
     async def cog_load(self) -> None:
-        """Start the inbox (messages left waiting by the last run first) and the workers, and make the nudge
-        buttons answer (for DMs sent before a restart too)."""
+        """Start the intake (messages left waiting by the last run first) and make the nudge buttons answer (for
+        DMs sent before a restart too)."""
         self.bot.add_dynamic_items(NudgeFeedbackButton)
-        await self.inbox.start()
-        self._workers.start()
+        await self.intake.start()
 
     async def cog_unload(self) -> None:
         """Let each worker finish the message in hand (bounded), save what still waits for the next start, and
         stop."""
-        await self.bot.outbox_retry.stop(DRAIN_SECONDS)
+        await self.bot.delivery.outbox_retry.stop(DRAIN_SECONDS)
         if self._outbox is not None:
             await asyncio.wait([self._outbox], timeout=DRAIN_SECONDS)
             self._outbox.cancel()
             await asyncio.gather(self._outbox, return_exceptions=True)
-        await self._workers.stop(DRAIN_SECONDS)
+        await self.intake.stop(DRAIN_SECONDS)
         self.bot.remove_dynamic_items(NudgeFeedbackButton)
         log.info("moderation stopped: %d messages and edits received, %d handled", self.received, self.handled)
         log.info("inbox: %d message(s) waited on disk; at most %d in memory and %d on their way to disk",
@@ -162,60 +173,37 @@ class Moderation(commands.Cog):
         """True once this start's outbox run (nudges left from the last run) has finished."""
         return self._outbox is not None and self._outbox.done()
 
-    @property
-    def backlog(self) -> int:
-        """Messages received but not yet moderated and delivered (in memory or waiting in the spool)."""
-        return self.inbox.backlog
-
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """Once per start: deliver the nudges left undelivered by the last run (the outbox), then keep retrying
         any a Discord or database outage holds back."""
         if self._outbox is None:
-            self._outbox = asyncio.create_task(self._deliver_outbox(), name="nudgebot-outbox")
-            self.bot.outbox_retry.start()
-
-    async def _deliver_outbox(self) -> int:
-        try:
-            return await self.bot.courier.deliver_outbox()
-        except Exception:
-            log.exception("the outbox could not be delivered; the periodic retry tries again")
-            return 0
+            self._outbox = asyncio.create_task(self.bot.delivery.open_outbox(), name="nudgebot-outbox")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """A new message: queue it for moderation."""
         if is_moderated(message):
-            self._enqueue(message_event(message))
+            self.intake.put(message_event(message))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edit (raw, so edits of messages posted before a restart count too); link previews are not edits."""
         message = payload.message
         if message.edited_at is not None and is_moderated(message):
-            self._enqueue(message_event(message))
+            self.intake.put(message_event(message))
 
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """A new thread or forum post (discord.py calls this once, for newly created threads): its title."""
         if is_moderated_title(thread, self.bot.user.id if self.bot.user else None):
-            self._enqueue(title_event(thread))
+            self.intake.put(title_event(thread))
 
     @commands.Cog.listener()
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         """A renamed thread: the new title (an archive, a lock or a replayed update leaves the name as it was)."""
         if before.name != after.name and is_moderated_title(after, self.bot.user.id if self.bot.user else None):
-            self._enqueue(title_event(after, renamed_at=self.bot.core.clock()))
-
-    def _enqueue(self, event: MessageEvent) -> None:
-        # No await before this point: events keep the gateway's order.
-        self.received += 1
-        self.inbox.put(event)
-
-    async def _moderate(self, event: MessageEvent) -> None:
-        # The moderator skips the committee's alert channel itself (on both platforms).
-        outcome = await self.bot.core.moderator.handle(event)
-        await self.bot.courier.deliver(outcome)
+            self.intake.put(title_event(after, renamed_at=self.bot.core.clock()))
 
 
 async def setup(bot: NudgeBot) -> None:

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.detection.clauses import Clause, PolicyBook
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 log = logging.getLogger(__name__)
 

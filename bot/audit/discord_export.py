@@ -29,6 +29,7 @@ from bot.audit.common import (
     ExportUnit,
     Ignored,
 )
+from bot.discord.identity import identify
 from bot.models import MessageEvent, Platform
 from bot.posted import file_name_words, gather
 from bot.texts import plural
@@ -178,27 +179,28 @@ class DiscordExport:
             if replied_to:
                 targets.append(replied_to)
         edited_at = _parse_time(message.get("timestampEdited"))
-        channel_id = str(channel["id"])
+        identity = identify(guild_id, channel["id"], message_id, author["id"], created_at, edited_at,
+                            _thread_parent(channel))
         return MessageEvent(
             # DISCORD, not AUDIT: the store's idempotency key is (platform, community, message id, revision), so the
             # guild id and snowflake the live bot would use make one incident per message whichever sees it first,
             # and the committee's /incidents in the guild lists what the audit found.
             platform=Platform.DISCORD,
             community_id=community_id,
-            channel_id=channel_id,
-            message_id=message_id,
-            author_id=author["id"],
+            channel_id=identity.channel_id,
+            message_id=identity.message_id,
+            author_id=identity.author_id,
             author_name=_author_name(author),
             text=content,
             created_at=created_at,
             # The export holds only the last version of an edited message, with its edit time: numbered as the live
-            # bot numbers edits (cogs/moderation.py), so an edit it already handled is not recorded twice.
-            revision=revision_of(created_at, edited_at),
-            is_edit=edited_at is not None,
+            # bot numbers edits (bot/discord/identity.py), so an edit it already handled is not recorded twice.
+            revision=identity.revision,
+            is_edit=identity.is_edit,
             targets=tuple(dict.fromkeys(t for t in targets if t != author["id"])),
-            channel_name=str(channel.get("name") or channel_id),
-            permalink=f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}",
-            parent_channel_id=_thread_parent(channel),
+            channel_name=str(channel.get("name") or identity.channel_id),
+            permalink=identity.permalink,
+            parent_channel_id=identity.parent_channel_id,
         )
 
 
@@ -228,13 +230,6 @@ def _header(stream: IO[bytes], label: str) -> tuple[dict[str, Any], dict[str, An
                                          "'id' at the top level (export with --format Json)")
         found[key] = value
     return found["guild"], found["channel"]
-
-
-def revision_of(created_at: datetime, edited_at: datetime | None) -> int:
-    """0 for an unedited message; for an edit, microseconds from posting to the edit (the live bot's numbering)."""
-    if edited_at is None:
-        return 0
-    return max(1, round((edited_at - created_at).total_seconds() * 1_000_000))
 
 
 def _one_line(exc: Exception) -> str:

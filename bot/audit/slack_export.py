@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from bot.audit.common import (
 )
 from bot.models import MessageEvent, Platform
 from bot.slack.events import posted_text
+from bot.slack.identity import identify, posted_at
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ class SlackExport:
         if message.get("type", "message") != "message":
             return Ignored("not a message")
         ts = message.get("ts")
-        created_at = _parse_ts(ts)
+        created_at = posted_at(ts)
         if created_at is None or not isinstance(ts, str):
             return ExportProblem(file, f"message {index + 1} has no valid 'ts' (got {ts!r})", whole_file=False)
         subtype = message.get("subtype")
@@ -209,70 +210,42 @@ class SlackExport:
             return ExportProblem(file, f"message {index + 1} (ts {ts}) has a 'text' that is not a string",
                                  whole_file=False)
         text = posted_text(message)  # shared messages and file titles too, as the live app reads them
-        thread_ts = message.get("thread_ts")
+        identity = identify(conversation.id, message)
+        assert identity is not None  # its channel, user and ts were checked above
         parents = self._parents.setdefault(conversation.id, {})
-        if thread_ts == ts or message.get("reply_count"):
+        if message.get("thread_ts") == ts or message.get("reply_count"):
             parents[ts] = user
         if self.since is not None and created_at < self.since:
             return Ignored(BEFORE_SINCE)
         if not text.strip():
             return Ignored("no text")
         targets = list(_MENTION.findall(text))
-        if isinstance(thread_ts, str) and thread_ts != ts:
+        if identity.thread_ts:
             parent = message.get("parent_user_id")
-            parent = parent if isinstance(parent, str) else parents.get(thread_ts)
+            parent = parent if isinstance(parent, str) else parents.get(identity.thread_ts)
             if parent:
                 targets.append(parent)
-        edited = message.get("edited")
-        revision = _revision(edited.get("ts")) if isinstance(edited, dict) else 0
         return MessageEvent(
             # SLACK, not AUDIT: the store's idempotency key is (platform, community, message id, revision), so the
-            # same platform, workspace id, message id and revision as the live Slack app (bot/slack/events.py) means
+            # same platform, workspace id, message id and revision as the live Slack app (bot/slack/identity.py) means
             # one incident per message whichever of the two sees it first, and the committee's /incidents in Slack
             # lists what the audit found.
             platform=Platform.SLACK,
             community_id=self.community_id,
             channel_id=conversation.id,
-            message_id=slack_message_id(conversation.id, ts),
-            author_id=user,
+            message_id=identity.message_id,
+            author_id=identity.author_id,
             author_name=self.user_names.get(user) or _display_name(message.get("user_profile"), None, None, user),
             # Slack escapes &, < and > in message text; the scanner should see what members saw.
             text=html.unescape(text),
             created_at=created_at,
             # An export keeps only the last version of an edited message, stamped with its `edited.ts`: the same
             # revision number the live app gave that edit, so an edit it already handled is not recorded twice.
-            revision=revision,
-            is_edit=revision > 0,
+            revision=identity.revision,
+            is_edit=identity.is_edit,
             targets=tuple(dict.fromkeys(t for t in targets if t != user)),
             channel_name=conversation.name,
         )
-
-
-def slack_message_id(channel_id: str, ts: str) -> str:
-    """The store's id for a Slack message, as the live app makes it: a `ts` is unique only within a channel."""
-    return f"{channel_id}:{ts}"
-
-
-def _revision(edited_ts: Any) -> int:
-    """An edit's revision as the live app numbers it: the edit's `ts` in microseconds (1 when it has none)."""
-    if _parse_ts(edited_ts) is None:
-        return 1
-    seconds, _, micros = str(edited_ts).partition(".")
-    return int(seconds) * 1_000_000 + int(micros.ljust(6, "0"))
-
-
-def _parse_ts(value: Any) -> datetime | None:
-    """A Slack ts ("1696156200.000100") as an exact UTC datetime (a float would round the microseconds)."""
-    if not isinstance(value, str):
-        return None
-    seconds, _, micros = value.partition(".")
-    if not seconds.isdigit() or not (micros.isdigit() or micros == "") or len(micros) > 6:
-        return None
-    try:
-        moment = datetime.fromtimestamp(int(seconds), UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment.replace(microsecond=int(micros.ljust(6, "0")) if micros else 0)
 
 
 def _display_name(profile: Any, real_name: Any, name: Any, fallback: str) -> str:

@@ -12,7 +12,7 @@ from bot import logsetup
 from bot.errors import NudgebotError
 
 # Each module exposes register(subparsers); the handler it sets as `func` returns the exit code.
-_COMMAND_MODULES = ("scan", "explain", "rules", "policy", "db", "incidents", "demo", "audit", "report",
+_COMMAND_MODULES = ("scan", "explain", "rules", "policy", "db", "incidents", "community", "demo", "audit", "report",
                     "discord", "slack")
 
 # The README's "Exit codes" table: argparse's own convention, which every command keeps.

@@ -68,7 +68,7 @@ def _shards(args: argparse.Namespace) -> tuple[list[int] | None, int | None]:
 
 def print_invite_url(args: argparse.Namespace) -> int:
     """Print the invite URL; the client id comes from --client-id or from the token itself (no network)."""
-    from bot.discord_app import DiscordSetupError, client_id_from_token, invite_url, required_permissions
+    from bot.discord.app import DiscordSetupError, client_id_from_token, invite_url, required_permissions
 
     client_id = args.client_id
     if not client_id:
@@ -89,21 +89,14 @@ def print_invite_url(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted."""
-    import discord.gateway
-    import discord.http
-    import yarl
-
-    from bot.discord_app import run_bot
+    from bot.discord.app import point_at, run_bot
 
     shard_ids, shard_count = _shards(args)
     settings = load_settings()
     logsetup.configure(logsetup.level_for(settings.log_level, args.verbose))
     if shard_ids is not None:
         logsetup.bind_process_ids(shards=",".join(map(str, shard_ids)), shard_count=shard_count)
-    if base := os.environ.get(API_BASE_VARIABLE, "").strip():
-        discord.http.Route.BASE = base.rstrip("/")
-    if gateway := os.environ.get(GATEWAY_VARIABLE, "").strip():
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    point_at(os.environ.get(API_BASE_VARIABLE, ""), os.environ.get(GATEWAY_VARIABLE, ""))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_bot(settings, sync_commands=args.sync, shard_ids=shard_ids, shard_count=shard_count))
     return 0

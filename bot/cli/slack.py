@@ -8,19 +8,17 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import logsetup
-from bot.errors import UsageError
+from bot.errors import InputError, UsageError
 from bot.models import Community, Platform
 from bot.settings import Settings, SettingsError, load_settings
-from bot.texts import plural
 
 if TYPE_CHECKING:
-    from bot.slack_app import SlackBot
-    from bot.store import Store
+    from bot.review import CommitteeReview
+    from bot.slack.app import SlackBot
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +111,9 @@ def _check_oauth(settings: Settings) -> None:
 async def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Imported here so the other commands start without loading slack_bolt.
     from bot.core import open_core
+    from bot.slack.app import SlackBot, build_client
     from bot.slack.oauth import authorize_url_for, base_client, oauth_settings
-    from bot.slack_app import SlackBot, build_client, run_http, run_socket_mode
+    from bot.slack.runners import run_http, run_socket_mode
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -127,7 +126,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
             oauth = oauth_settings(settings, core.store, client, authorization_url=authorize_url_for(args.api_url))
             bot = SlackBot(core, settings, client, oauth=oauth)
             if args.team:
-                await _save_changes(core.store, args.team, args)
+                await _save_changes(core.review, args.team, args)
         else:
             bot = SlackBot(core, settings, build_client(settings, args.api_url))
             await _save_setup(bot, args)
@@ -142,21 +141,18 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _check_installations(settings: Settings, args: argparse.Namespace) -> int:
     """OAuth mode's --check: every installed workspace, and whether Slack still takes its bot token."""
-    import aiohttp
     from rich.console import Console
     from rich.table import Table
 
-    from bot.slack.oauth import installation_health
-    from bot.slack_app import unreachable
+    from bot.review import CommitteeReview
+    from bot.slack.check import check_installations
     from bot.store import Store
 
     store = await Store.open(settings.db_path)
     try:
         if args.team:
-            await _save_changes(store, args.team, args)
-        findings = await installation_health(store, args.api_url)
-    except aiohttp.ClientConnectorError as exc:
-        raise unreachable(exc) from None
+            await _save_changes(CommitteeReview(store), args.team, args)
+        findings = await check_installations(store, args.api_url)
     finally:
         await store.close()
     table = Table("workspace", "ok", "found", title="nudgebot on Slack (OAuth mode)")
@@ -170,45 +166,23 @@ async def _check_installations(settings: Settings, args: argparse.Namespace) -> 
 
 async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int:
     """Ask Slack about the tokens, the committee and the alert channel; print a table of findings."""
-    import aiohttp
     from rich.console import Console
     from rich.table import Table
-    from slack_sdk.errors import SlackApiError
 
-    from bot.slack_app import build_client, unreachable
+    from bot.review import CommitteeReview
+    from bot.slack.check import check_workspace
     from bot.store import Store
 
-    client = build_client(settings, args.api_url)
-    findings: list[tuple[str, bool, str]] = []
-
-    async def ask(what: str, call: Any) -> dict[str, Any] | None:
-        try:
-            return dict((await call).data)
-        except aiohttp.ClientConnectorError as exc:  # no answer at all: nothing else can be checked
-            raise unreachable(exc) from None
-        except SlackApiError as exc:
-            findings.append((what, False, str(exc.response.get("error", "error"))))
-            return None
-
-    auth = await ask("bot token (SLACK_BOT_TOKEN)", client.auth_test())
-    if auth is None:
-        findings[-1] = (findings[-1][0], False, findings[-1][2] + ": copy the Bot User OAuth Token again")
-    else:
-        findings.append(("bot token (SLACK_BOT_TOKEN)", True, f"{auth.get('team')} ({auth.get('team_id')}), bot "
-                                                              f"user {auth.get('user_id')}"))
-        if settings.slack_mode == "socket" and settings.slack_app_token is not None:
-            opened = await ask("app token (SLACK_APP_TOKEN)",
-                               client.apps_connections_open(app_token=settings.slack_app_token.reveal()))
-            if opened is not None:
-                findings.append(("app token (SLACK_APP_TOKEN)", True, "Socket Mode connection allowed"))
+    async def saved_setup(team_id: str) -> Community:
         store = await Store.open(settings.db_path)
         try:
-            team_id = str(auth.get("team_id") or "")
-            await _save_changes(store, team_id, args)
-            community = await store.get_community(Platform.SLACK, team_id)
+            review = CommitteeReview(store)
+            await _save_changes(review, team_id, args)
+            return await review.community(Platform.SLACK, team_id)
         finally:
             await store.close()
-        await _check_committee(client, community, str(auth.get("user_id") or ""), ask, findings)
+
+    findings = await check_workspace(settings, args.api_url, saved_setup)
     table = Table("check", "ok", "found", title=f"nudgebot on Slack ({settings.slack_mode} mode)")
     for what, ok, found in findings:
         table.add_row(what, "[green]yes[/]" if ok else "[red]no[/]", found)
@@ -216,41 +190,11 @@ async def _check_with_slack(settings: Settings, args: argparse.Namespace) -> int
     return 0 if all(ok for _, ok, _ in findings) else 1
 
 
-async def _check_committee(client: Any, community: Any, bot_user: str, ask: Any,
-                           findings: list[tuple[str, bool, str]]) -> None:
-    if not (community.committee_role or community.committee_channel):
-        findings.append(("committee", False, "not set: nudgebot slack --committee-group S... or "
-                                             "--committee-channel C..."))
-    if community.committee_role:
-        group = await ask(f"committee user group {community.committee_role}",
-                          client.usergroups_users_list(usergroup=community.committee_role))
-        if group is not None:
-            findings.append((f"committee user group {community.committee_role}", bool(group.get("users")),
-                             plural(len(group.get('users') or []), 'member')))
-    if community.committee_channel:
-        members = await ask(f"committee channel {community.committee_channel}",
-                            client.conversations_members(channel=community.committee_channel, limit=1000))
-        if members is not None:
-            people = [m for m in members.get("members") or [] if m != bot_user]
-            findings.append((f"committee channel {community.committee_channel}", bool(people),
-                             plural(len(people), 'member')))
-    alert_channel = community.alert_channel or community.committee_channel
-    if not alert_channel:
-        findings.append(("alert channel", False, "not set: nudgebot slack --alert-channel C..."))
-        return
-    members = await ask(f"alert channel {alert_channel}", client.conversations_members(channel=alert_channel,
-                                                                                        limit=1000))
-    if members is not None:
-        inside = bot_user in (members.get("members") or [])
-        findings.append((f"alert channel {alert_channel}", inside,
-                         "nudgebot is a member" if inside else "invite nudgebot: /invite @nudgebot"))
-
-
 async def _save_setup(bot: SlackBot, args: argparse.Namespace) -> None:
     """Store the committee group/channel and alert channel given on the command line for this workspace."""
     if _changes(args):
         team_id = str((await bot.client.auth_test()).get("team_id") or "")
-        await _save_changes(bot.core.store, team_id, args)
+        await _save_changes(bot.core.review, team_id, args)
 
 
 def _changes(args: argparse.Namespace) -> dict[str, str]:
@@ -259,18 +203,18 @@ def _changes(args: argparse.Namespace) -> dict[str, str]:
                                             ("alert_channel", args.alert_channel)) if value}
 
 
-def _with_changes(community: Community, changes: dict[str, str]) -> Community:
-    """The community with the committee group and channels the command line gave."""
-    return dataclasses.replace(community,
-                               committee_role=changes.get("committee_role", community.committee_role),
-                               committee_channel=changes.get("committee_channel", community.committee_channel),
-                               alert_channel=changes.get("alert_channel", community.alert_channel))
+async def _save_changes(review: CommitteeReview, team_id: str, args: argparse.Namespace) -> None:
+    """The operator's setup, through the same checked service as /nudgebot-setup (the committee review's own
+    check; the operator may set up any workspace)."""
+    # Imported here, as the store is: the parser is built for every nudgebot command, most never touch a database.
+    from bot.community_setup import CommunitySetup
+    from bot.review import operator_principal
 
-
-async def _save_changes(store: Store, team_id: str, args: argparse.Namespace) -> None:
     changes = _changes(args)
     if not changes:
         return
-    community = await store.get_community(Platform.SLACK, team_id)
-    await store.save_community(_with_changes(community, changes), datetime.now(UTC))
-    log.info("workspace setup saved", extra={"team_id": team_id, **changes})
+    try:
+        await CommunitySetup(review).change(operator_principal("operator:nudgebot slack"), changes,
+                                            platform=Platform.SLACK, community_id=team_id)
+    except InputError as exc:  # a flag's value is not an id of the right kind: a usage error, nothing saved
+        raise UsageError(f"nothing saved: {exc}") from None

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 CACHE_VARIABLE = "NUDGEBOT_CACHE_DIR"
 _FORMAT = b"nudgebot-scanner-cache-2\n"
 _DETECTION_DIR = Path(__file__).resolve().parent
-_MODELS = _DETECTION_DIR.parent / "models.py"
+_MODELS_DIR = _DETECTION_DIR.parent / "models"
 
 
 def cache_dir() -> Path:
@@ -52,7 +52,8 @@ def cache_key(directories: Sequence[Path], validator_names: Iterable[str], setti
     digest.update(bot.__version__.encode())
     for path in sorted(_DETECTION_DIR.rglob("*.py")):
         digest.update(path.relative_to(_DETECTION_DIR).as_posix().encode() + b"\0" + path.read_bytes())
-    digest.update(b"models.py\0" + _MODELS.read_bytes())  # the enums and match types the scanner holds
+    for path in sorted(_MODELS_DIR.rglob("*.py")):  # the enums and match types the scanner holds
+        digest.update(b"models/" + path.relative_to(_MODELS_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     for directory in directories:
         digest.update(b"\1" + str(directory.resolve()).encode())
         for path in pack_files(directory):

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.models import MessageEvent, Platform
 from bot.posted import file_name_words, gather
+from bot.slack.identity import (  # re-exported: the live app's callers name them here
+    identify,
+    message_id,
+    posted_at,
+    revision_of,
+    split_message_id,
+    thread_ts_of,
+)
+
+__all__ = ["from_message_event", "from_shortcut", "is_from_bot", "message_id", "permalink", "posted_text",
+           "revision_of", "split_message_id", "targets_of", "thread_of", "ts_to_datetime"]
 
 # Subtypes that carry a member's own words; every other subtype (joins, topic changes, deletions, bot posts) is
 # not a member's message and is not moderated.
@@ -16,26 +27,12 @@ _MEMBER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
-def message_id(channel_id: str, ts: str) -> str:
-    """A Slack message's id for the store: its `ts` is unique only within a channel."""
-    return f"{channel_id}:{ts}"
-
-
-def split_message_id(value: str) -> tuple[str, str]:
-    """The (channel, ts) back from `message_id()`."""
-    channel, _, ts = value.partition(":")
-    return channel, ts
-
-
 def ts_to_datetime(ts: str) -> datetime:
-    """A Slack timestamp ("1700000000.000100") as an aware UTC datetime."""
-    return datetime.fromtimestamp(float(ts), tz=UTC)
-
-
-def revision_of(edited_ts: str) -> int:
-    """An edit's revision: its `edited.ts` in microseconds, which rises with every edit of a message."""
-    seconds, _, fraction = edited_ts.partition(".")
-    return int(seconds) * 1_000_000 + int((fraction or "0").ljust(6, "0")[:6])
+    """A Slack timestamp ("1700000000.000100") as an exact aware UTC datetime."""
+    moment = posted_at(ts)
+    if moment is None:
+        raise ValueError(f"not a Slack ts: {ts!r}")
+    return moment
 
 
 def permalink(workspace_url: str, channel_id: str, ts: str) -> str:
@@ -57,9 +54,7 @@ def targets_of(text: str, author_id: str, parent_user_id: str = "") -> tuple[str
 def thread_of(event: Mapping[str, Any]) -> str:
     """The `thread_ts` of a reply in a thread (a post or an edit of one), or "" for a top-level message."""
     message = event.get("message") if event.get("subtype") == "message_changed" else event
-    message = message or {}
-    thread_ts = str(message.get("thread_ts") or "")
-    return thread_ts if thread_ts and thread_ts != message.get("ts") else ""
+    return thread_ts_of(message or {})
 
 
 def is_from_bot(message: Mapping[str, Any]) -> bool:
@@ -89,25 +84,25 @@ def from_message_event(team_id: str, event: Mapping[str, Any], workspace_url: st
     if subtype == "message_changed":
         message = event.get("message") or {}
         previous = event.get("previous_message") or {}
-        edited = message.get("edited") or {}
         # Slack also sends message_changed when it unfurls a link: no `edited`, same text; nothing to re-check.
-        if not edited.get("ts") or posted_text(message) == posted_text(previous):
+        if not (message.get("edited") or {}).get("ts") or posted_text(message) == posted_text(previous):
             return None
-        revision, is_edit, created = revision_of(str(edited["ts"])), True, str(edited["ts"])
-    elif subtype in _MEMBER_SUBTYPES:
-        message, revision, is_edit, created = event, 0, False, str(event.get("ts") or "")
-    else:
+    elif subtype not in _MEMBER_SUBTYPES:
         return None
-    user, ts = message.get("user"), message.get("ts")
-    if not channel_id or not user or not ts or not isinstance(message.get("text"), str) or is_from_bot(message):
+    else:
+        message = event
+    identity = identify(channel_id, message)
+    if identity is None or not isinstance(message.get("text"), str) or is_from_bot(message):
         return None
     text = posted_text(message)
+    edited_ts = str((message.get("edited") or {}).get("ts") or "") if identity.is_edit else ""
     return MessageEvent(
         platform=Platform.SLACK, community_id=team_id, channel_id=channel_id,
-        message_id=message_id(channel_id, str(ts)), author_id=str(user), author_name="", text=text,
-        created_at=ts_to_datetime(created or str(ts)), revision=revision, is_edit=is_edit,
-        targets=targets_of(text, str(user), str(message.get("parent_user_id") or "")),
-        permalink=permalink(workspace_url, channel_id, str(ts)),
+        message_id=identity.message_id, author_id=identity.author_id, author_name="", text=text,
+        created_at=posted_at(edited_ts) or ts_to_datetime(identity.ts), revision=identity.revision,
+        is_edit=identity.is_edit,
+        targets=targets_of(text, identity.author_id, str(message.get("parent_user_id") or "")),
+        permalink=permalink(workspace_url, channel_id, identity.ts),
     )
 
 
@@ -115,13 +110,13 @@ def from_shortcut(team_id: str, payload: Mapping[str, Any], workspace_url: str =
     """The message a member reported with the "Report to committee" shortcut, or None if it has no author."""
     message = payload.get("message") or {}
     channel_id = str((payload.get("channel") or {}).get("id") or "")
-    user, ts = message.get("user"), message.get("ts")
-    if not channel_id or not user or not ts:
+    identity = identify(channel_id, {**message, "edited": None})  # a report is about the message, not an edit
+    if identity is None:
         return None
     text = posted_text(message)
     return MessageEvent(
         platform=Platform.SLACK, community_id=team_id, channel_id=channel_id,
-        message_id=message_id(channel_id, str(ts)), author_id=str(user), author_name="", text=text,
-        created_at=ts_to_datetime(str(ts)), targets=targets_of(text, str(user)),
-        permalink=permalink(workspace_url, channel_id, str(ts)),
+        message_id=identity.message_id, author_id=identity.author_id, author_name="", text=text,
+        created_at=ts_to_datetime(identity.ts), targets=targets_of(text, identity.author_id),
+        permalink=permalink(workspace_url, channel_id, identity.ts),
     )

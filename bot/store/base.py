@@ -211,7 +211,7 @@ class StoreBase:
 
     @property
     def local_path(self) -> Path:
-        """The file the local spool (bot/spool.py) sits beside: the SQLite file itself, or for a PostgreSQL store
+        """The file the local spool (bot/store/spool.py) sits beside: the SQLite file itself, or for a PostgreSQL store
         `nudgebot-<database>.db` in the working directory (the spool is per machine, the store is shared)."""
         if self.path is not None:
             return self.path

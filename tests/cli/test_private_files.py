@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Platform
-from bot.spool import Spool, spool_path
 from bot.store import Store
+from bot.store.spool import Spool, spool_path
 from tests.cli.conftest import Cli, fill
 from tests.core.test_store_methods import new
 

@@ -4,8 +4,8 @@ store still says the nudge is pending."""
 from __future__ import annotations
 
 from bot.core import Core
-from bot.delivery_claims import DeliveryClaims
 from bot.models import DeliveryResult, DeliveryStatus
+from bot.runtime.claims import DeliveryClaims
 from tests.core.pipeline import SimClock, message
 from tests.faults.reads import allow_reads, refuse_incident_reads
 from tests.faults.support import make_read_only, make_writable

@@ -8,9 +8,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.inbox import Inbox, Waiting, event_from_json, event_to_json, shard_of
 from bot.models import MessageEvent, Platform
-from bot.spool import spool_path
+from bot.runtime.inbox import Inbox, Waiting, event_from_json, event_to_json, shard_of
+from bot.store.spool import spool_path
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

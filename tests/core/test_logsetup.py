@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.inbox import Inbox
 from bot.logsetup import IdsFormatter, level_for
 from bot.models import MessageEvent, Platform
-from bot.workers import Workers
+from bot.runtime.inbox import Inbox
+from bot.runtime.workers import Workers
 
 WORDS = "meet me after the seminar, you useless lump"
 
@@ -66,7 +66,7 @@ async def test_a_message_that_fails_is_logged_with_its_ids_and_not_its_words(tmp
         await workers.stop(5)
     assert handled == ["bad", "good"]
     failure = next(line for line in lines.getvalue().splitlines() if "message not moderated" in line)
-    assert "ERROR bot.workers: message not moderated" in failure
+    assert "ERROR bot.runtime.workers: message not moderated" in failure
     assert "community_id=9001 channel_id=9002 message_id=bad" in failure
     assert "RuntimeError: a bug met on one message" in lines.getvalue()  # the traceback follows
     assert WORDS not in lines.getvalue()

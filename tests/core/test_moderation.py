@@ -293,7 +293,7 @@ async def test_two_messages_at_once_from_one_person_get_one_nudge(core: Core, cl
 async def test_the_next_message_records_what_was_held_once_the_database_recovers(
         core: Core, clock: SimClock, monkeypatch: pytest.MonkeyPatch) -> None:
     await fail_fast_when_locked(core, monkeypatch)
-    monkeypatch.setattr("bot.moderation.FLUSH_RETRY_SECONDS", 0.0)
+    monkeypatch.setattr("bot.moderation.held.FLUSH_RETRY_SECONDS", 0.0)
     blocker = sqlite3.connect(core.settings.db_path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:

@@ -164,3 +164,26 @@ async def test_stats_are_for_the_principals_community(store: Store, review: Comm
     stats = await review.stats(CHAIR, since=T0 - timedelta(days=1), until=T0 + timedelta(days=1),
                                community_id="g2")  # a non-operator cannot widen or move the scope
     assert stats.total == 1 and stats.mistakes_by_rule == {"hate.slur": 1} and stats.open_incidents == 0
+
+
+async def test_setup_is_a_committee_action_on_the_principals_own_community(store: Store,
+                                                                           review: CommitteeReview) -> None:
+    with pytest.raises(NotCommittee):
+        await review.save_settings(MEMBER, {"alert_channel": "c-mine"})
+    assert (await review.community(Platform.DISCORD, "g1")).alert_channel == ""  # nothing saved
+    saved = await review.save_settings(CHAIR, {"alert_channel": "c-alerts", "retention_days": 30},
+                                       platform=Platform.DISCORD, community_id="g2")  # not the chair's to name
+    assert (saved.community_id, saved.alert_channel, saved.retention_days) == ("g1", "c-alerts", 30)
+    assert (await review.community(Platform.DISCORD, "g2")).alert_channel == ""
+    assert (await review.community(Platform.DISCORD, "g1")).retention_days == 30
+
+
+async def test_the_operator_sets_up_the_community_it_names_and_only_real_settings(review: CommitteeReview) -> None:
+    with pytest.raises(InputError):
+        await review.save_settings(operator_principal(), {"alert_channel": "C1"})  # which community?
+    with pytest.raises(InputError, match="not a community setting"):
+        await review.save_settings(operator_principal(), {"community_id": "T2"}, platform=Platform.SLACK,
+                                   community_id="T1")
+    saved = await review.save_settings(operator_principal(), {"alert_channel": "C1"}, platform=Platform.SLACK,
+                                       community_id="T1")
+    assert saved.platform is Platform.SLACK and saved.alert_channel == "C1"

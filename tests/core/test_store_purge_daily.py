@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retention import purge_daily
+from bot.runtime.purge import purge_daily
 from bot.store import Store
 from tests.core.test_store_methods import new
 

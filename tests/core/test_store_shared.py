@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import DeliveryStatus, Platform
-from bot.retention import purge_daily
+from bot.runtime.purge import purge_daily
 from bot.store import Store
 from tests.core.test_store_methods import new
 
@@ -102,11 +102,11 @@ async def test_two_processes_daily_purge_tasks_purge_once_a_day(two: tuple[Store
     async def stop(_seconds: float) -> None:  # one run each: the task ends where it would sleep a day
         raise asyncio.CancelledError
 
-    caplog.set_level("INFO", logger="bot.retention")
+    caplog.set_level("INFO", logger="bot.runtime.purge")
     results = await asyncio.gather(*(purge_daily(store, clock=lambda: NOW, sleep=stop) for store in (a, b)),
                                    return_exceptions=True)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.retention"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.purge"]
     assert sorted(messages) == ["retention purge done", "retention purge skipped: another process purged today"]
     old = await a.latest_incident_for_message(Platform.DISCORD, "g1", "old")
     assert old is not None and old.content is None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import Core
-from bot.discord_app import NudgeBot, build_bot
+from bot.discord.app import NudgeBot, build_bot
 from bot.settings import Settings
 from tests.fakes.discord_server import FakeDiscord, FakeGuild
 
@@ -62,7 +62,7 @@ class RunningBot:
         cog: Any = self.bot.get_cog("Moderation")
 
         def settled() -> bool:
-            return cog.received >= received and cog.backlog == 0 and self.bot.courier.alert_backlog == 0
+            return cog.received >= received and cog.backlog == 0 and self.bot.delivery.alert_backlog == 0
 
         await fake.wait_for(settled, timeout, "the moderation queues to empty")
         self.assert_alive()

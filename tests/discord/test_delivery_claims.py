@@ -40,7 +40,7 @@ async def recorded_while_offline(core: Core, world: World) -> Outcome:
 
 async def test_a_nudge_sent_live_after_the_outbox_snapshot_is_not_sent_again(
         running: RunningBot, world: World, core: Core, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    courier = running.bot.courier
+    courier = running.bot.delivery
     outcome = await recorded_while_offline(core, world)
     snapshot_taken = core.moderator.pending_nudges
 
@@ -61,7 +61,7 @@ async def test_a_nudge_sent_live_after_the_outbox_snapshot_is_not_sent_again(
 
 async def test_the_live_path_does_not_send_a_nudge_the_outbox_is_sending(
         running: RunningBot, world: World, core: Core, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    courier = running.bot.courier
+    courier = running.bot.delivery
     outcome = await recorded_while_offline(core, world)
     report = core.moderator.report_delivery
     sent, release = asyncio.Event(), asyncio.Event()
@@ -93,12 +93,12 @@ async def test_claims_are_empty_after_many_nudges(running: RunningBot, world: Wo
     rows = incident_rows(settings.db_path)
     assert [r["delivery_status"] for r in rows] == ["delivered"] * nudges
     assert len(fake.dms_to(world.alice)) == nudges
-    assert len(running.bot.courier.claims) == 0  # nothing kept per nudge once it is reported
+    assert len(running.bot.delivery.claims) == 0  # nothing kept per nudge once it is reported
 
 
 async def test_a_store_failing_at_the_recheck_sends_nothing_and_the_next_outbox_run_delivers(
         running: RunningBot, world: World, core: Core, settings: Settings) -> None:
-    courier = running.bot.courier
+    courier = running.bot.delivery
     outcome = await recorded_while_offline(core, world)
     await refuse_incident_reads(core.store)
     try:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.detection.scanner import Scanner
 from bot.settings import Settings, load_settings
-from bot.spool import spool_path
+from bot.store.spool import spool_path
 from tests.discord.support import World, close_core, incident_rows, start_bot
 from tests.fakes.discord_server import FakeDiscord
 

@@ -71,11 +71,11 @@ async def test_confirm_and_nudge_sends_exactly_one_dm(running: RunningBot, world
     dms = await fake.wait_for(lambda: fake.dms_to(world.alice), what="the released nudge")
     again = await fake.press_button(alert, f"nudgebot:alert:confirm:{incident_id}", world.chair)
     assert "cannot confirm" in (await fake.wait_answer(again))["data"]["content"]
-    await running.bot.courier.deliver_outbox()  # the outbox finds nothing more to send
+    await running.bot.delivery.deliver_outbox()  # the outbox finds nothing more to send
     await running.idle(fake)
     assert len(fake.dms_to(world.alice)) == 1
     assert custom_ids(dms[0])[0] == f"nudgebot:nudge:fixed:{incident_id}"
-    # idle() does not wait for the courier to record the delivery it made: wait (with a deadline) for the row.
+    # idle() does not wait for the delivery service to record the delivery it made: wait (with a deadline) for the row.
     row = await fake.wait_for(
         lambda: next((r for r in incident_rows(settings.db_path) if r["delivery_status"] == "delivered"), None),
         what="the released nudge recorded as delivered")
@@ -87,7 +87,7 @@ async def test_dismiss_sends_nothing(running: RunningBot, world: World, settings
     alert = await held_alert(running, world)
     incident_id = incident_rows(settings.db_path)[0]["id"]
     await fake.wait_answer(await fake.press_button(alert, f"nudgebot:alert:dismiss:{incident_id}", world.chair))
-    await running.bot.courier.deliver_outbox()
+    await running.bot.delivery.deliver_outbox()
     await fake.post_message(world.general, world.bob, BREACH)
     await fake.wait_for(lambda: fake.dms_to(world.bob), what="bob's nudge, after the dismissal")
     await running.idle(fake)
@@ -109,7 +109,7 @@ async def test_a_confirmation_the_bot_did_not_send_is_sent_once_after_a_restart(
     second = await start_bot(fake, core, settings)  # waits for the outbox run
     try:
         assert len(fake.dms_to(world.alice)) == 1
-        await second.bot.courier.deliver_outbox()
+        await second.bot.delivery.deliver_outbox()
         assert len(fake.dms_to(world.alice)) == 1
         assert incident_rows(settings.db_path)[0]["delivery_status"] == "delivered"
     finally:

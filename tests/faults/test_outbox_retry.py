@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.outbox import OutboxRetry
+from bot.runtime.outbox import OutboxRetry
 
 
 async def test_the_wait_doubles_while_work_is_left_and_resets_when_it_clears() -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import moderation
 from bot.core import Core, open_core
 from bot.detection.scanner import Scanner
 from bot.models import AlertKind, Decision, DeliveryResult, DeliveryStatus, MessageEvent, Outcome, Platform
+from bot.moderation import held
 from bot.settings import Settings, load_settings
 from tests.discord.support import close_core
 from tests.faults.support import (
@@ -141,7 +141,7 @@ async def test_a_really_full_filesystem_loses_nothing(small_disk: SmallDisk, sha
 async def test_the_queue_is_bounded_and_says_what_it_dropped(bare_core: Core, core_settings: Settings,
                                                              monkeypatch: pytest.MonkeyPatch,
                                                              caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(moderation, "PENDING_QUEUE_LIMIT", 5)
+    monkeypatch.setattr(held, "PENDING_QUEUE_LIMIT", 5)
     await make_read_only(bare_core.store)
     events = [post(INSULT, f"u{i}") for i in range(8)]
     with caplog.at_level(logging.ERROR, logger="bot.moderation"):

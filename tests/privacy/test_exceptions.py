@@ -13,7 +13,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.discord_app import DiscordSetupError, run_bot
+from bot.discord.app import DiscordSetupError, run_bot
 from bot.settings import load_settings
 from tests.fakes.discord_server import FakeDiscord, bot_token_for
 from tests.fakes.slack_server import FakeSlack

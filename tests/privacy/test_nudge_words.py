@@ -10,10 +10,10 @@ from pathlib import Path
 
 from benchmarks.chat_corpus import generate
 from bot.core import build_scanner, open_core
+from bot.discord.ui import nudge_embed
 from bot.models import MessageEvent, Platform
 from bot.settings import Settings
 from bot.slack.blocks import nudge_message
-from cogs.ui import nudge_embed
 
 MESSAGES = 3_000  # with breach_rate 0.5: some 1,500 breaching messages, a few seconds
 

@@ -21,7 +21,8 @@ from bot.core import Core, build_scanner, open_core
 from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
 from bot.settings import Secret, Settings
-from bot.slack_app import BoundedSocketModeHandler, SlackBot
+from bot.slack.app import SlackBot
+from bot.slack.runners import BoundedSocketModeHandler
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 
@@ -138,9 +139,9 @@ class Harness:
         return (ack or {}).get("payload") or {}
 
     async def settled(self, events: int, timeout: float = 15) -> None:
-        """Wait until the app has finished with `events` message events in total."""
-        await eventually(lambda: self.bot.handled_events >= events, timeout,
-                         f"the app finished {self.bot.handled_events} of {events} events")
+        """Wait until the app has finished with `events` message events in total, and posted their alerts."""
+        await eventually(lambda: self.bot.handled_events >= events and self.bot.delivery.alert_backlog == 0,
+                         timeout, f"the app finished {self.bot.handled_events} of {events} events and their alerts")
 
     def incidents(self) -> list[sqlite3.Row]:
         """The incidents table, read straight from the SQLite file."""

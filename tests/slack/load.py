@@ -38,7 +38,8 @@ from bot.core import build_scanner, open_core
 from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
 from bot.settings import Secret, Settings
-from bot.slack_app import BoundedSocketModeHandler, SlackBot
+from bot.slack.app import SlackBot
+from bot.slack.runners import BoundedSocketModeHandler
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 

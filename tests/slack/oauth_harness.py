@@ -19,8 +19,8 @@ from bot.core import Core, open_core
 from bot.detection.scanner import Scanner
 from bot.models import Community, NudgeMode, Platform
 from bot.settings import Secret, Settings
+from bot.slack.app import SlackBot
 from bot.slack.oauth import REDIRECT_PATH, base_client, oauth_settings
-from bot.slack_app import SlackBot
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_oauth import CLIENT_ID, CLIENT_SECRET, FakeSlackOrg
 from tests.fakes.slack_server import FakeSlack

@@ -95,7 +95,7 @@ async def test_nudgebot_slack_runs_end_to_end_over_socket_mode(nudgebot_cmd: lis
 def test_manifest_matches_the_app() -> None:
     manifest = yaml.safe_load((REPO / "slack-manifest.yaml").read_text(encoding="utf-8"))
     features, settings = manifest["features"], manifest["settings"]
-    assert {c["command"] for c in features["slash_commands"]} == {"/policy", "/incidents"}
+    assert {c["command"] for c in features["slash_commands"]} == {"/policy", "/incidents", "/nudgebot-setup"}
     assert [s["callback_id"] for s in features["shortcuts"]] == [blocks.REPORT_CALLBACK]
     assert set(settings["event_subscriptions"]["bot_events"]) == {"message.channels", "message.groups"}
     assert settings["interactivity"]["is_enabled"] is True and settings["socket_mode_enabled"] is True

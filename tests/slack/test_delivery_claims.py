@@ -37,16 +37,16 @@ async def test_a_nudge_sent_live_after_the_outbox_snapshot_is_not_sent_again(
     async def snapshot_then_live(platform: Platform | None = None) -> list[Nudge]:
         nudges = await snapshot_taken(platform)
         assert [n.incident_id for n in nudges] == [outcome.incident_id]
-        await bot.deliver(outcome)  # the live path delivers, reports and lets go before the outbox's loop runs
+        await bot.delivery.deliver(outcome)  # the live path delivers, reports and lets go before the outbox's loop runs
         assert len(fake.ephemerals(ALICE)) == 1
         return nudges
 
     monkeypatch.setattr(bot.core.moderator, "pending_nudges", snapshot_then_live)
-    assert await bot.deliver_outbox() == 1  # one nudge in the snapshot ...
+    assert await bot.delivery.deliver_outbox() == 0  # one nudge in the snapshot, settled: not attempted ...
     assert len(fake.ephemerals(ALICE)) == 1  # ... and it was not sent a second time
-    assert bot.outbox_left == 0
+    assert bot.delivery.outbox_left == 0
     assert statuses(socket_harness) == ["delivered"]
-    assert len(bot.claims) == 0
+    assert len(bot.delivery.claims) == 0
 
 
 async def test_the_live_path_does_not_send_a_nudge_the_outbox_is_sending(
@@ -62,15 +62,15 @@ async def test_the_live_path_does_not_send_a_nudge_the_outbox_is_sending(
         return await report(incident_id, result)
 
     monkeypatch.setattr(bot.core.moderator, "report_delivery", report_when_released)
-    outbox = asyncio.create_task(bot.deliver_outbox())
+    outbox = asyncio.create_task(bot.delivery.deliver_outbox())
     await asyncio.wait_for(sent.wait(), 10)
-    assert outcome.incident_id in bot.claims
-    assert await bot.deliver_and_report(outcome.nudge) is False  # claimed by the outbox: not attempted
+    assert outcome.incident_id in bot.delivery.claims
+    assert await bot.delivery.deliver_nudge(outcome.nudge) is None  # claimed by the outbox: not attempted
     release.set()
     assert await asyncio.wait_for(outbox, 10) == 1
     assert len(fake.ephemerals(ALICE)) == 1
     assert statuses(socket_harness) == ["delivered"]
-    assert len(bot.claims) == 0
+    assert len(bot.delivery.claims) == 0
 
 
 async def test_claims_are_empty_after_many_nudges(harness: Harness) -> None:
@@ -80,7 +80,7 @@ async def test_claims_are_empty_after_many_nudges(harness: Harness) -> None:
     await harness.settled(nudges)
     await eventually(lambda: statuses(harness) == ["delivered"] * nudges, what="every delivery recorded")
     assert len(harness.fake.ephemerals(ALICE)) == nudges
-    assert len(harness.bot.claims) == 0  # nothing kept per nudge once it is reported
+    assert len(harness.bot.delivery.claims) == 0  # nothing kept per nudge once it is reported
 
 
 async def test_a_store_failing_at_the_recheck_sends_nothing_and_the_next_outbox_run_delivers(
@@ -89,13 +89,13 @@ async def test_a_store_failing_at_the_recheck_sends_nothing_and_the_next_outbox_
     outcome = await recorded_while_offline(socket_harness)
     await refuse_incident_reads(bot.core.store)
     try:
-        await bot.deliver(outcome)  # the live path cannot confirm it is still pending
+        await bot.delivery.deliver(outcome)  # the live path cannot confirm it is still pending
     finally:
         await allow_reads(bot.core.store)
     assert fake.ephemerals(ALICE) == []
     assert statuses(socket_harness) == ["pending"]
-    assert len(bot.claims) == 0
+    assert len(bot.delivery.claims) == 0
 
-    assert await bot.retry_outbox() == 0  # the periodic retry's run, once the database answers again
+    assert await bot.delivery.retry_outbox() == 0  # the periodic retry's run, once the database answers again
     assert len(fake.ephemerals(ALICE)) == 1
     assert statuses(socket_harness) == ["delivered"]

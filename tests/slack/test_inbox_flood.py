@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.detection.scanner import Scanner
-from bot.spool import spool_path
+from bot.store.spool import spool_path
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import FakeSlack
 from tests.slack.conftest import ALICE, GENERAL, RunningApp, eventually, make_settings
@@ -46,8 +46,8 @@ async def test_a_flood_waits_on_disk_beyond_the_memory_limit_and_is_all_moderate
     async with RunningApp(mode, fake, tmp_path, shared_scanner, settings=settings) as harness:
         await asyncio.gather(*(harness.event(payloads.message(ALICE, GENERAL, text)) for text in texts))
         await harness.settled(len(texts), timeout=60)
-        assert harness.bot.inbox.written_to_disk > 0  # the flood went past the limit
-        assert harness.bot.inbox.peak_in_memory <= 20 and harness.bot.inbox.peak_overflow <= 10
+        assert harness.bot.intake.inbox.written_to_disk > 0  # the flood went past the limit
+        assert harness.bot.intake.inbox.peak_in_memory <= 20 and harness.bot.intake.inbox.peak_overflow <= 10
         await eventually(lambda: len(fake.ephemerals(ALICE)) == 30, 30, "a nudge for each breach")
     assert sum(incident_messages(settings.db_path).values()) == 30
     assert sum(1 for text in texts if shared_scanner.scan(text).matches) == 30

@@ -186,10 +186,10 @@ async def test_outbox_delivers_nudges_left_pending_before_a_restart(socket_harne
     assert outcome.nudge is not None
     assert socket_harness.incidents()[0]["delivery_status"] == "pending"
 
-    assert await socket_harness.bot.deliver_outbox() == 1
+    assert await socket_harness.bot.delivery.deliver_outbox() == 1
     assert len(socket_harness.fake.ephemerals(ALICE)) == 1
     assert socket_harness.incidents()[0]["delivery_status"] == "delivered"
-    assert await socket_harness.bot.deliver_outbox() == 0  # never delivered twice
+    assert await socket_harness.bot.delivery.deliver_outbox() == 0  # never delivered twice
 
 
 async def test_tampered_and_stale_signatures_are_rejected(http_harness: Harness) -> None:
@@ -235,7 +235,7 @@ async def test_without_a_signing_secret_no_http_request_is_trusted(fake, tmp_pat
     from aiohttp import web
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.slack_app import SlackBot
+    from bot.slack.app import SlackBot
     from tests.fakes.slack_server import BOT_TOKEN
     from tests.slack.conftest import make_settings, open_test_core
 

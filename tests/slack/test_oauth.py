@@ -177,7 +177,7 @@ async def test_a_nudge_still_due_in_a_workspace_that_left_is_refused(app: OAuthA
     org.uninstall(CHESS)
     assert await app.event(CHESS, {"type": "app_uninstalled", "event_ts": payloads.next_ts()}) == 200
     chess.end_outage()
-    await app.bot.deliver_outbox()
+    await app.bot.delivery.deliver_outbox()
     assert [r["delivery_status"] for r in await rows(app, "SELECT delivery_status FROM incidents")] == ["refused"]
     assert chess.ephemerals() == []  # nothing reached the workspace that removed the app
 

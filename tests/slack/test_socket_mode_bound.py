@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_app import BoundedSocketModeHandler
+from bot.slack.runners import BoundedSocketModeHandler
 from tests.fakes import slack_events as payloads
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import ALICE, GENERAL, TEAM, eventually

@@ -67,7 +67,7 @@ async def test_confirm_and_nudge_sends_exactly_one_ephemeral(harness: Harness) -
     await eventually(lambda: harness.incidents()[0]["delivery_status"] == "delivered", what="the nudge delivered")
     await _press(harness, CAROL, "confirm", value, alert, "again")  # a stale second press releases nothing
     assert "cannot confirm" in harness.responses("again")[0].text
-    await harness.bot.deliver_outbox()
+    await harness.bot.delivery.deliver_outbox()
     nudges = harness.fake.ephemerals(ALICE)
     assert len(nudges) == 1 and len(harness.fake.calls_to("chat.postEphemeral")) == 1
     assert "grobblewit" not in json.dumps(nudges[0].blocks)
@@ -77,7 +77,7 @@ async def test_confirm_and_nudge_sends_exactly_one_ephemeral(harness: Harness) -
 async def test_dismiss_sends_nothing(harness: Harness) -> None:
     row, alert = await _held(harness)
     await _press(harness, CAROL, "dismiss", str(row["id"]), alert, "dismiss")
-    await harness.bot.deliver_outbox()
+    await harness.bot.delivery.deliver_outbox()
     await harness.event(payloads.message(BOB, GENERAL, BREACH))  # a later nudge proves the app moved on
     await harness.settled(2)
     await eventually(lambda: bool(harness.fake.ephemerals(BOB)), what="bob's nudge")

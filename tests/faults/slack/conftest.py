@@ -11,7 +11,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.detection.scanner import Scanner
-from bot.slack_app import BoundedSocketModeHandler, SlackBot
+from bot.slack.app import SlackBot
+from bot.slack.runners import BoundedSocketModeHandler
 from tests.fakes.slack_server import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.conftest import Harness, fake, make_settings, open_test_core, shared_scanner
 

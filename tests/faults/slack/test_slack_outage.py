@@ -80,6 +80,6 @@ async def test_a_refusal_is_still_a_refusal(slack_app: Harness) -> None:
     await slack_app.settled(1)
     await eventually(lambda: statuses(slack_app) == {"refused": 1}, 10, "the refusal to be recorded")
     await eventually(lambda: len(fake.messages_in(ALERTS)) == 1, 10, "the committee to be told")
-    runs = slack_app.bot.outbox_retry.runs
-    await eventually(lambda: slack_app.bot.outbox_retry.runs >= runs + 2, 10, "two more retry runs")
+    runs = slack_app.bot.delivery.outbox_retry.runs
+    await eventually(lambda: slack_app.bot.delivery.outbox_retry.runs >= runs + 2, 10, "two more retry runs")
     assert fake.ephemerals() == [] and len(fake.calls_to("chat.postEphemeral")) == 1

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from bot.discord.access import REFUSAL
 from bot.models import Platform
-from cogs.access import REFUSAL
 from tests.discord.support import custom_ids, embed_text, incident_rows
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_server import FakeInteraction

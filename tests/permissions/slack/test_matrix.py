@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 
-from bot.slack_app import REFUSAL
+from bot.models import Platform
+from bot.slack.access import REFUSAL
+from bot.texts import SLACK_SETUP_COMMITTEE_ONLY
 from tests.fakes import slack_events as payloads
 from tests.permissions.slack.conftest import ADMIN, OTHER_TEAM, OUTSIDER, SlackScene
 from tests.slack.conftest import ALICE, BOB, CAROL, GENERAL, TEAM, eventually
@@ -180,3 +182,32 @@ async def test_nudge_buttons_answer_only_the_poster(scene: SlackScene, kind: str
     missing = await _press(scene, actor, f"nudgebot_nudge_{kind}", str(incident_id + MISSING), None)
     assert missing == answer
     assert _leaks(scene, answer, typed_id=True) == []
+
+
+async def _setup(scene: SlackScene, actor: str, text: str) -> dict[str, Any]:
+    team, channel, user = _actor(actor)
+    fake = scene.harness.fake
+    key = f"setup-{time.monotonic_ns()}"
+    await fake.send_envelope("slash_commands", payloads.slash_command(team, "/nudgebot-setup", text, user, channel,
+                                                                      fake.response_url(key)))
+    return await _response(scene, key)
+
+
+@pytest.mark.parametrize("actor", [pytest.param(a, marks=[pytest.mark.fresh_scene] if a in (*ALLOWED, "outsider")
+                                                else []) for a in ACTORS])
+async def test_setup_command(scene: SlackScene, actor: str) -> None:
+    store = scene.harness.bot.core.store
+    before = await store.get_community(Platform.SLACK, TEAM)
+    answer = await _setup(scene, actor, f"retention=42 under18=<#{GENERAL}|general>")
+    after = await store.get_community(Platform.SLACK, TEAM)
+    if actor in ALLOWED:
+        assert "Saved." in _words(answer) and "42 days" in _words(answer)
+        assert (after.retention_days, after.under18_channels) == (42, (GENERAL,))
+        return
+    assert after == before
+    if actor == "outsider":  # the other workspace's committee sets up its own workspace only
+        other = await store.get_community(Platform.SLACK, OTHER_TEAM)
+        assert other.retention_days == 42 and before.alerts_channel not in _words(answer)
+        return
+    assert answer["text"] == SLACK_SETUP_COMMITTEE_ONLY
+    assert before.alerts_channel not in _words(answer) and "retention" not in _words(answer).lower()

@@ -11,23 +11,28 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
+import discord.gateway
+import discord.http
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.access import CommunityCache
+from bot.discord.notifier import DiscordNotifier
 from bot.errors import NudgebotError, PlatformUnreachable, connection_failure
 from bot.logredact import protect_discord_logs
-from bot.outbox import RETRY_SECONDS, OutboxRetry
+from bot.models import Platform
 from bot.request_budget import BUDGET, InvalidRequests
+from bot.runtime.delivery import DeliveryService
+from bot.runtime.outbox import RETRY_SECONDS
 from bot.settings import Settings
-from cogs.access import CommunityCache
-from cogs.delivery import Courier
 
 if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.moderation", "cogs.policy", "cogs.incidents")
+COGS = ("cogs.moderation", "cogs.policy", "cogs.incidents", "cogs.setup")
 SCOPES = ("bot", "applications.commands")
 
 
@@ -82,6 +87,15 @@ def client_id_from_token(token: str) -> str:
     return decoded
 
 
+def point_at(api_base: str = "", gateway: str = "") -> None:
+    """Use another REST base and gateway than Discord's own (a self-hosted proxy, or a local test double of
+    Discord); empty leaves discord.py's defaults."""
+    if api_base.strip():
+        discord.http.Route.BASE = api_base.strip().rstrip("/")
+    if gateway.strip():
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway.strip())
+
+
 def invite_url(client_id: str | int) -> str:
     """The OAuth2 URL that adds the bot to a server with exactly `required_permissions()`."""
     return discord.utils.oauth_url(client_id, permissions=required_permissions(), scopes=SCOPES)
@@ -119,14 +133,15 @@ class NudgeBot(commands.AutoShardedBot):
         # publishes them (one PUT per start instead of one per process).
         self.sync_commands = sync_commands and (self.shard_ids is None or 0 in self.shard_ids)
         self.communities = CommunityCache(self)
-        self.courier = Courier(self)
-        # Started by the moderation cog once the start's outbox run is under way.
-        self.outbox_retry = OutboxRetry(self.courier.retry_outbox, every=outbox_retry_seconds)
+        self.notifier = DiscordNotifier(self)
+        # The outbox retry is started by the moderation cog once the start's outbox run is under way.
+        self.delivery = DeliveryService(core, Platform.DISCORD, self.notifier,
+                                        outbox_retry_seconds=outbox_retry_seconds)
 
     async def setup_hook(self) -> None:
         """Start the alert poster and the daily retention purge, load the cogs (which register their persistent
         buttons) and publish the slash commands."""
-        self.courier.start()
+        self.delivery.start()
         self.core.purge.start()
         for name in COGS:
             await self.load_extension(name)
@@ -141,7 +156,7 @@ class NudgeBot(commands.AutoShardedBot):
                 await self.unload_extension(name)
             except commands.ExtensionError:
                 log.exception("could not unload an extension", extra={"extension": name})
-        await self.courier.stop()
+        await self.delivery.stop()
         await self.core.purge.stop()
         await super().close()
 

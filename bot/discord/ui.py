@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord.access import REFUSAL, principal_for
 from bot.errors import NudgebotError
 from bot.models import AlertKind, CommitteeAlert, Nudge, ReviewAction, Severity
 from bot.texts import (
@@ -24,11 +25,9 @@ from bot.texts import (
     REVIEW_LABELS,
     alert_title,
 )
-from cogs.access import REFUSAL, principal_for
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
-    from bot.tiers import Reviewed
+    from bot.discord.app import NudgeBot
 
 log = logging.getLogger(__name__)
 
@@ -195,14 +194,7 @@ class AlertActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await interaction.response.send_message(f"{REVIEW_DONE[self.action]}: incident #{self.incident_id}.",
                                                     ephemeral=True)
         if reviewed is not None:
-            await deliver_reviewed(bot, reviewed)
-
-
-async def deliver_reviewed(bot: NudgeBot, reviewed: Reviewed) -> None:
-    """After the committee's answer: the nudge a confirmation released (claimed, so sent once) and its alerts."""
-    if reviewed.nudge is not None:
-        await bot.courier.deliver_nudge(reviewed.nudge)
-    bot.courier.post_alerts(reviewed.alerts)
+            await bot.delivery.deliver_reviewed(reviewed)
 
 
 async def _delete_message(bot: NudgeBot, channel_id: str, message_id: str) -> str:

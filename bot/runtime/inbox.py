@@ -2,7 +2,7 @@
 
 A flood (a raid, or the backlog a platform replays after an outage) can arrive far faster than messages are
 moderated. Holding all of it in memory would let anyone who can post grow the bot without bound, so past
-`memory_limit` waiting messages the inbox writes new arrivals, a batch at a time, to the spool (`bot/spool.py`)
+`memory_limit` waiting messages the inbox writes new arrivals, a batch at a time, to the spool (`bot/store/spool.py`)
 and reads them back, oldest first, as room frees. The spool is written synchronously: while a batch is written the
 event loop reads nothing more from the platform, which is what bounds memory however fast messages arrive.
 Messages still waiting when the bot stops are saved there too and moderated first on the next start, so a
@@ -15,14 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
 from bot.models import MessageEvent, Platform
-from bot.spool import Spool, spool_path
+from bot.store.spool import SPOOL_FAILURES, Spool, spool_path
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ class Inbox:
         try:
             self._spool = await asyncio.to_thread(Spool, self.spool_path, self._platform)
             self._on_disk = self._spool.count()
-        except (sqlite3.Error, OSError) as exc:
+        except SPOOL_FAILURES as exc:
             log.error("inbox: cannot open the spool %s (%s); a flood is held in memory", self.spool_path, exc)
             self._spool = None
         if self._on_disk:
@@ -150,7 +149,7 @@ class Inbox:
             return 0
         try:
             spool.save(waiting, reread + self._finished, self._read_up_to, self._overflow)
-        except (sqlite3.Error, OSError) as exc:
+        except SPOOL_FAILURES as exc:
             log.error("%d message(s) waiting for moderation could not be saved for the next start (%s)",
                       len(waiting) + len(self._overflow), exc)
             return 0
@@ -174,7 +173,7 @@ class Inbox:
             return
         try:
             self._spool.add(self._overflow)
-        except (sqlite3.Error, OSError) as exc:
+        except SPOOL_FAILURES as exc:
             if not self._failing:
                 log.error("inbox: the spool failed (%s); %d message(s) held in memory until it works again", exc,
                           len(self._overflow))
@@ -194,7 +193,7 @@ class Inbox:
             if self._on_disk and self._spool is not None:
                 try:
                     rows = self._spool.next(self._read_up_to, room)
-                except (sqlite3.Error, OSError) as exc:
+                except SPOOL_FAILURES as exc:
                     log.error("inbox: cannot read the spool (%s); trying again with the next message", exc)
                     return
                 if not rows:  # fewer rows than counted (removed by hand): nothing more to read
@@ -216,7 +215,7 @@ class Inbox:
             return
         try:
             self._spool.remove(self._finished)
-        except (sqlite3.Error, OSError) as exc:
+        except SPOOL_FAILURES as exc:
             log.warning("inbox: could not delete moderated messages from the spool (%s); later", exc)
             return
         self._finished.clear()

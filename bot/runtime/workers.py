@@ -7,9 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.inbox import Inbox
 from bot.logsetup import bound_ids
 from bot.models import MessageEvent
+from bot.runtime.inbox import Inbox
 
 log = logging.getLogger(__name__)
 

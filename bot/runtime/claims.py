@@ -18,8 +18,9 @@ class DeliveryClaims:
 
     A sender claims an incident before sending its nudge and releases it, in a `finally`, once the delivery
     result has been reported to the moderator (recorded in the store, or held in memory while the database
-    fails). Between claiming and sending it asks `Moderator.awaiting_delivery`, so a sender that comes later
-    (an outbox iterating an old snapshot) sees the nudge is settled and does not send it again. The set only
+    fails). Between claiming and sending it takes the database's claim (`Moderator.claim_delivery`, which holds
+    only while the nudge awaits delivery), so a sender that comes later (an outbox iterating an old snapshot, or
+    another process) sees the nudge is settled or taken and does not send it again. The set only
     ever holds the sends in flight, so it stays small however long the bot runs.
     """
 

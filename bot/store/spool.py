@@ -17,6 +17,9 @@ from pathlib import Path
 from bot.models import Platform
 from bot.store.files import create_private
 
+# What a failing spool file raises: the inbox then holds messages in memory until it works again.
+SPOOL_FAILURES: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
     id        INTEGER PRIMARY KEY,

@@ -10,140 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.models.scan import Audience, Match, RuleEffect, ScanContext, Severity, Tier, Verdict, clause_sort_key
+from bot.models.stats import IncidentStats, RuleStats
 
-class Audience(StrEnum):
-    """Who may read a channel: clause 5.2 applies stricter rules where members may be under 18."""
-
-    GENERAL = "general"
-    UNDER18 = "under18"
-
-
-class Severity(StrEnum):
-    """How serious a match is; drives whether the committee is alerted straight away."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        """Order for comparisons: low < medium < high < critical."""
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
-
-
-class RuleEffect(StrEnum):
-    """What a rule's match means.
-
-    breach: the message breaches the rule's clause.
-    welfare: the poster may need support (self-harm, being harassed); never a breach against them.
-    counter: the message reports, quotes or challenges abuse; breaches in its scope are not nudged.
-    """
-
-    BREACH = "breach"
-    WELFARE = "welfare"
-    COUNTER = "counter"
-
-
-class Tier(StrEnum):
-    """What a standing match leads to.
-
-    nudge: a clear breach: an incident and a private nudge to the poster.
-    review: a likely breach: an incident held for the committee's review, nobody nudged.
-    shadow: a rule on trial: the match is counted for the committee's rule statistics and changes nothing else.
-    """
-
-    NUDGE = "nudge"
-    REVIEW = "review"
-    SHADOW = "shadow"
-
-    @property
-    def rank(self) -> int:
-        """Higher is stronger: nudge > review > shadow."""
-        return {"shadow": 0, "review": 1, "nudge": 2}[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class ScanContext:
-    """What the scanner needs to know about where a message was posted."""
-
-    audience: Audience = Audience.GENERAL
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One rule firing on one span of the ORIGINAL message text (start inclusive, end exclusive)."""
-
-    rule_id: str
-    clause: str
-    category: str
-    start: int
-    end: int
-    severity: Severity
-    confidence: float
-    effect: RuleEffect = RuleEffect.BREACH
-    tier: Tier = Tier.NUDGE
-    # Personal data only (bot.detection.ownership): whose the detail is, "own", "consented", "public", "others"
-    # or "unknown"; "" for every other kind of match.
-    ownership: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The scanner's answer for one message.
-
-    `matches` are the breaches that stand (counter-speech and allowlists already applied), each of the
-    nudge or the review tier; `welfare` are signals that the poster may need support; `suppressed` are
-    breaches that were withdrawn and why, kept for `nudgebot explain`; `shadow` are matches of rules on
-    trial, kept only for the committee's rule statistics.
-    """
-
-    matches: tuple[Match, ...] = ()
-    welfare: tuple[Match, ...] = ()
-    suppressed: tuple[tuple[Match, str], ...] = ()
-    shadow: tuple[Match, ...] = ()
-
-    @property
-    def tier(self) -> Tier | None:
-        """The strongest tier among the standing breaches (nudge over review), or None when none stands."""
-        if not self.matches:
-            return None
-        return max((m.tier for m in self.matches), key=lambda t: t.rank)
-
-    @property
-    def flagged(self) -> bool:
-        """True when a breach of the nudge tier stands: the poster is nudged."""
-        return self.tier is Tier.NUDGE
-
-    @property
-    def held_for_review(self) -> bool:
-        """True when the strongest standing breach is of the review tier: the committee reviews, nobody is nudged."""
-        return self.tier is Tier.REVIEW
-
-    @property
-    def breached(self) -> bool:
-        """True when any breach stands, of either tier."""
-        return bool(self.matches)
-
-    @property
-    def clauses(self) -> tuple[str, ...]:
-        """The clauses breached, sorted by clause number."""
-        return tuple(sorted({m.clause for m in self.matches}, key=clause_sort_key))
-
-    @property
-    def severity(self) -> Severity | None:
-        """The most serious severity among the breaches, or None when nothing is breached."""
-        if not self.matches:
-            return None
-        return max((m.severity for m in self.matches), key=lambda s: s.rank)
-
-
-def clause_sort_key(clause_id: str) -> tuple[int, ...]:
-    """Sort clause ids numerically ("5.5.10" after "5.5.2")."""
-    return tuple(int(part) if part.isdigit() else 0 for part in clause_id.split("."))
+__all__ = [
+    "AlertKind", "Audience", "CommitteeAlert", "Community", "Decision", "DeliveryResult", "DeliveryStatus",
+    "Escalation", "Incident", "IncidentEvent", "IncidentQuery", "IncidentStats", "IncidentStatus", "Match",
+    "MessageEvent", "NewIncident", "Nudge", "NudgeMode", "Outcome", "Platform", "Principal", "ReviewAction",
+    "RuleEffect", "RuleStats", "ScanContext", "Severity", "ShadowRecord", "Tier", "Verdict", "WelfareNote",
+    "clause_sort_key",
+]
 
 
 class Platform(StrEnum):
@@ -478,53 +354,6 @@ class Escalation:
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentStats:
-    """What the committee's statistics and the HTML report show for one community (or all) over a period.
-
-    Counts cover incidents created in [since, until) except `open_incidents`, which is the review queue now.
-    ISO weeks are written "2026-W48"; an incident breaching two clauses counts once under each.
-    """
-
-    since: datetime | None
-    until: datetime | None
-    total: int = 0
-    open_incidents: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-    by_clause_week: dict[str, dict[str, int]] = field(default_factory=dict)  # clause -> ISO week -> count
-    top_rules: tuple[tuple[str, int], ...] = ()  # most frequent first
-    delivery: dict[str, int] = field(default_factory=dict)  # DeliveryStatus value -> count
-    dismissed_by_rule: dict[str, int] = field(default_factory=dict)
-    mistakes_by_rule: dict[str, int] = field(default_factory=dict)  # dismissed AND a member said "mistake"
-    escalations: dict[str, int] = field(default_factory=dict)  # escalation status -> count
-    held_for_review: int = 0  # incidents recorded at the review tier in the period, whatever became of them
-    review_queue: int = 0  # incidents held for review now (status review), like `open_incidents`
-
-    @property
-    def weeks(self) -> tuple[str, ...]:
-        """Every ISO week that has an incident, in order."""
-        return tuple(sorted({week for per_week in self.by_clause_week.values() for week in per_week}))
-
-    @property
-    def delivery_rate(self) -> float | None:
-        """Delivered nudges over nudges attempted (delivered, refused or failed); None when none were."""
-        attempted = sum(self.delivery.get(s, 0) for s in ("delivered", "refused", "failed"))
-        return self.delivery.get("delivered", 0) / attempted if attempted else None
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready form (for `--json` and exports)."""
-        return {
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-            "total": self.total, "open_incidents": self.open_incidents, "by_status": dict(self.by_status),
-            "by_clause_week": {c: dict(w) for c, w in self.by_clause_week.items()},
-            "top_rules": [list(pair) for pair in self.top_rules], "delivery": dict(self.delivery),
-            "delivery_rate": self.delivery_rate, "dismissed_by_rule": dict(self.dismissed_by_rule),
-            "mistakes_by_rule": dict(self.mistakes_by_rule), "escalations": dict(self.escalations),
-            "held_for_review": self.held_for_review, "review_queue": self.review_queue,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class ShadowRecord:
     """One shadow-tier match kept for the committee's rule statistics: never the message, never its author."""
 
@@ -534,22 +363,3 @@ class ShadowRecord:
     clause: str
     sample: str  # the few words around the match, the matched words masked
     matched_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RuleStats:
-    """What one rule did in a period (`nudgebot rules stats`): nudge-tier and held incidents, shadow volume."""
-
-    rule_id: str
-    nudges: int = 0  # incidents recorded at the nudge tier naming the rule
-    held_for_review: int = 0  # incidents recorded at the review tier naming the rule
-    confirmed: int = 0  # of those held, how many the committee confirmed
-    dismissed: int = 0  # incidents naming the rule that the committee dismissed (any tier)
-    shadow: int = 0  # shadow-tier matches recorded
-    samples: tuple[str, ...] = ()  # a few masked shadow samples, newest first
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready form."""
-        return {"rule": self.rule_id, "nudges": self.nudges, "held_for_review": self.held_for_review,
-                "confirmed": self.confirmed, "dismissed": self.dismissed, "shadow": self.shadow,
-                "samples": list(self.samples)}

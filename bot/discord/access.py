@@ -11,7 +11,7 @@ from bot.models import Community, Platform, Principal
 from bot.texts import DISCORD_COMMITTEE_ONLY
 
 if TYPE_CHECKING:
-    from bot.discord_app import NudgeBot
+    from bot.discord.app import NudgeBot
 
 _CACHE_SECONDS = 30.0
 
@@ -31,7 +31,7 @@ class CommunityCache:
         entry = self._entries.get(key)
         if entry is not None and time.monotonic() - entry[0] < _CACHE_SECONDS:
             return entry[1]
-        community = await self._bot.core.store.get_community(Platform.DISCORD, key)
+        community = await self._bot.core.review.community(Platform.DISCORD, key)
         self._entries[key] = (time.monotonic(), community)
         return community
 

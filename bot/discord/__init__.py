@@ -1,0 +1,1 @@
+"""The Discord adapter: the discord.py bot, its notifier, access checks and views. The cogs live in `cogs/`."""
