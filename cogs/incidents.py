@@ -17,9 +17,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.access import REFUSAL, principal_for
+from bot.discord.access import answer_command_error, principal_for
 from bot.discord.ui import AlertActionButton
-from bot.errors import NotCommittee, NudgebotError
 from bot.models import (
     Incident,
     IncidentQuery,
@@ -229,19 +228,8 @@ class Incidents(commands.Cog):
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:
         """The one place errors become answers: a polite refusal that reveals nothing, or what to fix."""
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(cause, NotOnCommittee | NotCommittee):
-            text = REFUSAL
-        elif isinstance(cause, NudgebotError):
-            text = f"That did not work: {cause}"
-        else:
-            log.error("committee command failed", exc_info=cause,
-                      extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
-            text = "Sorry, something went wrong. Please try again later."
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        await answer_command_error(interaction, error, refused=(NotOnCommittee,), failure="That did not work",
+                                   logger=log, what="committee command failed")
 
     async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """"Report to committee": an alert in the committee's channel; the reporter is never named in it."""

@@ -13,8 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.community_setup import shown_values
-from bot.discord.access import REFUSAL, committee_role_of, principal_for
-from bot.errors import NotCommittee, NudgebotError
+from bot.discord.access import answer_command_error, committee_role_of, principal_for
 from bot.models import Community, NudgeMode, Platform, Principal
 
 if TYPE_CHECKING:
@@ -117,19 +116,8 @@ class Setup(commands.Cog):
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:
         """A polite refusal that reveals nothing, or what to fix; anything else logged with its ids."""
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(cause, NotCommittee):
-            text = REFUSAL
-        elif isinstance(cause, NudgebotError):
-            text = f"Nothing saved: {cause}"
-        else:
-            log.error("setup failed", exc_info=cause,
-                      extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
-            text = "Sorry, something went wrong. Please try again later."
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        await answer_command_error(interaction, error, refused=(), failure="Nothing saved", logger=log,
+                                   what="setup failed")
 
 
 async def setup(bot: NudgeBot) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 
+from bot.errors import NotCommittee, NudgebotError
 from bot.models import Community, Platform, Principal
 from bot.texts import DISCORD_COMMITTEE_ONLY
 
@@ -69,3 +72,22 @@ async def principal_for(interaction: discord.Interaction) -> Principal | None:
     return Principal(platform=Platform.DISCORD, community_id=str(interaction.guild_id),
                      user_id=str(interaction.user.id), display_name=interaction.user.display_name,
                      is_committee=is_committee(interaction.user, interaction.permissions, role))
+
+
+async def answer_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError, *,
+                               refused: tuple[type[Exception], ...], failure: str, logger: logging.Logger,
+                               what: str) -> None:
+    """Answer a failed committee command privately: a refusal that reveals nothing to a non-committee member,
+    `failure` and the reason for a NudgebotError (what to fix), and for anything else an apology, logged with ids."""
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, (NotCommittee, *refused)):
+        text = REFUSAL
+    elif isinstance(cause, NudgebotError):
+        text = f"{failure}: {cause}"
+    else:
+        logger.error(what, exc_info=cause, extra={"interaction_id": interaction.id, "guild_id": interaction.guild_id})
+        text = "Sorry, something went wrong. Please try again later."
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
