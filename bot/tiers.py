@@ -57,7 +57,8 @@ def shadow_records(event: MessageEvent, verdict: Verdict) -> list[ShadowRecord]:
     everything = (*verdict.matches, *verdict.shadow)
     moment = event.created_at if event.created_at.tzinfo is not None else event.created_at.replace(tzinfo=UTC)
     return [ShadowRecord(platform=event.platform, community_id=event.community_id, rule_id=match.rule_id,
-                         clause=match.clause, matched_at=moment,
+                         clause=match.clause, matched_at=moment, message_id=event.message_id,
+                         revision=event.revision,
                          sample=masked_excerpt(event.text, everything, match, window=SHADOW_SAMPLE_WINDOW))
             for match in verdict.shadow]
 

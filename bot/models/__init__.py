@@ -355,7 +355,7 @@ class Escalation:
 
 @dataclass(frozen=True, slots=True)
 class ShadowRecord:
-    """One shadow-tier match kept for the committee's rule statistics: never the message, never its author."""
+    """One shadow-tier match kept for the committee's rule statistics: never the message's text, never its author."""
 
     platform: Platform
     community_id: str
@@ -363,3 +363,7 @@ class ShadowRecord:
     clause: str
     sample: str  # the few words around the match, the matched words masked
     matched_at: datetime
+    # The message and revision it was seen in: kept once per (message, revision, rule), like an incident, so an
+    # audit replayed or running beside the live bot counts it once. None (records made without one) never clashes.
+    message_id: str | None = None
+    revision: int = 0

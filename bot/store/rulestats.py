@@ -14,26 +14,34 @@ from bot.store.base import Db, StoreBase, StoreError, ts
 from bot.store.engine import run_blocking
 from bot.store.jsonitems import json_items
 from bot.store.stats import scope
-from bot.store.tables import incidents, shadow_matches
+from bot.store.tables import SHADOW_KEY, incidents, insert_for, shadow_matches
 from bot.store.target import DatabaseTarget, is_postgresql
 
 SAMPLES_PER_RULE = 3
+# Built once per engine (the SQLite path caches its compiled text by statement).
+_KEEP_SHADOW = {dialect: insert_for(dialect)(shadow_matches).on_conflict_do_nothing(index_elements=SHADOW_KEY)
+                for dialect in ("sqlite", "postgresql")}
 
 
 class RuleStatsStore(StoreBase):
     """Shadow matches in, per-rule statistics out; None for platform/community means every one."""
 
     async def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
-        """Keep shadow-tier matches for the rule statistics (one transaction for one message's matches)."""
+        """Keep shadow-tier matches for the rule statistics (one transaction for one message's matches), each once
+        per message, revision and rule: a match already kept (an audit replayed, or another process that saw the
+        same message) is not counted again."""
         if not records:
             return
         rows = [{"platform": r.platform.value, "community_id": r.community_id, "rule_id": r.rule_id,
-                 "clause": r.clause, "sample": r.sample[:300], "matched_at": ts(r.matched_at)} for r in records]
+                 "clause": r.clause, "sample": r.sample[:300], "matched_at": ts(r.matched_at),
+                 "message_id": r.message_id, "revision": r.revision} for r in records]
+        statement = _KEEP_SHADOW[self.dialect]
 
         async def work(db: Db) -> None:
-            await db.many(
-                "INSERT INTO shadow_matches (platform, community_id, rule_id, clause, sample, matched_at) "
-                "VALUES (:platform, :community_id, :rule_id, :clause, :sample, :matched_at)", rows)
+            if self.postgresql:
+                await db.many(statement, rows)
+            else:
+                await db.sqlite_many(statement, rows)
 
         await self._write(work)
 

@@ -50,7 +50,10 @@ feedback = Table("feedback", metadata, Column("incident_id", Integer), Column("k
 
 shadow_matches = Table(
     "shadow_matches", metadata, Column("id", Integer, primary_key=True),
-    *(Column(name, Text) for name in ("platform", "community_id", "rule_id", "clause", "sample", "matched_at")))
+    *(Column(name, Text) for name in ("platform", "community_id", "rule_id", "clause", "sample", "matched_at",
+                                      "message_id")),
+    Column("revision", BigInteger))
+SHADOW_KEY = ("platform", "community_id", "message_id", "revision", "rule_id")
 
 names = Table("names", metadata, *(Column(name, Text) for name in ("platform", "community_id", "kind", "id", "name",
                                                                       "updated_at")))

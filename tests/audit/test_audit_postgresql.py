@@ -7,15 +7,16 @@ import asyncio
 import json
 import subprocess
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tests.audit.exports import TEAM, society_slack_channels, write_slack_export
+from tests.audit.exports import TEAM, dce_message, society_slack_channels, write_dce_file, write_slack_export
 from tests.audit.test_audit_cli import SLACK_BREACHES, _slack_ids
 from tests.postgres import fresh_database
+from tests.tierpack import SHADOW, SHADOW_RULE, write_tier_pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +93,27 @@ async def test_two_audits_of_one_export_at_once_record_each_breach_once(
     recorded = [next(int(line.split("│")[-2].strip()) for line in out.decode().splitlines()
                      if "New incidents recorded" in line) for out, _ in outputs]
     assert sum(recorded) == len(SLACK_BREACHES)  # between them, each breach was new to exactly one audit
+
+
+async def test_two_audits_at_once_keep_each_shadow_match_once(
+        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str]) -> None:
+    minute = timedelta(minutes=1)
+    ids = [f"11000000000000001{n:02d}" for n in range(6)]
+    export = write_dce_file(tmp_path / "general.json", [
+        dce_message(message_id, f"90000000000000000{n % 3 + 1}", f"{SHADOW} #{n}", DAY1 + n * minute)
+        for n, message_id in enumerate(ids)])
+    env = {**pg_env, "NUDGEBOT_RULES_DIR": str(write_tier_pack(tmp_path / "committee-rules"))}
+    _cli(nudgebot_cmd, env, "db", "upgrade")
+
+    audits = [await asyncio.create_subprocess_exec(*nudgebot_cmd, "audit", str(export), env=env,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+              for _ in range(2)]
+    outputs = await asyncio.gather(*(audit.communicate() for audit in audits))
+    assert [audit.returncode for audit in audits] == [0, 0], "\n".join(err.decode()[-3000:] for _, err in outputs)
+    _cli(nudgebot_cmd, env, "audit", str(export))  # and a third, replayed afterwards
+
+    rows = await _rows(env["NUDGEBOT_DB"], "SELECT message_id, revision, rule_id FROM shadow_matches")
+    assert Counter((row["message_id"], row["revision"], row["rule_id"]) for row in rows) == Counter(
+        (message_id, 0, SHADOW_RULE) for message_id in ids)
+    stats = json.loads(_cli(nudgebot_cmd, env, "rules", "stats", "--json").stdout)
+    assert {r["rule"]: r["shadow"] for r in stats["rules"]}[SHADOW_RULE] == len(ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,3 +52,24 @@ def test_an_audit_holds_review_tier_messages_and_counts_shadow_ones(tmp_path: Pa
     assert "queued" not in confirm.stdout
     assert _rows(db, "SELECT status, delivery_status FROM incidents") == [
         {"status": "confirmed", "delivery_status": "suppressed"}]
+
+
+def test_an_audit_replayed_on_one_export_counts_each_shadow_match_once(tmp_path: Path, cli: InProcessCli,
+                                                                       clean_env: dict[str, str]) -> None:
+    minute = timedelta(minutes=1)
+    export = write_dce_file(tmp_path / "general.json", [
+        dce_message("1100000000000000011", "900000000000000001", SHADOW, DAY1),
+        dce_message("1100000000000000012", "900000000000000002", f"{SHADOW} again", DAY1 + minute),
+    ])
+    db = tmp_path / "audit.db"
+    env = {**clean_env, "NUDGEBOT_RULES_DIR": str(write_tier_pack(tmp_path / "committee-rules"))}
+    for _ in range(2):
+        result = cli("audit", export, "--db", db, env=env)
+        assert result.returncode == 0, result.stderr
+    shadow = _rows(db, "SELECT message_id, revision FROM shadow_matches ORDER BY message_id")
+    assert [(r["message_id"], r["revision"]) for r in shadow] == [("1100000000000000011", 0),
+                                                                   ("1100000000000000012", 0)]
+    stats = cli("rules", "stats", "--db", db, "--json", env=env)
+    assert stats.returncode == 0, stats.stderr
+    by_rule = {r["rule"]: r for r in json.loads(stats.stdout)["rules"]}
+    assert by_rule[SHADOW_RULE]["shadow"] == 2  # the committee's statistics: two messages, not four

@@ -160,7 +160,7 @@ async def test_a_held_message_edited_clean_is_corrected_and_never_nudged(tier_co
 
 async def test_a_shadow_match_is_counted_and_changes_nothing_else(tier_core: Core, clock: SimClock,
                                                                  tmp_path: Path) -> None:
-    outcome = await tier_core.moderator.handle(message(clock, SHADOW, targets=("u2",)))
+    outcome = await tier_core.moderator.handle(message(clock, SHADOW, targets=("u2",), message_id="m-shadow"))
     assert outcome.decision is Decision.IGNORE
     assert (outcome.incident_id, outcome.nudge, outcome.alerts) == (None, None, ())
     db = tmp_path / "nudgebot.db"
@@ -170,7 +170,23 @@ async def test_a_shadow_match_is_counted_and_changes_nothing_else(tier_core: Cor
     assert [(r["rule_id"], r["community_id"], r["platform"]) for r in shadow] == [(SHADOW_RULE, "g1", "discord")]
     assert "splonker" not in shadow[0]["sample"] and "s******r" in shadow[0]["sample"]
     assert "friday night" not in shadow[0]["sample"]  # a few words around, never the whole message
-    assert set(shadow[0].keys()) == {"id", "platform", "community_id", "rule_id", "clause", "sample", "matched_at"}
+    # Never the author nor the text: the message's id and revision only, so a replay counts the match once.
+    assert set(shadow[0].keys()) == {"id", "platform", "community_id", "rule_id", "clause", "sample", "matched_at",
+                                     "message_id", "revision"}
+    assert (shadow[0]["message_id"], shadow[0]["revision"]) == ("m-shadow", 0)
+
+
+async def test_a_shadow_match_seen_again_is_kept_once_per_message_and_revision(tier_core: Core, clock: SimClock,
+                                                                              tmp_path: Path) -> None:
+    original = message(clock, SHADOW, message_id="m-replayed")
+    for _ in range(2):  # the same message seen twice (a replayed audit, a second process)
+        await tier_core.moderator.handle(original)
+    clock.advance(minutes=1)
+    await tier_core.moderator.handle(edit(original, clock, f"{SHADOW} (edited)"))  # a new revision counts anew
+    shadow = rows(tmp_path / "nudgebot.db", "SELECT message_id, revision FROM shadow_matches ORDER BY revision")
+    assert [(r["message_id"], r["revision"]) for r in shadow] == [("m-replayed", 0), ("m-replayed", 1)]
+    [stats] = await tier_core.store.rule_stats()
+    assert (stats.rule_id, stats.shadow) == (SHADOW_RULE, 2)
 
 
 async def test_a_message_with_a_shadow_and_a_nudge_match_is_nudged_as_usual(tier_core: Core,
