@@ -122,7 +122,8 @@ class NudgeBot(commands.AutoShardedBot):
                  **options: Any) -> None:
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         options.setdefault("tree_cls", NudgeTree)
-        self.invalid_requests = InvalidRequests(invalid_request_budget)
+        # Shared through the store with every process on it: Discord counts invalid requests per address.
+        self.invalid_requests = InvalidRequests(invalid_request_budget, shared=core.store)
         options.setdefault("http_trace", self.invalid_requests.trace_config())
         protect_discord_logs()
         logging.getLogger("discord.client").addFilter(_NO_VOICE_WARNING)  # a set: adding it again changes nothing
@@ -143,6 +144,7 @@ class NudgeBot(commands.AutoShardedBot):
         buttons) and publish the slash commands."""
         self.delivery.start()
         self.core.purge.start()
+        self.invalid_requests.start()
         for name in COGS:
             await self.load_extension(name)
         if self.sync_commands:
@@ -158,6 +160,7 @@ class NudgeBot(commands.AutoShardedBot):
                 log.exception("could not unload an extension", extra={"extension": name})
         await self.delivery.stop()
         await self.core.purge.stop()
+        await self.invalid_requests.stop()
         await super().close()
 
     @property
@@ -198,7 +201,8 @@ def build_bot(core: Core, settings: Settings, *, sync_commands: bool = True,
     guild_ready_timeout).
 
     `outbox_retry_seconds`: how often nudges left undelivered (Discord or the database failing) are tried again.
-    `invalid_request_budget`: the invalid answers (401, 403, 429) in ten minutes after which the bot holds back.
+    `invalid_request_budget`: the invalid answers (401, 403, 429) in ten minutes, counted by every process sharing
+    the store, after which the bot holds back.
     """
     return NudgeBot(core, settings, sync_commands=sync_commands, outbox_retry_seconds=outbox_retry_seconds,
                     invalid_request_budget=invalid_request_budget, **options)

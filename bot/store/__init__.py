@@ -13,6 +13,7 @@ from bot.store.incidents import FEEDBACK_KINDS, HELD_REASON, IncidentStore, quer
 from bot.store.installations import InstallationStore
 from bot.store.migrate import MigrationError
 from bot.store.names import NameStore
+from bot.store.request_counts import InvalidRequestStore
 from bot.store.retention import RetentionStore
 from bot.store.rulestats import RuleStatsStore, read_rule_stats
 from bot.store.stats import StatsStore
@@ -40,7 +41,7 @@ __all__ = [
 
 
 class Store(IncidentStore, CommunityStore, EscalationStore, StatsStore, RetentionStore, RuleStatsStore,
-            NameStore, ClosedDmStore, InstallationStore):
+            NameStore, ClosedDmStore, InstallationStore, InvalidRequestStore):
     """Async access to the incident database. Build with `await Store.open(path_or_url)`; close when done.
 
     Every write is one short transaction (BEGIN IMMEDIATE on SQLite), retried while another process holds the

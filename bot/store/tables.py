@@ -45,6 +45,7 @@ closed_dms = Table(
 daily_jobs = Table(
     "daily_jobs", metadata, *(Column(name, Text) for name in ("job", "day", "claimed_by", "claimed_at")))
 
+invalid_requests = Table("invalid_requests", metadata, Column("minute", BigInteger), Column("answers", BigInteger))
 
 feedback = Table("feedback", metadata, Column("incident_id", Integer), Column("kind", Text))
 
