@@ -51,6 +51,14 @@ ALERT_TITLES: dict[AlertKind, str] = {
     AlertKind.HELD_FOR_REVIEW: "Held for review: nobody has been nudged",
 }
 HELD_LABEL = "held for review"
+# The welfare alert's account of the private note, and what it says instead when the note could not be sent.
+WELFARE_POINTER_SENT = "nudgebot sent them a private pointer to the Advice Service and Samaritans"
+
+
+def welfare_pointer_not_sent(reason: str) -> str:
+    """The welfare alert's words when the platform refused the pointer (`reason`: the code, or remembered)."""
+    return (f"nudgebot could not send them its private pointer to the Advice Service and Samaritans ({reason}): "
+            "their direct messages may be closed, so a committee member may want to reach out to them")
 
 
 def alert_title(kind: AlertKind) -> str:

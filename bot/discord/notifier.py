@@ -5,7 +5,8 @@ retry are the runtime's (`bot.runtime.delivery`).
 
 While this process has spent its invalid-request budget (`bot.request_budget`: Discord bans an address for too many
 401, 403 and 429 answers) nudges and alerts are not sent: the notifier answers "try later", so nudges wait in the
-outbox and alerts are held for the outbox retry; welfare notes (nothing to retry) are dropped with a log line.
+outbox and alerts are held for the outbox retry; welfare notes (nothing to retry) are dropped with a log line. A
+welfare note refused with 50007 is reported as a nudge's would be, so the runtime remembers the closed DMs.
 """
 
 from __future__ import annotations
@@ -88,22 +89,30 @@ class DiscordNotifier:
             log.warning("nudge not delivered; it stays in the outbox", extra={**ids, "error": error})
             return None
 
-    async def send_welfare(self, note: WelfareNote) -> None:
-        """A private pointer to support; if DMs are closed, or the invalid-request budget is spent, there is nothing
-        else to do (no incident exists)."""
-        with self.bot.invalid_requests.attempt() as allowed:
+    async def send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
+        """A private pointer to support: delivered, or refused (50007: DMs closed, remembered by the runtime as for
+        a nudge); None when Discord failed or the invalid-request budget is spent (no incident exists: nothing is
+        retried)."""
+        with (bound_ids(workspace_id=note.community_id, shard_id=self.bot.shard_of_guild(note.community_id)),
+              self.bot.invalid_requests.attempt() as allowed):
             if allowed:
-                await self._send_welfare(note)
-            else:
-                log.info("welfare note not sent: invalid-request budget spent", extra={"user_id": note.recipient_id})
+                return await self._send_welfare(note)
+            log.info("welfare note not sent: invalid-request budget spent", extra={"user_id": note.recipient_id})
+            return None
 
-    async def _send_welfare(self, note: WelfareNote) -> None:
+    async def _send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
         try:
             channel = await self.bot.create_dm(discord.Object(int(note.recipient_id)))
             await channel.send(note.text)
-        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            return DeliveryResult(DeliveryStatus.DELIVERED)
+        except discord.Forbidden as exc:
+            closed = exc.code == DMS_CLOSED
+            return DeliveryResult(DeliveryStatus.REFUSED, str(exc.code) if closed else f"forbidden ({exc.code})",
+                                  dms_closed=closed)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
             log.info("welfare note not delivered", extra={"user_id": note.recipient_id,
                                                           "error": type(exc).__name__})
+            return None
 
     async def post_alerts(self, channel_id: str, community_id: str,
                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:

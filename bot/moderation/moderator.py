@@ -37,6 +37,7 @@ from bot.moderation.deliveries import DeliveryRecords
 from bot.moderation.members import FeedbackKind, MemberInput
 from bot.nudges import SAFEGUARDING_CATEGORY, SAFEGUARDING_GUIDANCE, build_nudge, masked_excerpt, primary_match
 from bot.store import HELD_REASON, STORE_FAILURES
+from bot.texts import WELFARE_POINTER_SENT
 from bot.tiers import held_alert, shadow_records
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,7 @@ class Moderator(DeliveryRecords, MemberInput):
             alerts = (CommitteeAlert(
                 kind=AlertKind.WELFARE, platform=event.platform, community_id=event.community_id,
                 summary=(f"A message by {event.author_name or event.author_id} suggests they may need support. "
-                         "nudgebot sent them a private pointer to the Advice Service and Samaritans; no incident "
-                         f"was recorded against them.{contact}"),
+                         f"{WELFARE_POINTER_SENT}; no incident was recorded against them.{contact}"),
                 channel_id=event.channel_id, author_id=event.author_id, permalink=event.permalink),)
         return Outcome(Decision.WELFARE, welfare=note, alerts=alerts, verdict=verdict)
 

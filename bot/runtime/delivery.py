@@ -7,7 +7,8 @@ across processes sharing a store), which holds only while it still awaits delive
 reached or failed, the database claim is given back, the nudge stays in the outbox and the periodic retry
 (`bot.runtime.outbox`) tries it again. Every attempt is reported back to the core, so the store's delivery status
 is the one record of what reached whom. A member who refused private messages lately (`bot.closed_dms`) is not
-asked again: the refusal is recorded as remembered.
+asked again, for a nudge (the refusal is recorded as remembered) or a welfare note (logged as not sent; the
+committee's welfare alert says it did not reach them); a welfare note refused for closed DMs is remembered too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.models import CommitteeAlert, DeliveryStatus, Nudge, Outcome, Platform
+from bot.closed_dms import welfare_not_sent
+from bot.models import CommitteeAlert, DeliveryStatus, Nudge, Outcome, Platform, WelfareNote
 from bot.runtime.alerts import AlertPoster
 from bot.runtime.claims import DeliveryClaims, NotSent
 from bot.runtime.notifier import Notifier
@@ -50,14 +52,30 @@ class DeliveryService:
     async def deliver(self, outcome: Outcome) -> None:
         """Everything one outcome asks for: the nudge (and its report), a welfare note, the committee's alerts
         (queued); never raises."""
+        alerts = outcome.alerts
         try:
             if outcome.nudge is not None:
                 await self.deliver_nudge(outcome.nudge)
             if outcome.welfare is not None:
-                await self.notifier.send_welfare(outcome.welfare)
+                alerts = await self.deliver_welfare(outcome.welfare, alerts)
         except Exception:
             log.exception("delivery failed", extra={"incident_id": outcome.incident_id})
-        self.post_alerts(outcome.alerts)
+        self.post_alerts(alerts)
+
+    async def deliver_welfare(self, note: WelfareNote,
+                              alerts: tuple[CommitteeAlert, ...] = ()) -> tuple[CommitteeAlert, ...]:
+        """Send a welfare note unless its recipient's DMs are remembered closed; a refusal for closed DMs is
+        remembered as for a nudge. Returns the outcome's alerts, the welfare alert telling the committee the note
+        did not reach the member when it did not."""
+        closed_dms = self.core.moderator.closed_dms
+        result = await closed_dms.welfare_remembered(note) or await self.notifier.send_welfare(note)
+        if result is None or result.status is not DeliveryStatus.REFUSED:
+            return alerts  # sent, or the platform failing (nothing to retry: no incident exists)
+        if result.dms_closed:
+            await closed_dms.remember_welfare(note)
+        log.info("welfare note not sent", extra={"user_id": note.recipient_id, "channel_id": note.channel_id,
+                                                 "status": result.status.value, "reason": result.reason})
+        return welfare_not_sent(alerts, result.reason)
 
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryStatus | None:
         """Send one nudge and report the result; None when not attempted: another sender (live path or outbox) is

@@ -21,8 +21,10 @@ class Notifier(Protocol):
         the platform could not be reached or is failing, so the nudge stays in the outbox for the retry."""
         ...
 
-    async def send_welfare(self, note: WelfareNote) -> None:
-        """Send a welfare note privately; there is nothing to record or retry if the platform refuses it."""
+    async def send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
+        """Send a welfare note privately; delivered, or refused (`dms_closed` when the member takes no private
+        messages, remembered as for a nudge), or None when the platform could not be reached (nothing is retried:
+        no incident exists)."""
         ...
 
     async def post_alerts(self, channel_id: str, community_id: str,

@@ -92,24 +92,32 @@ class SlackNotifier:
         log.warning("nudge left in the outbox", extra={"incident_id": nudge.incident_id, "reason": reason})
         return None
 
-    async def send_welfare(self, note: WelfareNote) -> None:
-        """A private pointer to support: ephemeral, or a DM when that is refused."""
+    async def send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
+        """A private pointer to support: ephemeral, or a DM when that is refused; refused both ways it is reported
+        as closed DMs (remembered by the runtime as for a nudge); None when Slack could not be reached."""
         text, body = blocks.welfare_message(note)
         client = await self.clients.for_team(note.community_id)
         try:
             await client.chat_postEphemeral(channel=note.channel_id, user=note.recipient_id, text=text, blocks=body)
-            return
+            return DeliveryResult(DeliveryStatus.DELIVERED, "ephemeral")
         except SlackApiError as exc:
-            log.info("welfare note not ephemeral (%s), trying a DM", error_code(exc))
+            first = error_code(exc)
         except _UNREACHABLE as exc:
-            log.info("welfare note not ephemeral (%s), trying a DM", type(exc).__name__)
+            first = type(exc).__name__
+        log.info("welfare note not ephemeral (%s), trying a DM", first)
         try:
             opened = await client.conversations_open(users=note.recipient_id)
             await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=body)
+            return DeliveryResult(DeliveryStatus.DELIVERED, f"dm ({first})")
         except SlackApiError as exc:
-            log.warning("welfare note not delivered: %s", error_code(exc))
+            code = error_code(exc)
+            log.warning("welfare note not delivered: %s", code)
+            if is_transient(exc):
+                return None
+            return DeliveryResult(DeliveryStatus.REFUSED, f"ephemeral: {first}; dm: {code}", dms_closed=True)
         except _UNREACHABLE as exc:
             log.warning("welfare note not delivered: %s", type(exc).__name__)
+            return None
 
     async def post_alerts(self, channel_id: str, community_id: str,
                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:

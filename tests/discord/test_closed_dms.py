@@ -4,8 +4,10 @@ by this process, after a restart, or by another process on the same database."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 
 from bot.closed_dms import REMEMBERED
 from bot.core import Core
+from bot.models import Platform
 from bot.settings import Settings
 from tests.discord.conftest import make_settings, save_setup
 from tests.discord.support import World, close_core, incident_rows, start_bot
@@ -83,3 +86,38 @@ async def test_a_member_with_open_dms_is_not_held_back_by_another_who_closed_the
     finally:
         await running.stop()
     assert [r["delivery_status"] for r in incident_rows(settings.db_path)] == ["refused", "delivered"]
+
+
+# Made up for this test: a member who may be struggling, twice.
+LOW = "i don't think i can keep going, some nights i want to end it all"
+LOWER = "still feel like i want to end it all, sorry for the mood"
+
+
+async def test_welfare_notes_share_the_closed_dms_memory_and_the_committee_hears(world: World, core: Core,
+                                                                                settings: Settings) -> None:
+    fake = world.fake
+    fake.refuse_dms(world.alice)
+    community = await core.store.get_community(Platform.DISCORD, world.guild_id)
+    await core.store.save_community(replace(community, welfare_alerts=True), datetime.now(UTC))
+    running = await start_bot(fake, core, settings)
+    try:
+        await fake.post_message(world.general, world.alice, LOW)
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 1, what="the first welfare alert")
+        await fake.post_message(world.general, world.alice, LOWER)
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 2, what="the second welfare alert")
+        await fake.post_message(world.general, world.alice, FIRST)  # a breach: its nudge meets the same memory
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 3, what="the refused nudge's alert")
+        await running.idle(fake, received=3)
+    finally:
+        await running.stop()
+    assert refused(world) == 1  # the first welfare note was asked once; nothing after it
+    assert fake.dms_to(world.alice) == []
+    summaries = [str(m["embeds"]) for m in fake.bot_messages(world.alerts)]
+    assert all("sent them a private pointer" not in s for s in summaries[:2])
+    assert "could not send them its private pointer" in summaries[0] and "(50007)" in summaries[0]
+    assert "could not send them its private pointer" in summaries[1] and f"({REMEMBERED})" in summaries[1]
+    rows = incident_rows(settings.db_path)  # the welfare notes made no incident; the breach did, refused
+    assert [(r["delivery_status"], r["delivery_reason"]) for r in rows] == [("refused", REMEMBERED)]
+    with sqlite3.connect(settings.db_path) as connection:
+        remembered = connection.execute("SELECT platform, community_id, member_id FROM closed_dms").fetchall()
+    assert remembered == [("discord", world.guild_id, str(world.alice))]

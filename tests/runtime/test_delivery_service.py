@@ -49,8 +49,9 @@ class RecordingNotifier:
         self.nudges.append(nudge.incident_id)
         return DeliveryResult(DeliveryStatus.DELIVERED)
 
-    async def send_welfare(self, note: WelfareNote) -> None:
+    async def send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
         self.welfare.append(note.recipient_id)
+        return DeliveryResult(DeliveryStatus.DELIVERED)
 
     async def post_alerts(self, channel_id: str, community_id: str,
                           alerts: Sequence[CommitteeAlert]) -> Sequence[CommitteeAlert]:
