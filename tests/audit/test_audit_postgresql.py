@@ -37,6 +37,15 @@ def _cli(cmd: list[str], env: dict[str, str], *args: str | Path) -> subprocess.C
     return result
 
 
+async def _audits_at_once(cmd: list[str], env: dict[str, str], export: Path) -> list[tuple[bytes, bytes]]:
+    """Two `nudgebot audit` runs of one export started together; their outputs, once both succeeded."""
+    audits = [await asyncio.create_subprocess_exec(*cmd, "audit", str(export), env=env, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = await asyncio.gather(*(audit.communicate() for audit in audits))
+    assert [audit.returncode for audit in audits] == [0, 0], "\n".join(err.decode()[-3000:] for _, err in outputs)
+    return outputs
+
+
 async def _rows(url: str, sql: str) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(url)
     try:
@@ -81,11 +90,7 @@ async def test_two_audits_of_one_export_at_once_record_each_breach_once(
     export = write_slack_export(tmp_path / "slack-export", channels)
     _cli(nudgebot_cmd, pg_env, "db", "upgrade")
 
-    audits = [await asyncio.create_subprocess_exec(*nudgebot_cmd, "audit", str(export), env=pg_env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-              for _ in range(2)]
-    outputs = await asyncio.gather(*(audit.communicate() for audit in audits))
-    assert [audit.returncode for audit in audits] == [0, 0], "\n".join(err.decode()[-3000:] for _, err in outputs)
+    outputs = await _audits_at_once(nudgebot_cmd, pg_env, export)
 
     rows = await _rows(pg_env["NUDGEBOT_DB"], "SELECT platform, community_id, message_id, revision FROM incidents")
     assert Counter(row["message_id"] for row in rows) == Counter(_slack_ids(channels, SLACK_BREACHES))
@@ -105,11 +110,7 @@ async def test_two_audits_at_once_keep_each_shadow_match_once(
     env = {**pg_env, "NUDGEBOT_RULES_DIR": str(write_tier_pack(tmp_path / "committee-rules"))}
     _cli(nudgebot_cmd, env, "db", "upgrade")
 
-    audits = [await asyncio.create_subprocess_exec(*nudgebot_cmd, "audit", str(export), env=env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-              for _ in range(2)]
-    outputs = await asyncio.gather(*(audit.communicate() for audit in audits))
-    assert [audit.returncode for audit in audits] == [0, 0], "\n".join(err.decode()[-3000:] for _, err in outputs)
+    await _audits_at_once(nudgebot_cmd, env, export)
     _cli(nudgebot_cmd, env, "audit", str(export))  # and a third, replayed afterwards
 
     rows = await _rows(env["NUDGEBOT_DB"], "SELECT message_id, revision, rule_id FROM shadow_matches")

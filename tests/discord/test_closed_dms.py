@@ -33,6 +33,15 @@ def settings(tmp_path: Path, fake: FakeDiscord) -> Settings:
     return replace(make_settings(tmp_path, fake), nudge_window_hours=0)
 
 
+async def post_each_awaiting_its_alert(world: World, author: int, *texts: str) -> None:
+    """`author` posts each text in #general, each time waiting for the committee's next alert."""
+    fake = world.fake
+    for number, text in enumerate(texts, start=len(fake.bot_messages(world.alerts)) + 1):
+        await fake.post_message(world.general, author, text)
+        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) >= number,  # noqa: B023 (awaited here)
+                            what=f"alert {number}")
+
+
 def refused(world: World) -> int:
     """DMs Discord refused with 50007 so far."""
     return sum(1 for r in world.fake.calls(DM_ROUTE, status=403) if r.response["code"] == 50007)
@@ -45,10 +54,7 @@ async def test_closed_dms_are_asked_once_and_remembered_across_a_restart(world: 
     fake.refuse_dms(world.alice)
     running = await start_bot(fake, core, settings)
     try:
-        await fake.post_message(world.general, world.alice, FIRST)
-        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 1, what="the first refusal's alert")
-        await fake.post_message(world.general, world.alice, SECOND)
-        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 2, what="the second refusal's alert")
+        await post_each_awaiting_its_alert(world, world.alice, FIRST, SECOND)
         await running.idle(fake, received=2)
     finally:
         await running.stop()
@@ -101,12 +107,8 @@ async def test_welfare_notes_share_the_closed_dms_memory_and_the_committee_hears
     await core.store.save_community(replace(community, welfare_alerts=True), datetime.now(UTC))
     running = await start_bot(fake, core, settings)
     try:
-        await fake.post_message(world.general, world.alice, LOW)
-        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 1, what="the first welfare alert")
-        await fake.post_message(world.general, world.alice, LOWER)
-        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 2, what="the second welfare alert")
-        await fake.post_message(world.general, world.alice, FIRST)  # a breach: its nudge meets the same memory
-        await fake.wait_for(lambda: len(fake.bot_messages(world.alerts)) == 3, what="the refused nudge's alert")
+        # Two welfare signals, then a breach whose nudge meets the same memory; each ends in an alert.
+        await post_each_awaiting_its_alert(world, world.alice, LOW, LOWER, FIRST)
         await running.idle(fake, received=3)
     finally:
         await running.stop()

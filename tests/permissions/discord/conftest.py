@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-import pytest_asyncio
-
 from bot.core import Core, open_core
 from bot.detection.scanner import Scanner
 from bot.models import IncidentQuery
@@ -35,6 +32,7 @@ from tests.discord.conftest import (
 from tests.discord.support import RunningBot, World, close_core, start_bot
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_server import FakeDiscord, FakeGuild
+from tests.permissions.scenes import scene_fixtures
 
 # Re-exported for tests here that build their own world; a test using `scene` takes its core and settings from it.
 __all__ = ["core", "fake", "open_test_core", "settings", "shared_scanner", "world"]
@@ -102,20 +100,5 @@ async def _scene(folder: Path, scanner: Scanner) -> AsyncIterator[Scene]:
         await fake.stop()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_scene(tmp_path_factory: pytest.TempPathFactory, shared_scanner: Scanner) -> AsyncIterator[Scene]:
-    """One scene for every case of a module that leaves guild A as it found it."""
-    async with _scene(tmp_path_factory.mktemp("discord-scene"), shared_scanner) as built:
-        yield built
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def scene(request: pytest.FixtureRequest, shared_scene: Scene, tmp_path: Path,
-                shared_scanner: Scanner) -> AsyncIterator[Scene]:
-    """The module's shared scene, or for a case marked `fresh_scene` one of its own. Tests in a module using this
-    run in the module's event loop (`pytestmark = pytest.mark.asyncio(loop_scope="module")`)."""
-    if request.node.get_closest_marker("fresh_scene") is None:
-        yield shared_scene
-        return
-    async with _scene(tmp_path, shared_scanner) as own:
-        yield own
+# The scene a case gets: the module's shared one, or its own when marked `fresh_scene` (tests/permissions/scenes.py).
+shared_scene, scene = scene_fixtures(_scene, "discord-scene")

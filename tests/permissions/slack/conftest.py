@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-import pytest_asyncio
-
 from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
 from tests.fakes import slack_events as payloads
+from tests.permissions.scenes import scene_fixtures
 from tests.slack.conftest import (
     ALERTS,
     ALICE,
@@ -75,21 +73,5 @@ async def _scene(folder: Path, scanner: Scanner) -> AsyncIterator[SlackScene]:
         await fake.close()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_scene(tmp_path_factory: pytest.TempPathFactory, shared_scanner: Scanner
-                       ) -> AsyncIterator[SlackScene]:
-    """One scene for every case of a module that leaves the workspace and the fake's records as it found them."""
-    async with _scene(tmp_path_factory.mktemp("slack-scene"), shared_scanner) as built:
-        yield built
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def scene(request: pytest.FixtureRequest, shared_scene: SlackScene, tmp_path: Path,
-                shared_scanner: Scanner) -> AsyncIterator[SlackScene]:
-    """The module's shared scene, or for a case marked `fresh_scene` one of its own. Tests in a module using this
-    run in the module's event loop (`pytestmark = pytest.mark.asyncio(loop_scope="module")`)."""
-    if request.node.get_closest_marker("fresh_scene") is None:
-        yield shared_scene
-        return
-    async with _scene(tmp_path, shared_scanner) as own:
-        yield own
+# The scene a case gets: the module's shared one, or its own when marked `fresh_scene` (tests/permissions/scenes.py).
+shared_scene, scene = scene_fixtures(_scene, "slack-scene")
