@@ -53,6 +53,13 @@ def _failing(exc: Exception) -> bool:
     return not isinstance(exc, discord.HTTPException) or exc.status >= 500 or exc.status == TOO_MANY_REQUESTS
 
 
+def _refusal(exc: discord.Forbidden) -> DeliveryResult:
+    """A DM Discord refused: `dms_closed` for 50007 (the member takes no DMs from the server), remembered a day."""
+    closed = exc.code == DMS_CLOSED
+    return DeliveryResult(DeliveryStatus.REFUSED, str(exc.code) if closed else f"forbidden ({exc.code})",
+                          dms_closed=closed)
+
+
 class DiscordNotifier:
     """Sends the core's nudges, welfare notes and alerts through Discord."""
 
@@ -78,9 +85,7 @@ class DiscordNotifier:
             await channel.send(embed=nudge_embed(nudge), view=nudge_view(nudge.incident_id))
             return DeliveryResult(DeliveryStatus.DELIVERED)
         except discord.Forbidden as exc:
-            closed = exc.code == DMS_CLOSED
-            return DeliveryResult(DeliveryStatus.REFUSED, str(exc.code) if closed else f"forbidden ({exc.code})",
-                                  dms_closed=closed)
+            return _refusal(exc)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
             if not _failing(exc):
                 assert isinstance(exc, discord.HTTPException)
@@ -106,18 +111,21 @@ class DiscordNotifier:
             await channel.send(note.text)
             return DeliveryResult(DeliveryStatus.DELIVERED)
         except discord.Forbidden as exc:
-            closed = exc.code == DMS_CLOSED
-            return DeliveryResult(DeliveryStatus.REFUSED, str(exc.code) if closed else f"forbidden ({exc.code})",
-                                  dms_closed=closed)
+            return _refusal(exc)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.info("welfare note not delivered", extra={"user_id": note.recipient_id,
-                                                          "error": type(exc).__name__})
+            log.info("welfare note not delivered", extra={"user_id": note.recipient_id, "error": type(exc).__name__})
             return None
 
     async def post_alerts(self, channel_id: str, community_id: str,
                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:
         """Post one guild's alerts as embeds with review buttons, as few messages as Discord allows; returns
         those Discord failed to take for now."""
+        # The alert poster posts outside any one message's handling: the lines name the guild and its shard here.
+        with bound_ids(workspace_id=community_id, shard_id=self.bot.shard_of_guild(community_id)):
+            return await self._post_alerts(channel_id, community_id, alerts)
+
+    async def _post_alerts(self, channel_id: str, community_id: str,
+                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:
         channel = self.bot.get_partial_messageable(int(channel_id), guild_id=int(community_id))
         failed: list[CommitteeAlert] = []
         for group in _groups(alerts):

@@ -10,7 +10,9 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -20,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logredact import protect_bolt_logs
+from bot.logsetup import bound_ids
 from bot.models import Platform
 from bot.runtime.delivery import DeliveryService
 from bot.runtime.intake import DRAIN_SECONDS, Intake
@@ -52,6 +55,18 @@ class _NoTokenNotice(logging.Filter):
 
 _BOLT_LOG = logging.getLogger("bot.slack.app.bolt")
 _NO_TOKEN_NOTICE = _NoTokenNotice()
+
+
+class _App(AsyncApp):
+    """Bolt's app, every line logged while it handles a request (by nudgebot, Bolt or slack_sdk, in the listener's
+    own task too) naming the workspace the request came from as `workspace_id`: in OAuth mode one process serves
+    many workspaces. Bound around the whole dispatch, since Bolt's global middleware runs one after another
+    rather than around the listener."""
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        """Dispatch as Bolt does, within the request's workspace."""
+        with bound_ids(workspace_id=req.context.team_id or req.context.enterprise_id):
+            return await super().async_dispatch(req)
 
 
 def build_client(settings: Settings, base_url: str | None = None) -> AsyncWebClient:
@@ -102,10 +117,10 @@ class SlackBot:
         signing_secret = secret.reveal() if secret else secrets.token_hex(32)
         protect_bolt_logs(_BOLT_LOG.name)
         _BOLT_LOG.addFilter(_NO_TOKEN_NOTICE)  # a set: adding it again changes nothing
-        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
-                            process_before_response=process_before_response, name="nudgebot",
-                            logger=_BOLT_LOG, oauth_settings=oauth,
-                            installation_store_bot_only=True if oauth is not None else None)
+        self.app = _App(client=self.client, signing_secret=signing_secret,
+                        process_before_response=process_before_response, name="nudgebot",
+                        logger=_BOLT_LOG, oauth_settings=oauth,
+                        installation_store_bot_only=True if oauth is not None else None)
         installations = oauth.installation_store if oauth is not None else None
         if isinstance(installations, StoredInstallations):
             # app_uninstalled and tokens_revoked delete the workspace's tokens (Bolt's own listeners, on our store).

@@ -109,7 +109,8 @@ class StoredInstallations(AsyncInstallationStore):
         if installation.team_name:  # reports and alerts name the workspace rather than its id
             await self.store.save_names(Platform.SLACK, team_id, "community", {team_id: installation.team_name}, now)
         self.changes += 1
-        log.info("Slack workspace installed", extra={"team_id": team_id, "installer": installation.user_id})
+        # The OAuth redirect is not an event of the workspace (no middleware binds it): named here.
+        log.info("Slack workspace installed", extra={"workspace_id": team_id, "installer": installation.user_id})
 
     async def async_save_bot(self, bot: Bot) -> None:
         """Keep a refreshed bot token (token rotation) in the workspace's installation."""

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from bot.detection.scanner import Scanner
+from bot.logsetup import IdsFormatter
 from bot.models import NudgeMode
 from bot.slack.oauth import BOT_SCOPES
 from tests.fakes import slack_events as payloads
@@ -332,3 +333,39 @@ async def test_two_processes_refreshing_one_token_at_once_both_handle_their_even
         chess = first.workspace(CHESS)
         await eventually(lambda: len(chess.ephemerals(KASPAR)) == 1 and len(chess.ephemerals(MAGNUS)) == 1, 10,
                          "both nudges")
+
+
+class _Lines(logging.Handler):
+    """Each record formatted as it is logged (the ids bound for the work in hand are read then, not later)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(IdsFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_every_line_about_a_workspace_names_it_in_oauth_mode(app: OAuthApp, org: FakeSlackOrg) -> None:
+    lines = _Lines()
+    logging.getLogger().addHandler(lines)
+    try:
+        await install_both(app)
+        await moderate(app, [(CHESS, payloads.message(KASPAR, CHESS_GENERAL, SERIOUS)),
+                             (DRAMA, payloads.message(PROSPERO, DRAMA_GENERAL, SERIOUS))])
+        chess, drama = app.workspace(CHESS), app.workspace(DRAMA)
+        await eventually(lambda: bool(chess.messages_in(CHESS_ALERTS)) and bool(drama.messages_in(DRAMA_ALERTS)),
+                         10, "an alert in each committee channel")
+        await eventually(lambda: any("nudge delivery" in line for line in lines.lines), 10, "the nudge's line")
+        org.uninstall(CHESS)  # Bolt's own listener, on our store: a line from within the request
+        assert await app.event(CHESS, {"type": "app_uninstalled", "event_ts": payloads.next_ts()}) == 200
+    finally:
+        logging.getLogger().removeHandler(lines)
+    ours = [line for line in lines.lines if " bot." in line]
+    for wanted in ("Slack workspace installed", "incident recorded", "nudge delivery", "tokens deleted"):
+        assert any(wanted in line for line in ours), wanted
+    for line in ours:  # a line about a workspace, or one of its incidents, says which in workspace_id
+        named = {team for team in (CHESS, DRAMA) if team in line}
+        if named or "incident_id=" in line:
+            assert len(named) == 1 and f"workspace_id={named.pop()}" in line, line
