@@ -137,7 +137,8 @@ class NudgeBot(commands.AutoShardedBot):
         self.notifier = DiscordNotifier(self)
         # The outbox retry is started by the moderation cog once the start's outbox run is under way.
         self.delivery = DeliveryService(core, Platform.DISCORD, self.notifier,
-                                        outbox_retry_seconds=outbox_retry_seconds)
+                                        outbox_retry_seconds=outbox_retry_seconds,
+                                        ids_of=lambda guild_id: {"shard_id": self.shard_of_guild(guild_id)})
 
     async def setup_hook(self) -> None:
         """Start the alert poster and the daily retention purge, load the cogs (which register their persistent

@@ -98,8 +98,7 @@ class DiscordNotifier:
         """A private pointer to support: delivered, or refused (50007: DMs closed, remembered by the runtime as for
         a nudge); None when Discord failed or the invalid-request budget is spent (no incident exists: nothing is
         retried)."""
-        with (bound_ids(workspace_id=note.community_id, shard_id=self.bot.shard_of_guild(note.community_id)),
-              self.bot.invalid_requests.attempt() as allowed):
+        with self.bot.invalid_requests.attempt() as allowed:
             if allowed:
                 return await self._send_welfare(note)
             log.info("welfare note not sent: invalid-request budget spent", extra={"user_id": note.recipient_id})
@@ -120,12 +119,6 @@ class DiscordNotifier:
                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:
         """Post one guild's alerts as embeds with review buttons, as few messages as Discord allows; returns
         those Discord failed to take for now."""
-        # The alert poster posts outside any one message's handling: the lines name the guild and its shard here.
-        with bound_ids(workspace_id=community_id, shard_id=self.bot.shard_of_guild(community_id)):
-            return await self._post_alerts(channel_id, community_id, alerts)
-
-    async def _post_alerts(self, channel_id: str, community_id: str,
-                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:
         channel = self.bot.get_partial_messageable(int(channel_id), guild_id=int(community_id))
         failed: list[CommitteeAlert] = []
         for group in _groups(alerts):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
+from bot.logsetup import bound_ids
 from bot.models import CommitteeAlert, Platform
 from bot.runtime.notifier import Notifier
 from bot.store import Store
@@ -25,8 +27,10 @@ DRAIN_SECONDS = 15.0  # at stop, for the alerts still queued
 class AlertPoster:
     """One platform's queue of committee alerts and the task that posts it through the adapter's notifier."""
 
-    def __init__(self, store: Store, platform: Platform, notifier: Notifier) -> None:
+    def __init__(self, store: Store, platform: Platform, notifier: Notifier,
+                 ids_of: Callable[[str], Mapping[str, Any]] | None = None) -> None:
         self._store = store
+        self._ids_of = ids_of  # a community's ids for every line about it (workspace_id, Discord's shard_id)
         self._platform = platform
         self._notifier = notifier
         self._queue: asyncio.Queue[CommitteeAlert] = asyncio.Queue()
@@ -82,7 +86,8 @@ class AlertPoster:
                 batch.append(self._queue.get_nowait())
             try:
                 for community_id in dict.fromkeys(a.community_id for a in batch):
-                    await self._post(community_id, [a for a in batch if a.community_id == community_id])
+                    with bound_ids(**(self._ids_of(community_id) if self._ids_of else {"workspace_id": community_id})):
+                        await self._post(community_id, [a for a in batch if a.community_id == community_id])
             except Exception:
                 log.exception("alerts not posted", extra={"alerts": len(batch)})
             finally:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from bot.closed_dms import welfare_not_sent
+from bot.logsetup import bound_ids
 from bot.models import CommitteeAlert, DeliveryStatus, Nudge, Outcome, Platform, WelfareNote
 from bot.runtime.alerts import AlertPoster
 from bot.runtime.claims import DeliveryClaims, NotSent
@@ -36,16 +37,24 @@ class DeliveryService:
     """Delivers the core's outcomes on one platform, through that platform's notifier."""
 
     def __init__(self, core: Core, platform: Platform, notifier: Notifier, *,
-                 outbox_retry_seconds: float = RETRY_SECONDS) -> None:
+                 outbox_retry_seconds: float = RETRY_SECONDS,
+                 ids_of: Callable[[str], Mapping[str, Any]] | None = None) -> None:
+        """`ids_of`: the adapter's ids for a community beyond its workspace_id (Discord: the guild's shard_id), on
+        every line logged while delivering to it, the outbox's and the alert poster's included."""
         self.core = core
         self.platform = platform
         self.notifier = notifier
+        self._ids_of = ids_of
         self.claims = DeliveryClaims()  # nudges being sent right now (live path or outbox)
-        self.alerts = AlertPoster(core.store, platform, notifier)
+        self.alerts = AlertPoster(core.store, platform, notifier, self.community_ids)
         self.outbox_retry = OutboxRetry(self.retry_outbox, every=outbox_retry_seconds,
                                         name=f"nudgebot-{platform.value}-outbox-retry")
         self.outbox_left = 0  # nudges the last outbox run could not deliver
         self._outbox_lock = asyncio.Lock()
+
+    def community_ids(self, community_id: str) -> Mapping[str, Any]:
+        """The ids every line about this community carries: its workspace_id, and the adapter's (a shard)."""
+        return {"workspace_id": community_id, **(self._ids_of(community_id) if self._ids_of else {})}
 
     # -- the live path ---------------------------------------------------------------------------------------
 
@@ -68,13 +77,14 @@ class DeliveryService:
         remembered as for a nudge. Returns the outcome's alerts, the welfare alert telling the committee the note
         did not reach the member when it did not."""
         closed_dms = self.core.moderator.closed_dms
-        result = await closed_dms.welfare_remembered(note) or await self.notifier.send_welfare(note)
-        if result is None or result.status is not DeliveryStatus.REFUSED:
-            return alerts  # sent, or the platform failing (nothing to retry: no incident exists)
-        if result.dms_closed:
-            await closed_dms.remember_welfare(note)
-        log.info("welfare note not sent", extra={"user_id": note.recipient_id, "channel_id": note.channel_id,
-                                                 "status": result.status.value, "reason": result.reason})
+        with bound_ids(**self.community_ids(note.community_id)):
+            result = await closed_dms.welfare_remembered(note) or await self.notifier.send_welfare(note)
+            if result is None or result.status is not DeliveryStatus.REFUSED:
+                return alerts  # sent, or the platform failing (nothing to retry: no incident exists)
+            if result.dms_closed:
+                await closed_dms.remember_welfare(note)
+            log.info("welfare note not sent", extra={"user_id": note.recipient_id, "channel_id": note.channel_id,
+                                                     "status": result.status.value, "reason": result.reason})
         return welfare_not_sent(alerts, result.reason)
 
     async def deliver_nudge(self, nudge: Nudge) -> DeliveryStatus | None:
@@ -102,6 +112,10 @@ class DeliveryService:
     async def _attempt(self, nudge: Nudge) -> DeliveryStatus | NotSent:
         """Claim the nudge, check it still awaits delivery, send it and report the result; the claim is given
         back only once the result is reported, so no other sender can send it in between."""
+        with bound_ids(**self.community_ids(nudge.community_id)):  # the outbox sends outside any message's work
+            return await self._attempt_claimed(nudge)
+
+    async def _attempt_claimed(self, nudge: Nudge) -> DeliveryStatus | NotSent:
         if not self.claims.claim(nudge.incident_id):
             return NotSent.BUSY
         try:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.logsetup import bound_ids
 from bot.models import CommitteeAlert, DeliveryResult, DeliveryStatus, Nudge, WelfareNote
 from bot.slack import blocks
 
@@ -58,10 +57,6 @@ class SlackNotifier:
 
     async def send_nudge(self, nudge: Nudge) -> DeliveryResult | None:
         """Ephemeral to the poster in the channel; if Slack refuses, a DM; None when Slack could not be reached."""
-        with bound_ids(workspace_id=nudge.community_id):  # the outbox sends outside any one request
-            return await self._send_nudge(nudge)
-
-    async def _send_nudge(self, nudge: Nudge) -> DeliveryResult | None:
         text, body = blocks.nudge_message(nudge)
         client = await self.clients.for_team(nudge.community_id)
         first = "no channel"
@@ -100,10 +95,6 @@ class SlackNotifier:
     async def send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
         """A private pointer to support: ephemeral, or a DM when that is refused; refused both ways it is reported
         as closed DMs (remembered by the runtime as for a nudge); None when Slack could not be reached."""
-        with bound_ids(workspace_id=note.community_id):
-            return await self._send_welfare(note)
-
-    async def _send_welfare(self, note: WelfareNote) -> DeliveryResult | None:
         text, body = blocks.welfare_message(note)
         client = await self.clients.for_team(note.community_id)
         try:
@@ -132,11 +123,6 @@ class SlackNotifier:
                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:
         """Post each alert, with review buttons, in the workspace's alert (or committee) channel; returns those
         Slack failed to take for now."""
-        with bound_ids(workspace_id=community_id):  # the alert poster posts outside any one request
-            return await self._post_alerts(channel_id, community_id, alerts)
-
-    async def _post_alerts(self, channel_id: str, community_id: str,
-                           alerts: Sequence[CommitteeAlert]) -> list[CommitteeAlert]:
         client = await self.clients.for_team(community_id)
         failed: list[CommitteeAlert] = []
         for alert in alerts:

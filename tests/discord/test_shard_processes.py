@@ -126,6 +126,14 @@ async def test_two_processes_with_half_the_shards_each_record_and_nudge_every_br
     assert f"workspace_id={scene.guilds[0].id}" in first_log and f"workspace_id={scene.guilds[3].id}" in second_log
     lines = [line for line in first_log.splitlines() if LOG_LINE.match(line)]
     assert lines and all("shards=0,1" in line for line in lines)  # every line names the process's shards
+    shard_of = {str(guild.id): str(number) for number, guild in enumerate(scene.guilds)}
+    for log, name in ((first_log, "first"), (second_log, "second")):
+        for line in (line for line in log.splitlines() if LOG_LINE.match(line)):
+            named = {guild for guild in shard_of if guild in line}
+            if named or "incident_id=" in line:  # about a guild (or its incident): which guild, on which shard
+                assert len(named) == 1, (name, line)
+                guild = named.pop()
+                assert f"workspace_id={guild}" in line and f"shard_id={shard_of[guild]}" in line, (name, line)
 
 
 async def test_two_processes_on_the_same_shards_record_nudge_escalate_and_purge_once(tmp_path: Path,
