@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from bot.closed_dms import REMEMBERED
+from bot.models import Platform
 from tests.fakes import slack_events as payloads
 from tests.slack.conftest import (
     ALERTS,
@@ -294,3 +297,26 @@ async def test_a_member_refusing_both_ways_is_not_asked_again_for_a_day(harness:
     rows = harness.incidents()
     assert [r["delivery_status"] for r in rows] == ["refused", "refused"]  # both recorded, the second not sent
     assert rows[1]["delivery_reason"] == REMEMBERED
+
+
+LOW = "i don't think i can keep going, some nights i want to end it all"  # made up: a member who may be struggling
+
+
+async def test_a_welfare_note_refused_both_ways_is_remembered_and_the_committee_told(harness: Harness) -> None:
+    fake = harness.fake
+    core = harness.bot.core
+    community = await core.store.get_community(Platform.SLACK, TEAM)
+    await core.store.save_community(replace(community, welfare_alerts=True), datetime.now(UTC))
+    fake.fail_next("chat.postEphemeral", "channel_not_found")
+    fake.fail_next("conversations.open", "user_disabled")
+    await harness.event(payloads.message(ALICE, GENERAL, LOW))
+    await harness.settled(1)
+    await eventually(lambda: len(fake.messages_in(ALERTS)) == 1, what="the welfare alert")
+    asked = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open"))
+    await harness.event(payloads.message(ALICE, GENERAL, BREACH))  # its nudge meets the memory the note left
+    await harness.settled(2)
+    await eventually(lambda: len(fake.messages_in(ALERTS)) == 2, what="the alert about the refused nudge")
+    assert len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open")) == asked
+    assert "could not send them its private pointer" in fake.messages_in(ALERTS)[0].text + str(
+        fake.messages_in(ALERTS)[0].blocks)
+    assert [(r["delivery_status"], r["delivery_reason"]) for r in harness.incidents()] == [("refused", REMEMBERED)]
