@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import case, func, select, true
 
@@ -18,9 +19,18 @@ from bot.store.tables import SHADOW_KEY, incidents, insert_for, shadow_matches
 from bot.store.target import DatabaseTarget, is_postgresql
 
 SAMPLES_PER_RULE = 3
-# Built once per engine (the SQLite path caches its compiled text by statement).
-_KEEP_SHADOW = {dialect: insert_for(dialect)(shadow_matches).on_conflict_do_nothing(index_elements=SHADOW_KEY)
-                for dialect in ("sqlite", "postgresql")}
+# Built once per engine, at first use (the SQLite path caches its compiled text by statement; an SQLite store
+# never loads PostgreSQL's dialect).
+_KEEP_SHADOW: dict[str, Any] = {}
+
+
+def _keep_shadow(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (platform, community, message, revision, rule) DO NOTHING, for this engine."""
+    statement = _KEEP_SHADOW.get(dialect)
+    if statement is None:
+        statement = _KEEP_SHADOW[dialect] = insert_for(dialect)(shadow_matches).on_conflict_do_nothing(
+            index_elements=SHADOW_KEY)
+    return statement
 
 
 class RuleStatsStore(StoreBase):
@@ -35,7 +45,7 @@ class RuleStatsStore(StoreBase):
         rows = [{"platform": r.platform.value, "community_id": r.community_id, "rule_id": r.rule_id,
                  "clause": r.clause, "sample": r.sample[:300], "matched_at": ts(r.matched_at),
                  "message_id": r.message_id, "revision": r.revision} for r in records]
-        statement = _KEEP_SHADOW[self.dialect]
+        statement = _keep_shadow(self.dialect)
 
         async def work(db: Db) -> None:
             if self.postgresql:
