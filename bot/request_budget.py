@@ -37,6 +37,7 @@ BUDGET = 2_000  # for every process sharing the store together: a fifth of Disco
 INVALID_STATUSES = frozenset({401, 403, 429})
 SYNC_SECONDS = 2.0  # how often the counts go to the store and everyone's total comes back
 SYNC_BATCH = 20  # answers waiting that bring the next sync forward
+STOP_SYNC_SECONDS = 5.0
 MINUTE = 60
 
 
@@ -66,6 +67,7 @@ class InvalidRequests:
         self._everyone = 0  # every process's answers in the window, as of the last sync
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sync_failing = False
 
     def _expire(self) -> None:
         horizon = self._clock() - self.window
@@ -135,9 +137,14 @@ class InvalidRequests:
             self._everyone = await self._shared.add_invalid_requests(sending, since)
         except STORE_FAILURES as exc:
             self._unsynced.update(sending)
-            log.warning("could not share the invalid-request count; counting this process's own meanwhile",
-                        extra={"error": type(exc).__name__})
+            if not self._sync_failing:  # once per outage, not every SYNC_SECONDS
+                self._sync_failing = True
+                log.warning("could not share the invalid-request count; counting this process's own meanwhile",
+                            extra={"error": type(exc).__name__})
             return
+        if self._sync_failing:
+            self._sync_failing = False
+            log.info("invalid-request count shared again")
         self._note_spent()
 
     def start(self) -> None:
@@ -156,13 +163,15 @@ class InvalidRequests:
                 log.exception("invalid-request sync failed")
 
     async def stop(self) -> None:
-        """Stop syncing, adding what is still unsynced to the store first."""
+        """Stop syncing, adding what is still unsynced to the store (for at most STOP_SYNC_SECONDS: a locked or
+        unreachable store must not hold up the shutdown)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-            await self.sync()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sync(), STOP_SYNC_SECONDS)
 
     def trace_config(self) -> aiohttp.TraceConfig:
         """An aiohttp trace that records every answer (discord.py's `http_trace` option)."""
