@@ -46,7 +46,9 @@ class Db:
         self.connection = connection
         self._sqlite = sqlite_driver  # the aiosqlite connection (row factory sqlite3.Row), or None on PostgreSQL
         self._texts: dict[str, TextClause] = {}
-        self._compiled: dict[tuple[Any, ...], tuple[str, Picker]] = {}
+        # (SQL or id of the construct, parameter names) -> (SQLite's text, its picker, the statement). The entry
+        # holds the construct itself so that its id cannot be taken by another one while the entry lives.
+        self._compiled: dict[tuple[Any, ...], tuple[str, Picker, str | Executable]] = {}
 
     def _statement(self, sql: str | Executable) -> Executable:
         if not isinstance(sql, str):
@@ -64,10 +66,10 @@ class Db:
             statement = self._statement(sql)
             assert isinstance(statement, ClauseElement)  # text() and Core constructs both are
             compiled = cast(SQLCompiler, statement.compile(dialect=self.connection.dialect, column_keys=list(names)))
-            found = self._compiled[key] = (str(compiled), picker(compiled.positiontup or ()))
-            if len(self._compiled) > 2_000:  # statements are few; a runaway caller must not grow this for ever
+            if len(self._compiled) >= 2_000:  # statements are few; a runaway caller must not grow this for ever
                 self._compiled.clear()
-        return found
+            found = self._compiled[key] = (str(compiled), picker(compiled.positiontup or ()), sql)
+        return found[0], found[1]
 
     def _for_sqlite(self, sql: str | Executable, params: Params) -> tuple[str, tuple[Any, ...]]:
         """The statement as SQLAlchemy compiles it for SQLite (cached), and its parameters in order."""
