@@ -282,18 +282,28 @@ async def test_socket_mode_reconnects_when_slack_asks_and_loses_nothing(socket_h
     assert len(socket_harness.incidents()) == 1
 
 
-async def test_a_member_refusing_both_ways_is_not_asked_again_for_a_day(harness: Harness) -> None:
+async def refused_then_remembered(harness: Harness, first: str, second: str) -> None:
+    """Alice's first message ends in a reply Slack refuses both ways (ephemeral and DM); her second must meet the
+    memory of it: each ends in an alert, and Slack is not asked again for the second."""
     fake = harness.fake
     fake.fail_next("chat.postEphemeral", "channel_not_found")
     fake.fail_next("conversations.open", "user_disabled")
-    await harness.event(payloads.message(ALICE, GENERAL, BREACH))
-    await harness.settled(1)
-    await eventually(lambda: len(fake.messages_in(ALERTS)) == 1, what="the alert about the refused nudge")
-    asked = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open"))
-    await harness.event(payloads.message(ALICE, GENERAL, BREACH + ", again"))
-    await harness.settled(2)
-    await eventually(lambda: len(fake.messages_in(ALERTS)) == 2, what="the alert about the second nudge")
-    assert len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open")) == asked
+
+    def asked() -> int:
+        return len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open"))
+
+    for number, text in enumerate((first, second), start=1):
+        await harness.event(payloads.message(ALICE, GENERAL, text))
+        await harness.settled(number)
+        await eventually(lambda: len(fake.messages_in(ALERTS)) == number,  # noqa: B023 (awaited here)
+                         what=f"alert {number}")
+        if number == 1:
+            after_first = asked()
+    assert asked() == after_first
+
+
+async def test_a_member_refusing_both_ways_is_not_asked_again_for_a_day(harness: Harness) -> None:
+    await refused_then_remembered(harness, BREACH, BREACH + ", again")
     rows = harness.incidents()
     assert [r["delivery_status"] for r in rows] == ["refused", "refused"]  # both recorded, the second not sent
     assert rows[1]["delivery_reason"] == REMEMBERED
@@ -303,20 +313,10 @@ LOW = "i don't think i can keep going, some nights i want to end it all"  # made
 
 
 async def test_a_welfare_note_refused_both_ways_is_remembered_and_the_committee_told(harness: Harness) -> None:
-    fake = harness.fake
     core = harness.bot.core
     community = await core.store.get_community(Platform.SLACK, TEAM)
     await core.store.save_community(replace(community, welfare_alerts=True), datetime.now(UTC))
-    fake.fail_next("chat.postEphemeral", "channel_not_found")
-    fake.fail_next("conversations.open", "user_disabled")
-    await harness.event(payloads.message(ALICE, GENERAL, LOW))
-    await harness.settled(1)
-    await eventually(lambda: len(fake.messages_in(ALERTS)) == 1, what="the welfare alert")
-    asked = len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open"))
-    await harness.event(payloads.message(ALICE, GENERAL, BREACH))  # its nudge meets the memory the note left
-    await harness.settled(2)
-    await eventually(lambda: len(fake.messages_in(ALERTS)) == 2, what="the alert about the refused nudge")
-    assert len(fake.calls_to("chat.postEphemeral")) + len(fake.calls_to("conversations.open")) == asked
-    assert "could not send them its private pointer" in fake.messages_in(ALERTS)[0].text + str(
-        fake.messages_in(ALERTS)[0].blocks)
+    await refused_then_remembered(harness, LOW, BREACH)  # the breach's nudge meets the memory the note left
+    welfare_alert = harness.fake.messages_in(ALERTS)[0]
+    assert "could not send them its private pointer" in welfare_alert.text + str(welfare_alert.blocks)
     assert [(r["delivery_status"], r["delivery_reason"]) for r in harness.incidents()] == [("refused", REMEMBERED)]
