@@ -35,7 +35,8 @@ COUNTERABLE_CLAUSES = frozenset({"5.5.1", "5.5.2", "5.5.3", "5.2"})
 MAX_MATCHES_PER_MESSAGE = 50
 SPACED = "joined spaced letters"
 LOWERING_WORD = "a lowering context word nearby"
-_NOTHING = Verdict()  # verdicts are immutable: every clean message can share one
+NOTHING = Verdict()
+"""The verdict on a message with no candidate: verdicts are immutable, so every clean message shares one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ class Judge:
                findings: list[Finding] | None, norm: Normalized | None = None) -> Verdict:
         """The verdict on one message (or chunk at `offset`) from its candidates."""
         if not raws:
-            return _NOTHING
+            return NOTHING
         for raw in raws:  # a reported span never starts or ends inside a word
             raw.orig_start, raw.orig_end = snap_to_words(text, raw.orig_start, raw.orig_end)
         counters = [r for r in raws if r.rule.effect is RuleEffect.COUNTER and r.in_layer]
