@@ -80,10 +80,15 @@ class ValidatorMatcher:
             options = {**env.validator_options.get(rule.validator, {}), **rule.options}
             hint = hints.setdefault(validator.hint, re.compile(validator.hint)) if validator.hint else None
             entries.append(_entry(rule, validator, options, hint))
-        # Sorted by the digits they need: those needing more than the message has are never visited.
+        # Sorted by the digits they need: those needing more than the message has are never visited. The rules
+        # that require a context word are asked only when the message holds a word one of them needs (the
+        # order candidates are found in is no matter: the judge sorts them).
         entries.sort(key=lambda entry: entry.validator.min_digits)
-        self._entries = entries
-        self._digits = [entry.validator.min_digits for entry in entries]
+        self._entries = [entry for entry in entries if not entry.requires]
+        self._digits = [entry.validator.min_digits for entry in self._entries]
+        self._requiring = [entry for entry in entries if entry.requires]
+        self._requiring_digits = [entry.validator.min_digits for entry in self._requiring]
+        self._context_cues = frozenset().union(*(e.context_words | e.context_firsts for e in self._requiring))
         # Validators run only on messages with a digit, or holding a character one of them needs ("@").
         chars = frozenset(e.validator.needs_char for e in entries if e.validator.min_digits == 0)
         # One search for a digit or a needed character decides whether any validator is asked (most chat: no).
@@ -92,15 +97,17 @@ class ValidatorMatcher:
     def find(self, message: Message, raws: list[Raw]) -> None:
         """Validators whose cheap needs the message meets; spans are of the original text."""
         text = message.text
-        if not self._entries or (self._cue is not None and self._cue.search(text) is None):
+        if not (self._entries or self._requiring) or (self._cue is not None and self._cue.search(text) is None):
             return
         # At least as many as the longest run: a cheap first cut. On ASCII text \d is 0-9: ten counts, no list.
         digits = sum(map(text.count, _ASCII_DIGITS)) if text.isascii() else len(_DIGIT.findall(text))
+        entries = self._entries[: bisect.bisect_right(self._digits, digits)]
+        if not message.tokens.isdisjoint(self._context_cues):
+            entries += [entry for entry in self._requiring[: bisect.bisect_right(self._requiring_digits, digits)]
+                        if _context_present(entry, message)]
         visible, kept = (text, None) if text.isascii() else _without_invisible(text)
         hinted: dict[re.Pattern[str], bool] = {}  # several validators share a hint: search once
-        for entry in self._entries[: bisect.bisect_right(self._digits, digits)]:
-            if entry.requires and not _context_present(entry, message):
-                continue
+        for entry in entries:
             if entry.hint is not None:
                 found = hinted.get(entry.hint)
                 if found is None:
