@@ -11,7 +11,7 @@ from functools import lru_cache
 from bot.detection.audience import audience_tier
 from bot.detection.message import WORD, Layer, Raw
 from bot.detection.model import AudienceScope, Rule, RuleContext
-from bot.detection.normalize import Normalized, normalize
+from bot.detection.normalize import Normalized, fold
 from bot.detection.ownership import OWNERSHIP_PACKS, owned_tier
 from bot.detection.spans import snap_to_words
 from bot.models import Audience, Match, RuleEffect, ScanContext, Tier, Verdict
@@ -226,7 +226,7 @@ def _with_context(raw: Raw, text: str, windows: dict[tuple[int, int], tuple[str,
     bounds = (max(0, raw.orig_start - ctx.window), min(len(text), raw.orig_end + ctx.window))
     folded = windows.get(bounds)
     if folded is None:
-        window = normalize(text[bounds[0]: bounds[1]]).text
+        window = fold(text[bounds[0]: bounds[1]])
         folded = windows[bounds] = (window, set(WORD.findall(window)))
     window, near = folded
     raise_words, raise_phrases, lower_words, lower_phrases = _split_context(ctx)

@@ -15,6 +15,7 @@ from bot.detection.judge import NOTHING, _split_context, _with_context, negated
 from bot.detection.kinds.validator import _cue
 from bot.detection.message import WORD, Raw
 from bot.detection.model import RuleContext
+from bot.detection.normalize import fold, normalize
 from bot.detection.scanner import load_default_scanner
 from bot.detection.validators import VALIDATORS
 from bot.models import ScanContext
@@ -58,7 +59,7 @@ def test_context_words_count_as_they_did_one_by_one(raised: frozenset[str], lowe
     rule = next(iter(load_default_scanner().rule_set.rules))
     ctx = RuleContext(window=30, raise_words=raised, lower_words=lowered, require=require)
     raw = Raw(replace(rule, context=ctx), 0, 0, 0, min(len(text), 3), 0.7)
-    window = judge.normalize(text[: min(len(text), raw.orig_end + 30)]).text
+    window = normalize(text[: min(len(text), raw.orig_end + 30)]).text
     near = set(WORD.findall(window))
     up = sum(1 for w in raised if (w in near if " " not in w else w in window))
     down = sum(1 for w in lowered if (w in near if " " not in w else w in window))
@@ -81,3 +82,9 @@ def test_the_validator_cue_is_a_digit_or_a_needed_character(text: str) -> None:
     assert (_cue(chars).search(text) is not None) == expected
     assert (_cue(frozenset({"ab", "@"})).search(text) is not None) == (bool(re.search(r"\d", text))
                                                                        or "@" in text or "ab" in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_TEXTS, st.text(alphabet="abcHATE 4$1!.-\u0430\u200b\u00e9'", max_size=40)))
+def test_folding_a_window_gives_what_normalize_gives(text: str) -> None:
+    assert fold(text) == normalize(text).text
