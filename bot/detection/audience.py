@@ -17,7 +17,12 @@ UNDER18_STRICTER_CLAUSES = frozenset({"5.5.2", "5.2"})
 
 def for_audience(match: Match, context: ScanContext) -> Match:
     """The match with its tier raised from review to nudge where under-18s may read and its clause calls for it."""
-    if (context.audience is Audience.UNDER18 and match.tier is Tier.REVIEW
-            and match.clause in UNDER18_STRICTER_CLAUSES):
-        return replace(match, tier=Tier.NUDGE)
-    return match
+    tier = audience_tier(match.tier, match.clause, context)
+    return match if tier is match.tier else replace(match, tier=tier)
+
+
+def audience_tier(tier: Tier, clause: str, context: ScanContext) -> Tier:
+    """The tier a match of `clause` lands in for this audience (what `for_audience` gives it)."""
+    if context.audience is Audience.UNDER18 and tier is Tier.REVIEW and clause in UNDER18_STRICTER_CLAUSES:
+        return Tier.NUDGE
+    return tier

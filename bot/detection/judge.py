@@ -6,12 +6,13 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from bot.detection.audience import for_audience
+from bot.detection.audience import audience_tier
 from bot.detection.message import WORD, Layer, Raw
-from bot.detection.model import AudienceScope, Rule
-from bot.detection.normalize import Normalized, normalize
-from bot.detection.ownership import OWNERSHIP_PACKS, judge_ownership
+from bot.detection.model import AudienceScope, Rule, RuleContext
+from bot.detection.normalize import Normalized, fold
+from bot.detection.ownership import OWNERSHIP_PACKS, owned_tier
 from bot.detection.spans import snap_to_words
 from bot.models import Audience, Match, RuleEffect, ScanContext, Tier, Verdict
 
@@ -25,6 +26,8 @@ NEGATORS = frozenset({
     "isnt", "aren't", "arent", "wasn't", "wasnt", "weren't", "werent", "won't", "wont", "can't", "cant",
     "cannot", "shouldn't", "shouldnt", "wouldn't", "wouldnt", "mustn't", "mustnt", "ain't", "aint", "hardly",
 })
+# Any negator as a substring: where none is, no word can be one (a cheap first test for `negated`).
+_NEGATOR_CUE = re.compile("|".join(re.escape(word) for word in sorted(NEGATORS, key=lambda w: (-len(w), w))))
 _NEGATION_LOOKBACK = 3  # words before a match that a negator may stand in
 _NEGATION_IDIOMS = re.compile(r"\b(?:can't|cant|cannot|can\s+not)\s+(?:stand|bear|wait)\b"
                               r"|\b(?:don't|dont|do\s+not|never)\s+forget\b|\bno\s+(?:doubt|wonder)\b|\bnot\s+only\b"
@@ -35,7 +38,8 @@ COUNTERABLE_CLAUSES = frozenset({"5.5.1", "5.5.2", "5.5.3", "5.2"})
 MAX_MATCHES_PER_MESSAGE = 50
 SPACED = "joined spaced letters"
 LOWERING_WORD = "a lowering context word nearby"
-_NOTHING = Verdict()  # verdicts are immutable: every clean message can share one
+NOTHING = Verdict()
+"""The verdict on a message with no candidate: verdicts are immutable, so every clean message shares one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,32 +100,40 @@ class Judge:
                findings: list[Finding] | None, norm: Normalized | None = None) -> Verdict:
         """The verdict on one message (or chunk at `offset`) from its candidates."""
         if not raws:
-            return _NOTHING
+            return NOTHING
         for raw in raws:  # a reported span never starts or ends inside a word
             raw.orig_start, raw.orig_end = snap_to_words(text, raw.orig_start, raw.orig_end)
         counters = [r for r in raws if r.rule.effect is RuleEffect.COUNTER and r.in_layer]
         sentences = SentenceMap(layer.text) if counters else None
+        # Read once per message: no weaker evidence anywhere in it (most), so none inside any match.
+        maybe_weak = bool(layer.weak or (norm is not None and norm.spaced_joins))
         outcome = _Outcome()
         reach: dict[str, int] = {}  # per rule, the furthest end kept so far: nested repeats are dropped
         windows: dict[tuple[int, int], tuple[str, set[str]]] = {}  # context windows folded, in this message
-        for raw in sorted(raws, key=lambda r: (r.orig_start, -(r.orig_end - r.orig_start), r.rule.id)):
+        for raw in sorted(raws, key=_reading_order):
             rule = raw.rule
             if raw.orig_end <= reach.get(rule.id, -1):
                 continue
             reach[rule.id] = raw.orig_end
             if len(outcome.breaches) >= MAX_MATCHES_PER_MESSAGE:
                 break  # a message with this many breaches is plainly flagged; more spans add nothing
-            confidence, why_not, lowered = self.judge(raw, text, layer, context, sentences, counters, windows)
-            weak, alone = weak_parts(raw, layer, norm)
+            why_not = self._withdrawn(raw, text, layer, context, sentences, counters)
+            if why_not is None:
+                confidence, why_not, lowered = _with_context(raw, text, windows)
+            else:
+                confidence, lowered = rule.confidence, False
+            weak, alone = weak_parts(raw, layer, norm) if maybe_weak else ((), False)
             evidence = (weak if alone else ()) + ((LOWERING_WORD,) if lowered else ())
             tier = Tier.REVIEW if evidence and rule.tier is Tier.NUDGE else rule.tier
-            match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
-                          rule.severity, round(confidence, 3), rule.effect, tier)
+            ownership = ""
             if why_not is None and confidence < self._min_confidence:
                 why_not = f"confidence {confidence:.2f} below {self._min_confidence:.2f}"
             if why_not is None and rule.pack in OWNERSHIP_PACKS:  # whose details or work it is (5.5.4, 5.5.5)
-                match, why_not = judge_ownership(match, text, offset, kind=OWNERSHIP_PACKS[rule.pack])
-            match = for_audience(match, context)
+                ownership, tier, why_not = owned_tier(text, raw.orig_start, raw.orig_end, rule.severity, tier,
+                                                      kind=OWNERSHIP_PACKS[rule.pack])
+            match = Match(rule.id, rule.clause, rule.category, raw.orig_start + offset, raw.orig_end + offset,
+                          rule.severity, round(confidence, 3), rule.effect,
+                          audience_tier(tier, rule.clause, context), ownership)
             status = outcome.add(match, rule.effect, why_not)
             if findings is not None:
                 findings.append(Finding(match, status, evidence, () if alone else weak))
@@ -158,6 +170,11 @@ class Judge:
         if not self._allowlist:
             return False
         return word_at(text, start) in self._allowlist or word_at(text, end - 1) in self._allowlist
+
+
+def _reading_order(raw: Raw) -> tuple[int, int, str]:
+    """Candidates in the order the judge reads them: by start, the longest first, then by rule."""
+    return raw.orig_start, -(raw.orig_end - raw.orig_start), raw.rule.id
 
 
 def weaker_evidence(raw: Raw, layer: Layer, norm: Normalized | None) -> tuple[str, ...]:
@@ -209,14 +226,24 @@ def _with_context(raw: Raw, text: str, windows: dict[tuple[int, int], tuple[str,
     bounds = (max(0, raw.orig_start - ctx.window), min(len(text), raw.orig_end + ctx.window))
     folded = windows.get(bounds)
     if folded is None:
-        window = normalize(text[bounds[0]: bounds[1]]).text
+        window = fold(text[bounds[0]: bounds[1]])
         folded = windows[bounds] = (window, set(WORD.findall(window)))
     window, near = folded
-    raised = sum(1 for w in ctx.raise_words if (w in near if " " not in w else w in window))
-    lowered = sum(1 for w in ctx.lower_words if (w in near if " " not in w else w in window))
+    raise_words, raise_phrases, lower_words, lower_phrases = _split_context(ctx)
+    raised = len(raise_words.intersection(near)) + sum(1 for phrase in raise_phrases if phrase in window)
+    lowered = (len(lower_words.intersection(near)) + sum(1 for phrase in lower_phrases if phrase in window)
+               if ctx.lower_words else 0)
     if ctx.require and not raised:
         return confidence, "needs a context word nearby", False
     return max(0.0, min(1.0, confidence + 0.1 * raised - 0.3 * lowered)), None, lowered > 0
+
+
+@lru_cache(maxsize=4096)
+def _split_context(ctx: RuleContext) -> tuple[frozenset[str], tuple[str, ...], frozenset[str], tuple[str, ...]]:
+    """A rule's raise and lower words, each split into single words (looked up among the window's words) and
+    phrases (looked for in the window's text): split once per rule, not once per match."""
+    return (frozenset(w for w in ctx.raise_words if " " not in w), tuple(w for w in ctx.raise_words if " " in w),
+            frozenset(w for w in ctx.lower_words if " " not in w), tuple(w for w in ctx.lower_words if " " in w))
 
 
 def word_at(text: str, position: int) -> str:
@@ -248,6 +275,8 @@ def negated(text: str, start: int, end: int) -> bool:
 
     Idioms whose negative word negates nothing ("can't stand", "don't forget", "no doubt") are read past.
     """
+    if _NEGATOR_CUE.search(text, max(0, start - 60), end) is None:
+        return False  # every word read below is part of text[start - 60:end]: no negator there, none read
     inside = _NEGATION_IDIOMS.sub(" ", text[start:end])
     breaks = list(_CLAUSE_BREAK.finditer(inside))
     if breaks:  # a long match: only its final clause ("...won't change. let's eradicate them") can negate

@@ -161,6 +161,16 @@ def normalize(text: str, *, squeeze_stretched: bool = True) -> Normalized:
     return Normalized(text, folded, tuple(starts), tuple(ends), spaced_joins=joins)
 
 
+def fold(text: str) -> str:
+    """`normalize(text).text` alone: plain ASCII that only needs lowercasing builds no `Normalized` (the judge
+    folds the words around each match with it)."""
+    if text.isascii():
+        folded = text.lower()
+        if not _needs_work(folded, True):
+            return folded
+    return normalize(text).text
+
+
 def fold_plain(text: str) -> str | None:
     """The folded text when folding kept every position in place (most chat: lowercased, look-alikes folded,
     nothing dropped, joined or squeezed), else None and the caller uses `normalize`.

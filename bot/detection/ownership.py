@@ -285,17 +285,27 @@ def judge_ownership(match: Match, text: str, offset: int = 0, *,
     is held for review instead. `text` is the message (or the part
     of a long one that was scanned) and `offset` where it starts in the whole message.
     """
-    finding = classify(text, match.start - offset, match.end - offset, kind=kind)
-    judged = replace(match, ownership=finding.ownership.value)
-    if finding.ownership is Ownership.OWN and judged.severity is Severity.CRITICAL:
+    ownership, tier, why_not = owned_tier(text, match.start - offset, match.end - offset, match.severity,
+                                          match.tier, kind=kind)
+    return replace(match, ownership=ownership, tier=tier), why_not
+
+
+def owned_tier(text: str, start: int, end: int, severity: Severity, tier: Tier, *,
+               kind: DetailKind = DetailKind.CONTACT) -> tuple[str, Tier, str | None]:
+    """What `judge_ownership` decides for a detail at text[start:end] of a match of this severity and tier:
+    whose it is, the tier it lands in and why it is withdrawn (None when it stands). The judge calls this
+    before it builds the match, so each match is built once."""
+    finding = classify(text, start, end, kind=kind)
+    whose = finding.ownership
+    if whose is Ownership.OWN and severity is Severity.CRITICAL:
         # A card number in a group chat can be used by anyone who reads it, the poster's own included: the
         # committee is asked to look, nobody is nudged.
-        return replace(judged, tier=Tier.REVIEW) if judged.tier is Tier.NUDGE else judged, None
-    if finding.ownership.withdraws:
-        return judged, finding.reason
-    if finding.ownership is Ownership.UNKNOWN and judged.tier is Tier.NUDGE:
-        judged = replace(judged, tier=Tier.REVIEW)
-    return judged, None
+        return whose.value, Tier.REVIEW if tier is Tier.NUDGE else tier, None
+    if whose.withdraws:
+        return whose.value, tier, finding.reason
+    if whose is Ownership.UNKNOWN and tier is Tier.NUDGE:
+        return whose.value, Tier.REVIEW, None
+    return whose.value, tier, None
 
 
 def _nearest(pattern: re.Pattern[str], before: str, after: str, span: str = "") -> tuple[int, str] | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.detection import cache
-from bot.detection.judge import COUNTERABLE_CLAUSES, NEGATORS, Finding, Judge
+from bot.detection.judge import COUNTERABLE_CLAUSES, NEGATORS, NOTHING, Finding, Judge
 from bot.detection.kinds import KINDS, KindEnv, KindMatcher
 from bot.detection.masked import MaskedMatcher
 from bot.detection.message import Layer, Message, Raw, tokens
@@ -164,13 +164,12 @@ class Scanner:
             message.layer = layer = layer or Layer(norm.text)
             for matcher in self._gated:
                 matcher.find(message, raws)
-        for matcher in self._ungated:
+        for matcher in self._ungated:  # each returns after one cheap test on most messages (a digit, a mask)
             matcher.find(message, raws)
-        if not raws:
-            return self._judge.decide(raws, text, Layer(""), offset, context, findings)
+        if not raws:  # the empty verdict: nothing to judge, no layer to build
+            return NOTHING
         norm = norm or Normalized(text, folded or "")
         return self._judge.decide(raws, text, layer or Layer(norm.text), offset, context, findings, norm)
-
 
     def _reaches(self, tokens: set[str]) -> bool:
         """Whether a message with these words holds a gate word with whatever else it needs (`gate_needs`)."""

@@ -54,6 +54,7 @@ class _Entry:
     validator: Validator
     options: Mapping[str, Any]
     hint: re.Pattern[str] | None
+    requires: bool  # the rule needs one of its context words: tested before the hint, as it is cheaper
     context_words: frozenset[str]  # one-word `raise` words of a rule that requires one
     context_phrases: tuple[str, ...]  # padded phrases among them
     context_firsts: frozenset[str]  # the phrases' first words: a cheap first test
@@ -79,35 +80,40 @@ class ValidatorMatcher:
             options = {**env.validator_options.get(rule.validator, {}), **rule.options}
             hint = hints.setdefault(validator.hint, re.compile(validator.hint)) if validator.hint else None
             entries.append(_entry(rule, validator, options, hint))
-        # Sorted by the digits they need: those needing more than the message has are never visited.
+        # Sorted by the digits they need: those needing more than the message has are never visited. The rules
+        # that require a context word are asked only when the message holds a word one of them needs (the
+        # order candidates are found in is no matter: the judge sorts them).
         entries.sort(key=lambda entry: entry.validator.min_digits)
-        self._entries = entries
-        self._digits = [entry.validator.min_digits for entry in entries]
+        self._entries = [entry for entry in entries if not entry.requires]
+        self._digits = [entry.validator.min_digits for entry in self._entries]
+        self._requiring = [entry for entry in entries if entry.requires]
+        self._requiring_digits = [entry.validator.min_digits for entry in self._requiring]
+        self._context_cues = frozenset().union(*(e.context_words | e.context_firsts for e in self._requiring))
         # Validators run only on messages with a digit, or holding a character one of them needs ("@").
         chars = frozenset(e.validator.needs_char for e in entries if e.validator.min_digits == 0)
-        self._always = "" in chars
-        self._chars = chars - {""}
+        # One search for a digit or a needed character decides whether any validator is asked (most chat: no).
+        self._cue = None if "" in chars else _cue(chars - {""})
 
     def find(self, message: Message, raws: list[Raw]) -> None:
         """Validators whose cheap needs the message meets; spans are of the original text."""
-        if not self._entries:
-            return
         text = message.text
+        if not (self._entries or self._requiring) or (self._cue is not None and self._cue.search(text) is None):
+            return
         # At least as many as the longest run: a cheap first cut. On ASCII text \d is 0-9: ten counts, no list.
         digits = sum(map(text.count, _ASCII_DIGITS)) if text.isascii() else len(_DIGIT.findall(text))
-        if not (digits or self._always or any(char in text for char in self._chars)):
-            return
+        entries = self._entries[: bisect.bisect_right(self._digits, digits)]
+        if not message.tokens.isdisjoint(self._context_cues):
+            entries += [entry for entry in self._requiring[: bisect.bisect_right(self._requiring_digits, digits)]
+                        if _context_present(entry, message)]
         visible, kept = (text, None) if text.isascii() else _without_invisible(text)
         hinted: dict[re.Pattern[str], bool] = {}  # several validators share a hint: search once
-        for entry in self._entries[: bisect.bisect_right(self._digits, digits)]:
+        for entry in entries:
             if entry.hint is not None:
                 found = hinted.get(entry.hint)
                 if found is None:
                     found = hinted[entry.hint] = entry.hint.search(visible) is not None
                 if not found:
                     continue
-            if not _context_present(entry, message):
-                continue
             try:
                 if entry.validator.prefilter(visible):
                     _confirm(entry, visible, kept, raws)
@@ -115,10 +121,17 @@ class ValidatorMatcher:
                 log.exception("validator failed; the rest of the scan goes on", extra={"rule": entry.rule.id})
 
 
+def _cue(chars: frozenset[str]) -> re.Pattern[str]:
+    """A digit, or one of the characters (or strings) some validator that needs no digit needs."""
+    if all(len(char) == 1 for char in chars):
+        return re.compile("[\\d" + "".join(re.escape(char) for char in sorted(chars)) + "]")
+    return re.compile("|".join([r"\d", *(re.escape(char) for char in sorted(chars))]))
+
+
 def _entry(rule: Rule, validator: Validator, options: Mapping[str, Any], hint: re.Pattern[str] | None) -> _Entry:
     single = {w for w in rule.context.raise_words if len(WORD.findall(w)) == 1}
     phrases = rule.context.raise_words - single
-    return _Entry(rule, validator, options, hint,
+    return _Entry(rule, validator, options, hint, rule.context.require,
                   frozenset(WORD.findall(w)[0] for w in single),
                   tuple(f" {' '.join(WORD.findall(p))} " for p in phrases),
                   frozenset(WORD.findall(p)[0] for p in phrases if WORD.findall(p)))
@@ -126,7 +139,7 @@ def _entry(rule: Rule, validator: Validator, options: Mapping[str, Any], hint: r
 
 def _context_present(entry: _Entry, message: Message) -> bool:
     """A rule that needs a context word ("born", "student number") cannot fire if none is present."""
-    if not entry.rule.context.require or not message.tokens.isdisjoint(entry.context_words):
+    if not entry.requires or not message.tokens.isdisjoint(entry.context_words):
         return True
     if message.tokens.isdisjoint(entry.context_firsts):
         return False
