@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 import ahocorasick
 
-from bot.detection.literals import required_literals
+from bot.detection.literals import literal_clauses, required_literals
 from bot.detection.model import Rule
 from bot.detection.packtext import word_alternation
 from bot.models import RuleEffect
@@ -53,6 +53,7 @@ class TriggerIndex:
                 self.untriggered.append(rule)
             for trigger in rule.triggers:
                 self._add(rule, trigger)
+        self._phrase_at = {first: _PhraseTable(entries) for first, entries in self.phrases.items()}
         self.word_keys = frozenset(self.words)
         self.bigram_keys = frozenset(self.bigrams)
         self.bigram_firsts = frozenset(first for first, _ in self.bigrams)
@@ -88,9 +89,8 @@ class TriggerIndex:
                 for rule in self.bigrams[bigram]:
                     selected.setdefault(rule.id, rule)
         for token in tokens & self.phrase_keys:
-            for phrase, rule in self.phrases[token]:
-                if rule.id not in selected and phrase in joined:
-                    selected[rule.id] = rule
+            for rule in self._phrase_at[token].present(token, words, joined):
+                selected.setdefault(rule.id, rule)
         return selected
 
     def select_counters(self, tokens: set[str], joined: str) -> dict[str, Rule]:
@@ -102,6 +102,41 @@ class TriggerIndex:
                         and not (rule.requires and tokens.isdisjoint(rule.requires))):
                     counters[rule.id] = rule
         return counters
+
+
+class _PhraseTable:
+    """The phrases of three words or more that start with one word, looked up where that word stands.
+
+    A phrase " a b c " is a substring of the message's words joined by single spaces exactly when the words a, b
+    and c stand together in it, so instead of one substring test per phrase (hundreds begin with "non" or
+    "learning"), the few word runs after each place the first word stands are looked up. The rules come back in
+    the order the phrases were listed, as the substring tests found them.
+    """
+
+    __slots__ = ("_entries", "_lengths", "_plain", "_positions")
+
+    def __init__(self, entries: list[tuple[str, Rule]]) -> None:
+        self._entries = entries
+        # A phrase written other than as single-spaced words keeps its substring test (never true for WORD tokens).
+        self._plain = all(phrase == f" {' '.join(phrase.split())} " for phrase, _ in entries)
+        self._positions: dict[tuple[str, ...], list[int]] = {}
+        for position, (phrase, _rule) in enumerate(entries):
+            self._positions.setdefault(tuple(phrase.split()), []).append(position)
+        self._lengths = sorted({len(words) for words in self._positions})
+
+    def present(self, first: str, words: list[str], joined: str) -> list[Rule]:
+        """The rules of the phrases the message holds, in listed order (a rule once per phrase found)."""
+        if not self._plain:
+            return [rule for phrase, rule in self._entries if phrase in joined]
+        found: set[int] = set()
+        for start, word in enumerate(words):
+            if word != first:
+                continue
+            for length in self._lengths:
+                hit = self._positions.get(tuple(words[start:start + length]))
+                if hit:
+                    found.update(hit)
+        return [self._entries[position][1] for position in sorted(found)]
 
 
 def literal_gates(rules: Iterable[Rule]) -> dict[str, re.Pattern[str]]:
@@ -117,7 +152,8 @@ def literal_gates(rules: Iterable[Rule]) -> dict[str, re.Pattern[str]]:
 
 
 _WHITESPACE = re.compile(r"\s+")
-_AUTOMATON_FROM = 3  # below this many gated patterns a message triggers, their own searches are cheaper
+_AUTOMATON_FROM = 1  # below this many gated patterns a message triggers, their own searches are cheaper
+_MAX_CLAUSES = 64  # alternatives per pattern worth checking one by one
 
 
 class LiteralGates:
@@ -127,8 +163,12 @@ class LiteralGates:
     triggers only a few gated patterns uses their own searches, which are cheaper than a pass."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
+        rules = list(rules)
         self._searches = literal_gates(rules)
         self._literals: dict[str, frozenset[str]] = {}
+        # Per pattern, its alternatives' literal sets (`literal_clauses`): once the pass has run, a pattern none
+        # of whose alternatives has a literal of every set it needs is ruled out too.
+        self._clauses: dict[str, tuple[tuple[frozenset[str], ...], ...]] = {}
         self._automaton = ahocorasick.Automaton()
         for rule in rules:
             if rule.id in self._searches:
@@ -136,7 +176,14 @@ class LiteralGates:
                     rule.compiled.pattern if rule.compiled is not None else "")
                 # A space in a literal stands for any whitespace (as in its search); the text is collapsed alike.
                 self._literals[rule.id] = frozenset(_WHITESPACE.sub(" ", literal) for literal in literals or ())
-        for literal in set().union(*self._literals.values()) if self._literals else ():
+                clauses = literal_clauses(rule.compiled.pattern) if rule.compiled is not None else None
+                if clauses and len(clauses) <= _MAX_CLAUSES:
+                    self._clauses[rule.id] = tuple(tuple(frozenset(_WHITESPACE.sub(" ", literal) for literal in need)
+                                                         for need in needs) for needs in clauses)
+        every = set().union(*self._literals.values()) if self._literals else set()
+        for clauses in self._clauses.values():
+            every.update(*(need for needs in clauses for need in needs))
+        for literal in every:
             self._automaton.add_word(literal, literal)
         if len(self._automaton):
             self._automaton.make_automaton()
@@ -157,7 +204,10 @@ class LiteralGates:
         if literals is None:
             return True
         if present is not None:
-            return not present.isdisjoint(literals)
+            if present.isdisjoint(literals):
+                return False
+            clauses = self._clauses.get(rule_id)
+            return clauses is None or any(all(not present.isdisjoint(need) for need in needs) for needs in clauses)
         return self._searches[rule_id].search(text) is not None
 
 

@@ -5,6 +5,7 @@ pattern out before the pattern itself runs (the prefilter idea of RE2 and Hypers
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
 from typing import Any
 
@@ -129,3 +130,60 @@ def _item(op: Any, av: Any) -> frozenset[str] | None:
         low, _high, body = av
         return _sequence(list(body)) if low >= 1 else None
     return None
+
+
+@lru_cache(maxsize=1024)
+def literal_clauses(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """Per top-level alternative of `pattern`, literal sets that a match of that alternative holds one of
+    each (all the sets, not only the best): a match of the pattern holds every set of at least one
+    alternative. None when some alternative requires nothing that can be told (so nothing can be ruled out).
+
+    `required_literals` gives one set for the whole pattern; a big alternation of lexicon words that every
+    alternative also needs ("muslims|jews|...") then rules out little, while the other words an alternative
+    needs beside it ("worth", "lives") rule out many messages that hold the lexicon word by chance. Cached: the
+    loader asks while the pattern's parse tree is still at hand, the matcher asks again when it is built.
+    """
+    tree = parsed(pattern)
+    if tree is None or tree.state.flags & re.IGNORECASE:
+        return None
+    clauses: list[tuple[frozenset[str], ...]] = []
+    for branch in _alternatives(list(tree)):
+        needs = _conjunction(branch)
+        if not needs:
+            return None
+        clauses.append(needs)
+    return tuple(clauses)
+
+
+def _alternatives(items: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
+    """The top-level alternatives as whole sequences. Python's parser moves what all alternatives begin with
+    (a `\\b`, a first letter) out in front of the alternation, so the first alternation in the sequence is
+    split, each alternative with what stands before and after it."""
+    for index, (op, av) in enumerate(items):
+        if op is sre.BRANCH:
+            return [[*items[:index], *branch, *items[index + 1:]] for branch in av[1]]
+    return [items]
+
+
+def _conjunction(items: list[tuple[Any, Any]]) -> tuple[frozenset[str], ...]:
+    """Every literal set the items of a sequence require, each usable (not too many, no empty string)."""
+    needs: list[frozenset[str]] = []
+    product: set[str] = {""}
+
+    def flush() -> None:
+        if "" not in product and len(product) <= _MAX_LITERALS:
+            needs.append(frozenset(product))
+
+    for op, av in items:
+        spellings = _exact(op, av)
+        if spellings is not None and len(product) * len(spellings) <= _MAX_PRODUCT:
+            product = {head + tail for head in product for tail in spellings}
+            continue
+        flush()
+        product = set(spellings) if spellings is not None else {""}
+        if spellings is None:
+            found = _item(op, av)
+            if found and len(found) <= _MAX_LITERALS and "" not in found:
+                needs.append(found)
+    flush()
+    return tuple(dict.fromkeys(needs))

@@ -13,7 +13,7 @@ import regex
 from bot.detection.index import LiteralGates, TriggerIndex, pattern_gates
 from bot.detection.judge import is_counterable_breach
 from bot.detection.kinds.base import KindEnv, PackContext
-from bot.detection.literals import required_literals
+from bot.detection.literals import literal_clauses, required_literals
 from bot.detection.message import Message, Raw
 from bot.detection.model import Rule
 from bot.detection.packtext import expand_macros, expand_placeholders, expand_triggers, pattern_words, string_list
@@ -105,8 +105,10 @@ class PatternKind:
                                    pack.lexicons, source, rule_id)
         requires = frozenset(max(phrase.split(), key=len) for phrase in expand_triggers(
             string_list(raw.get("requires"), source, "requires", rule_id), pack.lexicons, source, rule_id))
+        literals = required_literals(expanded)
+        literal_clauses(expanded)  # worked out now, while Python's parse tree of the pattern is still cached
         return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers, requires=requires,
-                    literals=required_literals(expanded))
+                    literals=literals)
 
     def compile(self, rules: Sequence[Rule], env: KindEnv) -> PatternMatcher:
         """Index the patterns by trigger and derive their literal prefilters."""
