@@ -152,7 +152,9 @@ def literal_gates(rules: Iterable[Rule]) -> dict[str, re.Pattern[str]]:
 
 
 _WHITESPACE = re.compile(r"\s+")
-_AUTOMATON_FROM = 1  # below this many gated patterns a message triggers, their own searches are cheaper
+# One pass as soon as one gated pattern is triggered: beyond the literal test it tells which of a pattern's
+# alternatives can match at all, which saves more than the pass costs.
+_AUTOMATON_FROM = 1
 _MAX_CLAUSES = 64  # alternatives per pattern worth checking one by one
 
 
@@ -188,6 +190,10 @@ class LiteralGates:
         if len(self._automaton):
             self._automaton.make_automaton()
 
+    def clauses(self, rule_id: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+        """Per top-level alternative of the pattern, the literal sets it needs one of each (`literal_clauses`)."""
+        return self._clauses.get(rule_id)
+
     def gated(self, rule_id: str) -> bool:
         """Whether the pattern has a literal prefilter."""
         return rule_id in self._literals
@@ -209,6 +215,15 @@ class LiteralGates:
             clauses = self._clauses.get(rule_id)
             return clauses is None or any(all(not present.isdisjoint(need) for need in needs) for needs in clauses)
         return self._searches[rule_id].search(text) is not None
+
+
+def possible_alternatives(gates: LiteralGates, rule_id: str, present: set[str] | None) -> list[int] | None:
+    """The top-level alternatives of a pattern (by index) that hold a literal of every set they need, or None
+    when that is not known (no pass was made, or the pattern's alternatives have no literal sets)."""
+    clauses = gates.clauses(rule_id)
+    if present is None or clauses is None:
+        return None
+    return [index for index, needs in enumerate(clauses) if all(not present.isdisjoint(need) for need in needs)]
 
 
 def term_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[str]:

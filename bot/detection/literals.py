@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from bot.detection.pattern_safety import parsed
@@ -135,8 +136,9 @@ def _item(op: Any, av: Any) -> frozenset[str] | None:
 @lru_cache(maxsize=1024)
 def literal_clauses(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
     """Per top-level alternative of `pattern`, literal sets that a match of that alternative holds one of
-    each (all the sets, not only the best): a match of the pattern holds every set of at least one
-    alternative. None when some alternative requires nothing that can be told (so nothing can be ruled out).
+    each (all the sets, not only the best; none for an alternative that needs nothing that can be told): a
+    match of the pattern holds every set of at least one alternative. None when the pattern is unreadable or
+    case-insensitive.
 
     `required_literals` gives one set for the whole pattern; a big alternation of lexicon words that every
     alternative also needs ("muslims|jews|...") then rules out little, while the other words an alternative
@@ -148,11 +150,20 @@ def literal_clauses(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | No
         return None
     clauses: list[tuple[frozenset[str], ...]] = []
     for branch in _alternatives(list(tree)):
-        needs = _conjunction(branch)
-        if not needs:
-            return None
-        clauses.append(needs)
+        clauses.append(_conjunction(branch))
     return tuple(clauses)
+
+
+def alternative_widths(pattern: str) -> tuple[int, ...] | None:
+    """The length of the shortest match of each top-level alternative of `pattern` (as `literal_clauses`
+    divides it), or None when the pattern is unreadable."""
+    tree = parsed(pattern)
+    if tree is None:
+        return None
+    try:
+        return tuple(sre_parse.SubPattern(tree.state, branch).getwidth()[0] for branch in _alternatives(list(tree)))
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 def _alternatives(items: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
