@@ -160,70 +160,84 @@ _MAX_CLAUSES = 64  # alternatives per pattern worth checking one by one
 
 class LiteralGates:
     """The literal prefilters of every pattern, asked in one pass: an Aho-Corasick automaton over all their
-    literals finds which occur in a message, then each triggered pattern is one set test. Its cost follows the
-    text, not the number of patterns (one `re` search per pattern grew with every pack). A message that
-    triggers only a few gated patterns uses their own searches, which are cheaper than a pass."""
+    literals finds which occur in a message, then each triggered pattern is a few set tests. Its cost follows
+    the text, not the number of patterns (one `re` search per pattern grew with every pack).
+
+    Every literal set a pattern needs (its own `required_literals`, and per top-level alternative each set of
+    `literal_clauses`) is numbered once; the pass turns the literals found into the numbers of the sets they
+    satisfy, so a pattern is one membership test and each alternative one subset test.
+    """
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         rules = list(rules)
         self._searches = literal_gates(rules)
-        self._literals: dict[str, frozenset[str]] = {}
-        # Per pattern, its alternatives' literal sets (`literal_clauses`): once the pass has run, a pattern none
-        # of whose alternatives has a literal of every set it needs is ruled out too.
-        self._clauses: dict[str, tuple[tuple[frozenset[str], ...], ...]] = {}
-        self._automaton = ahocorasick.Automaton()
+        self._needs: dict[frozenset[str], int] = {}
+        self._gate: dict[str, int] = {}  # per pattern, the number of its own literal set
+        # Per pattern, per top-level alternative, the numbers of the literal sets it needs one of each.
+        self._clauses: dict[str, tuple[frozenset[int], ...]] = {}
         for rule in rules:
-            if rule.id in self._searches:
-                literals = rule.literals if rule.literals is not None else required_literals(
-                    rule.compiled.pattern if rule.compiled is not None else "")
-                # A space in a literal stands for any whitespace (as in its search); the text is collapsed alike.
-                self._literals[rule.id] = frozenset(_WHITESPACE.sub(" ", literal) for literal in literals or ())
-                clauses = literal_clauses(rule.compiled.pattern) if rule.compiled is not None else None
-                if clauses and len(clauses) <= _MAX_CLAUSES:
-                    self._clauses[rule.id] = tuple(tuple(frozenset(_WHITESPACE.sub(" ", literal) for literal in need)
-                                                         for need in needs) for needs in clauses)
-        every = set().union(*self._literals.values()) if self._literals else set()
-        for clauses in self._clauses.values():
-            every.update(*(need for needs in clauses for need in needs))
-        for literal in every:
-            self._automaton.add_word(literal, literal)
+            if rule.id not in self._searches:
+                continue
+            literals = rule.literals if rule.literals is not None else required_literals(
+                rule.compiled.pattern if rule.compiled is not None else "")
+            self._gate[rule.id] = self._number(literals or ())
+            clauses = literal_clauses(rule.compiled.pattern) if rule.compiled is not None else None
+            if clauses and len(clauses) <= _MAX_CLAUSES:
+                self._clauses[rule.id] = tuple(frozenset(self._number(need) for need in needs) for needs in clauses)
+        by_literal: dict[str, set[int]] = {}
+        for need, number in self._needs.items():
+            for literal in need:
+                by_literal.setdefault(literal, set()).add(number)
+        self._satisfies = [frozenset(numbers) for numbers in by_literal.values()]
+        self._automaton = ahocorasick.Automaton()
+        for index, literal in enumerate(by_literal):
+            self._automaton.add_word(literal, index)
         if len(self._automaton):
             self._automaton.make_automaton()
 
-    def clauses(self, rule_id: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
-        """Per top-level alternative of the pattern, the literal sets it needs one of each (`literal_clauses`)."""
+    def _number(self, literals: Iterable[str]) -> int:
+        # A space in a literal stands for any whitespace (as in its search); the text is collapsed alike.
+        need = frozenset(_WHITESPACE.sub(" ", literal) for literal in literals)
+        return self._needs.setdefault(need, len(self._needs))
+
+    def clauses(self, rule_id: str) -> tuple[frozenset[int], ...] | None:
+        """Per top-level alternative of the pattern, the numbers of the literal sets it needs one of each."""
         return self._clauses.get(rule_id)
 
     def gated(self, rule_id: str) -> bool:
         """Whether the pattern has a literal prefilter."""
-        return rule_id in self._literals
+        return rule_id in self._gate
 
-    def present(self, text: str, gated_count: int) -> set[str] | None:
-        """The literals that occur in `text`, or None when `gated_count` patterns are better searched alone."""
+    def present(self, text: str, gated_count: int) -> set[int] | None:
+        """The numbers of the literal sets `text` holds a literal of, or None when `gated_count` patterns are
+        better searched alone."""
         if gated_count < _AUTOMATON_FROM or not len(self._automaton):
             return None
-        return {literal for _, literal in self._automaton.iter(_WHITESPACE.sub(" ", text))}
+        found = {index for _, index in self._automaton.iter(_WHITESPACE.sub(" ", text))}
+        satisfies = self._satisfies
+        return set().union(*[satisfies[index] for index in found])
 
-    def admits(self, rule_id: str, text: str, present: set[str] | None) -> bool:
-        """Whether the pattern could match `text`: it has no prefilter, or one of its literals occurs."""
-        literals = self._literals.get(rule_id)
-        if literals is None:
+    def admits(self, rule_id: str, text: str, present: set[int] | None) -> bool:
+        """Whether the pattern could match `text`: it has no prefilter, or one of its literals occurs (and, once
+        the pass has run, some alternative of it holds a literal of every set it needs)."""
+        gate = self._gate.get(rule_id)
+        if gate is None:
             return True
-        if present is not None:
-            if present.isdisjoint(literals):
-                return False
-            clauses = self._clauses.get(rule_id)
-            return clauses is None or any(all(not present.isdisjoint(need) for need in needs) for needs in clauses)
-        return self._searches[rule_id].search(text) is not None
+        if present is None:
+            return self._searches[rule_id].search(text) is not None
+        if gate not in present:
+            return False
+        clauses = self._clauses.get(rule_id)
+        return clauses is None or any(needs <= present for needs in clauses)
 
 
-def possible_alternatives(gates: LiteralGates, rule_id: str, present: set[str] | None) -> list[int] | None:
+def possible_alternatives(gates: LiteralGates, rule_id: str, present: set[int] | None) -> list[int] | None:
     """The top-level alternatives of a pattern (by index) that hold a literal of every set they need, or None
     when that is not known (no pass was made, or the pattern's alternatives have no literal sets)."""
     clauses = gates.clauses(rule_id)
     if present is None or clauses is None:
         return None
-    return [index for index, needs in enumerate(clauses) if all(not present.isdisjoint(need) for need in needs)]
+    return [index for index, needs in enumerate(clauses) if needs <= present]
 
 
 def term_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[str]:
