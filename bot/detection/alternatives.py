@@ -23,7 +23,7 @@ from typing import Any
 
 import regex
 
-from bot.detection.plainre import plain_form
+from bot.detection.plainre import class_end, plain_form
 
 
 def split_top_level(source: str) -> list[str]:
@@ -38,7 +38,7 @@ def split_top_level(source: str) -> list[str]:
             i += 2
             continue
         if char == "[":
-            i = _class_end(source, i)
+            i = class_end(source, i)
             continue
         if char == "(":
             depth += 1
@@ -50,18 +50,6 @@ def split_top_level(source: str) -> list[str]:
         i += 1
     parts.append(source[start:])
     return parts
-
-
-def _class_end(source: str, start: int) -> int:
-    """The index just past the character class opening at `start`."""
-    i = start + 1
-    if i < len(source) and source[i] == "^":
-        i += 1
-    if i < len(source) and source[i] == "]":
-        i += 1
-    while i < len(source) and source[i] != "]":
-        i += 2 if source[i] == "\\" else 1
-    return i + 1
 
 
 class Alternatives:

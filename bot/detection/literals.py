@@ -40,7 +40,15 @@ def _score(literals: frozenset[str]) -> tuple[int, int]:
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
-    """Every item of a sequence must match, so the best-scoring requirement among them will do.
+    """Every item of a sequence must match, so the best-scoring requirement among them will do."""
+    options = _requirements(items)
+    if not options:
+        return None
+    return max(options, key=_score)
+
+
+def _requirements(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
+    """The literal sets the items of a sequence require, one of each set in every match.
 
     Adjacent items with a small, finite set of spellings ("ha" then "te|ve|s") are multiplied out into whole
     strings ("hate", "have", "has"), which are far more selective than their pieces.
@@ -64,9 +72,7 @@ def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
             if found:
                 options.append(found)
     flush()
-    if not options:
-        return None
-    return max(options, key=_score)
+    return options
 
 
 def _exact(op: Any, av: Any) -> frozenset[str] | None:
@@ -178,23 +184,5 @@ def _alternatives(items: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
 
 def _conjunction(items: list[tuple[Any, Any]]) -> tuple[frozenset[str], ...]:
     """Every literal set the items of a sequence require, each usable (not too many, no empty string)."""
-    needs: list[frozenset[str]] = []
-    product: set[str] = {""}
-
-    def flush() -> None:
-        if "" not in product and len(product) <= _MAX_LITERALS:
-            needs.append(frozenset(product))
-
-    for op, av in items:
-        spellings = _exact(op, av)
-        if spellings is not None and len(product) * len(spellings) <= _MAX_PRODUCT:
-            product = {head + tail for head in product for tail in spellings}
-            continue
-        flush()
-        product = set(spellings) if spellings is not None else {""}
-        if spellings is None:
-            found = _item(op, av)
-            if found and len(found) <= _MAX_LITERALS and "" not in found:
-                needs.append(found)
-    flush()
-    return tuple(dict.fromkeys(needs))
+    usable = (need for need in _requirements(items) if len(need) <= _MAX_LITERALS and "" not in need)
+    return tuple(dict.fromkeys(usable))
