@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 import ahocorasick
 
-from bot.detection.literals import required_literals
+from bot.detection.literals import literal_clauses, required_literals
 from bot.detection.model import Rule
 from bot.detection.packtext import word_alternation
 from bot.models import RuleEffect
@@ -53,6 +53,7 @@ class TriggerIndex:
                 self.untriggered.append(rule)
             for trigger in rule.triggers:
                 self._add(rule, trigger)
+        self._phrase_at = {first: _PhraseTable(entries) for first, entries in self.phrases.items()}
         self.word_keys = frozenset(self.words)
         self.bigram_keys = frozenset(self.bigrams)
         self.bigram_firsts = frozenset(first for first, _ in self.bigrams)
@@ -88,9 +89,8 @@ class TriggerIndex:
                 for rule in self.bigrams[bigram]:
                     selected.setdefault(rule.id, rule)
         for token in tokens & self.phrase_keys:
-            for phrase, rule in self.phrases[token]:
-                if rule.id not in selected and phrase in joined:
-                    selected[rule.id] = rule
+            for rule in self._phrase_at[token].present(token, words, joined):
+                selected.setdefault(rule.id, rule)
         return selected
 
     def select_counters(self, tokens: set[str], joined: str) -> dict[str, Rule]:
@@ -102,6 +102,41 @@ class TriggerIndex:
                         and not (rule.requires and tokens.isdisjoint(rule.requires))):
                     counters[rule.id] = rule
         return counters
+
+
+class _PhraseTable:
+    """The phrases of three words or more that start with one word, looked up where that word stands.
+
+    A phrase " a b c " is a substring of the message's words joined by single spaces exactly when the words a, b
+    and c stand together in it, so instead of one substring test per phrase (hundreds begin with "non" or
+    "learning"), the few word runs after each place the first word stands are looked up. The rules come back in
+    the order the phrases were listed, as the substring tests found them.
+    """
+
+    __slots__ = ("_entries", "_lengths", "_plain", "_positions")
+
+    def __init__(self, entries: list[tuple[str, Rule]]) -> None:
+        self._entries = entries
+        # A phrase written other than as single-spaced words keeps its substring test (never true for WORD tokens).
+        self._plain = all(phrase == f" {' '.join(phrase.split())} " for phrase, _ in entries)
+        self._positions: dict[tuple[str, ...], list[int]] = {}
+        for position, (phrase, _rule) in enumerate(entries):
+            self._positions.setdefault(tuple(phrase.split()), []).append(position)
+        self._lengths = sorted({len(words) for words in self._positions})
+
+    def present(self, first: str, words: list[str], joined: str) -> list[Rule]:
+        """The rules of the phrases the message holds, in listed order (a rule once per phrase found)."""
+        if not self._plain:
+            return [rule for phrase, rule in self._entries if phrase in joined]
+        found: set[int] = set()
+        for start, word in enumerate(words):
+            if word != first:
+                continue
+            for length in self._lengths:
+                hit = self._positions.get(tuple(words[start:start + length]))
+                if hit:
+                    found.update(hit)
+        return [self._entries[position][1] for position in sorted(found)]
 
 
 def literal_gates(rules: Iterable[Rule]) -> dict[str, re.Pattern[str]]:
@@ -117,48 +152,92 @@ def literal_gates(rules: Iterable[Rule]) -> dict[str, re.Pattern[str]]:
 
 
 _WHITESPACE = re.compile(r"\s+")
-_AUTOMATON_FROM = 3  # below this many gated patterns a message triggers, their own searches are cheaper
+# One pass as soon as one gated pattern is triggered: beyond the literal test it tells which of a pattern's
+# alternatives can match at all, which saves more than the pass costs.
+_AUTOMATON_FROM = 1
+_MAX_CLAUSES = 64  # alternatives per pattern worth checking one by one
 
 
 class LiteralGates:
     """The literal prefilters of every pattern, asked in one pass: an Aho-Corasick automaton over all their
-    literals finds which occur in a message, then each triggered pattern is one set test. Its cost follows the
-    text, not the number of patterns (one `re` search per pattern grew with every pack). A message that
-    triggers only a few gated patterns uses their own searches, which are cheaper than a pass."""
+    literals finds which occur in a message, then each triggered pattern is a few set tests. Its cost follows
+    the text, not the number of patterns (one `re` search per pattern grew with every pack).
+
+    Every literal set a pattern needs (its own `required_literals`, and per top-level alternative each set of
+    `literal_clauses`) is numbered once; the pass turns the literals found into the numbers of the sets they
+    satisfy, so a pattern is one membership test and each alternative one subset test.
+    """
 
     def __init__(self, rules: Iterable[Rule]) -> None:
+        rules = list(rules)
         self._searches = literal_gates(rules)
-        self._literals: dict[str, frozenset[str]] = {}
-        self._automaton = ahocorasick.Automaton()
+        self._needs: dict[frozenset[str], int] = {}
+        self._gate: dict[str, int] = {}  # per pattern, the number of its own literal set
+        # Per pattern, per top-level alternative, the numbers of the literal sets it needs one of each.
+        self._clauses: dict[str, tuple[frozenset[int], ...]] = {}
         for rule in rules:
-            if rule.id in self._searches:
-                literals = rule.literals if rule.literals is not None else required_literals(
-                    rule.compiled.pattern if rule.compiled is not None else "")
-                # A space in a literal stands for any whitespace (as in its search); the text is collapsed alike.
-                self._literals[rule.id] = frozenset(_WHITESPACE.sub(" ", literal) for literal in literals or ())
-        for literal in set().union(*self._literals.values()) if self._literals else ():
-            self._automaton.add_word(literal, literal)
+            if rule.id not in self._searches:
+                continue
+            literals = rule.literals if rule.literals is not None else required_literals(
+                rule.compiled.pattern if rule.compiled is not None else "")
+            self._gate[rule.id] = self._number(literals or ())
+            clauses = literal_clauses(rule.compiled.pattern) if rule.compiled is not None else None
+            if clauses and len(clauses) <= _MAX_CLAUSES:
+                self._clauses[rule.id] = tuple(frozenset(self._number(need) for need in needs) for needs in clauses)
+        by_literal: dict[str, set[int]] = {}
+        for need, number in self._needs.items():
+            for literal in need:
+                by_literal.setdefault(literal, set()).add(number)
+        self._satisfies = [frozenset(numbers) for numbers in by_literal.values()]
+        self._automaton = ahocorasick.Automaton()
+        for index, literal in enumerate(by_literal):
+            self._automaton.add_word(literal, index)
         if len(self._automaton):
             self._automaton.make_automaton()
 
+    def _number(self, literals: Iterable[str]) -> int:
+        # A space in a literal stands for any whitespace (as in its search); the text is collapsed alike.
+        need = frozenset(_WHITESPACE.sub(" ", literal) for literal in literals)
+        return self._needs.setdefault(need, len(self._needs))
+
+    def clauses(self, rule_id: str) -> tuple[frozenset[int], ...] | None:
+        """Per top-level alternative of the pattern, the numbers of the literal sets it needs one of each."""
+        return self._clauses.get(rule_id)
+
     def gated(self, rule_id: str) -> bool:
         """Whether the pattern has a literal prefilter."""
-        return rule_id in self._literals
+        return rule_id in self._gate
 
-    def present(self, text: str, gated_count: int) -> set[str] | None:
-        """The literals that occur in `text`, or None when `gated_count` patterns are better searched alone."""
+    def present(self, text: str, gated_count: int) -> set[int] | None:
+        """The numbers of the literal sets `text` holds a literal of, or None when `gated_count` patterns are
+        better searched alone."""
         if gated_count < _AUTOMATON_FROM or not len(self._automaton):
             return None
-        return {literal for _, literal in self._automaton.iter(_WHITESPACE.sub(" ", text))}
+        found = {index for _, index in self._automaton.iter(_WHITESPACE.sub(" ", text))}
+        satisfies = self._satisfies
+        return set().union(*[satisfies[index] for index in found])
 
-    def admits(self, rule_id: str, text: str, present: set[str] | None) -> bool:
-        """Whether the pattern could match `text`: it has no prefilter, or one of its literals occurs."""
-        literals = self._literals.get(rule_id)
-        if literals is None:
+    def admits(self, rule_id: str, text: str, present: set[int] | None) -> bool:
+        """Whether the pattern could match `text`: it has no prefilter, or one of its literals occurs (and, once
+        the pass has run, some alternative of it holds a literal of every set it needs)."""
+        gate = self._gate.get(rule_id)
+        if gate is None:
             return True
-        if present is not None:
-            return not present.isdisjoint(literals)
-        return self._searches[rule_id].search(text) is not None
+        if present is None:
+            return self._searches[rule_id].search(text) is not None
+        if gate not in present:
+            return False
+        clauses = self._clauses.get(rule_id)
+        return clauses is None or any(needs <= present for needs in clauses)
+
+
+def possible_alternatives(gates: LiteralGates, rule_id: str, present: set[int] | None) -> list[int] | None:
+    """The top-level alternatives of a pattern (by index) that hold a literal of every set they need, or None
+    when that is not known (no pass was made, or the pattern's alternatives have no literal sets)."""
+    clauses = gates.clauses(rule_id)
+    if present is None or clauses is None:
+        return None
+    return [index for index, needs in enumerate(clauses) if needs <= present]
 
 
 def term_gate_words(rules: Iterable[Rule], frequency: Mapping[str, int]) -> set[str]:

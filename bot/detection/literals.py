@@ -5,7 +5,9 @@ pattern out before the pattern itself runs (the prefilter idea of RE2 and Hypers
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from bot.detection.pattern_safety import parsed
@@ -38,7 +40,15 @@ def _score(literals: frozenset[str]) -> tuple[int, int]:
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
-    """Every item of a sequence must match, so the best-scoring requirement among them will do.
+    """Every item of a sequence must match, so the best-scoring requirement among them will do."""
+    options = _requirements(items)
+    if not options:
+        return None
+    return max(options, key=_score)
+
+
+def _requirements(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
+    """The literal sets the items of a sequence require, one of each set in every match.
 
     Adjacent items with a small, finite set of spellings ("ha" then "te|ve|s") are multiplied out into whole
     strings ("hate", "have", "has"), which are far more selective than their pieces.
@@ -62,9 +72,7 @@ def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
             if found:
                 options.append(found)
     flush()
-    if not options:
-        return None
-    return max(options, key=_score)
+    return options
 
 
 def _exact(op: Any, av: Any) -> frozenset[str] | None:
@@ -129,3 +137,52 @@ def _item(op: Any, av: Any) -> frozenset[str] | None:
         low, _high, body = av
         return _sequence(list(body)) if low >= 1 else None
     return None
+
+
+@lru_cache(maxsize=1024)
+def literal_clauses(pattern: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+    """Per top-level alternative of `pattern`, literal sets that a match of that alternative holds one of
+    each (all the sets, not only the best; none for an alternative that needs nothing that can be told): a
+    match of the pattern holds every set of at least one alternative. None when the pattern is unreadable or
+    case-insensitive.
+
+    `required_literals` gives one set for the whole pattern; a big alternation of lexicon words that every
+    alternative also needs ("muslims|jews|...") then rules out little, while the other words an alternative
+    needs beside it ("worth", "lives") rule out many messages that hold the lexicon word by chance. Cached: the
+    loader asks while the pattern's parse tree is still at hand, the matcher asks again when it is built.
+    """
+    tree = parsed(pattern)
+    if tree is None or tree.state.flags & re.IGNORECASE:
+        return None
+    clauses: list[tuple[frozenset[str], ...]] = []
+    for branch in _alternatives(list(tree)):
+        clauses.append(_conjunction(branch))
+    return tuple(clauses)
+
+
+def alternative_widths(pattern: str) -> tuple[int, ...] | None:
+    """The length of the shortest match of each top-level alternative of `pattern` (as `literal_clauses`
+    divides it), or None when the pattern is unreadable."""
+    tree = parsed(pattern)
+    if tree is None:
+        return None
+    try:
+        return tuple(sre_parse.SubPattern(tree.state, branch).getwidth()[0] for branch in _alternatives(list(tree)))
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def _alternatives(items: list[tuple[Any, Any]]) -> list[list[tuple[Any, Any]]]:
+    """The top-level alternatives as whole sequences. Python's parser moves what all alternatives begin with
+    (a `\\b`, a first letter) out in front of the alternation, so the first alternation in the sequence is
+    split, each alternative with what stands before and after it."""
+    for index, (op, av) in enumerate(items):
+        if op is sre.BRANCH:
+            return [[*items[:index], *branch, *items[index + 1:]] for branch in av[1]]
+    return [items]
+
+
+def _conjunction(items: list[tuple[Any, Any]]) -> tuple[frozenset[str], ...]:
+    """Every literal set the items of a sequence require, each usable (not too many, no empty string)."""
+    usable = (need for need in _requirements(items) if len(need) <= _MAX_LITERALS and "" not in need)
+    return tuple(dict.fromkeys(usable))

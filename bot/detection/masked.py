@@ -61,7 +61,7 @@ class MaskedLexicon:
         # The English index is built on the first masked word that spells a listed one: the word set itself is
         # shared with the re-speller, so the scanner cache stores it once and most runs never build the index.
         self._english_words = frozenset(english)
-        self._english: Mapping[tuple[int, str], tuple[str, ...]] | None = None
+        self._english: Mapping[tuple[int, str], str] | None = None
 
     @staticmethod
     def hinted(text: str) -> bool:
@@ -92,12 +92,13 @@ class MaskedLexicon:
 _HINT = re.compile(r"[a-z][^\sa-z'\",;:.()\[\]{}<>/\\\-]{1,6}[a-z]", re.IGNORECASE)
 
 
-def _index(words: Iterable[str]) -> Mapping[tuple[int, str], tuple[str, ...]]:
-    """Words by (length, first letter), the two things a masked word's shape narrows first."""
-    table: dict[tuple[int, str], list[str]] = {}
+def _index(words: Iterable[str]) -> Mapping[tuple[int, str], str]:
+    """Words by (length, first letter), the two things a masked word's shape narrows first; each group is one
+    string of its words in sorted order, a word a line, so a shape is tried on the whole group in one search."""
+    table: dict[tuple[int, str], set[str]] = {}
     for word in words:
-        table.setdefault((len(word), word[0]), []).append(word)
-    return {key: tuple(sorted(set(group))) for key, group in table.items()}
+        table.setdefault((len(word), word[0]), set()).add(word)
+    return {key: "\n".join(sorted(group)) for key, group in table.items()}
 
 
 def _candidates(text: str) -> Iterable[tuple[int, int]]:
@@ -148,18 +149,19 @@ def _shape(word: str) -> tuple[re.Pattern[str], str | None, int, int] | None:
     if letters < _MIN_LETTERS or masks > letters or longest > _MAX_WORD:
         return None
     first = word[0] if _is_letter(word[0]) else None
-    return re.compile("".join(parts)), first, shortest, longest
+    # Anchored at both ends of a line: it is tried on a group of words, one a line (`_index`).
+    return re.compile("^" + "".join(parts) + "$", re.MULTILINE), first, shortest, longest
 
 
-def _matches(table: Mapping[tuple[int, str], tuple[str, ...]], pattern: re.Pattern[str], first: str | None,
+def _matches(table: Mapping[tuple[int, str], str], pattern: re.Pattern[str], first: str | None,
              shortest: int, longest: int, exclude: set[str] | None = None) -> list[str]:
     found: list[str] = []
     starts = (first,) if first else tuple("abcdefghijklmnopqrstuvwxyz")
     for length in range(shortest, longest + 1):
         for letter in starts:
-            for word in table.get((length, letter), ()):
-                if (exclude is None or word not in exclude) and pattern.fullmatch(word):
-                    found.append(word)
+            group = table.get((length, letter))
+            if group:
+                found.extend(word for word in pattern.findall(group) if exclude is None or word not in exclude)
     return found
 
 

@@ -54,7 +54,7 @@ def without_lookbehinds(source: str) -> str | None:
         if char == "\\":
             piece = source[i:i + 2]
         elif char == "[":
-            end = _class_end(source, i)
+            end = class_end(source, i)
             piece = source[i:end]
         elif char == "(":
             negative = bool(stack and stack[-1][1])
@@ -78,7 +78,7 @@ def without_lookbehinds(source: str) -> str | None:
     return "".join(out)
 
 
-def _class_end(source: str, start: int) -> int:
+def class_end(source: str, start: int) -> int:
     """The index just past the character class opening at `start`."""
     i = start + 1
     if i < len(source) and source[i] == "^":

@@ -10,10 +10,11 @@ from typing import Any
 
 import regex
 
-from bot.detection.index import LiteralGates, TriggerIndex, pattern_gates
+from bot.detection.alternatives import Alternatives, alternatives
+from bot.detection.index import LiteralGates, TriggerIndex, pattern_gates, possible_alternatives
 from bot.detection.judge import is_counterable_breach
 from bot.detection.kinds.base import KindEnv, PackContext
-from bot.detection.literals import required_literals
+from bot.detection.literals import alternative_widths, literal_clauses, required_literals
 from bot.detection.message import Message, Raw
 from bot.detection.model import Rule
 from bot.detection.packtext import expand_macros, expand_placeholders, expand_triggers, pattern_words, string_list
@@ -79,6 +80,9 @@ def hit_span(found: regex.Match[str] | re.Match[str], hits: list[str]) -> tuple[
     return None
 
 
+_Engine = tuple[PlainForm | None, list[str], Alternatives | None]
+
+
 class PatternKind:
     """Regex patterns with trigger words, `requires` words and placeholders for lexicons and macros."""
 
@@ -105,8 +109,10 @@ class PatternKind:
                                    pack.lexicons, source, rule_id)
         requires = frozenset(max(phrase.split(), key=len) for phrase in expand_triggers(
             string_list(raw.get("requires"), source, "requires", rule_id), pack.lexicons, source, rule_id))
+        literals = required_literals(expanded)
+        literal_clauses(expanded)  # worked out now, while Python's parse tree of the pattern is still cached
         return Rule(**common, pattern=pattern, compiled=compiled, triggers=triggers, requires=requires,
-                    literals=required_literals(expanded))
+                    literals=literals)
 
     def compile(self, rules: Sequence[Rule], env: KindEnv) -> PatternMatcher:
         """Index the patterns by trigger and derive their literal prefilters."""
@@ -129,8 +135,9 @@ class PatternMatcher:
         self.gate_needs: Mapping[str, frozenset[frozenset[str]]] = pattern_gates(rules, env.frequency)
         self.gate_words = frozenset(self.gate_needs)
         self.always = bool(self._index.untriggered)
-        # Per rule, its `re` form (None: `regex` only) and the names of its `hit` groups.
-        self._plain: dict[str, tuple[PlainForm | None, list[str]]] = {}
+        # Per rule, its `re` form (None: `regex` only), the names of its `hit` groups, and its alternatives
+        # compiled one by one where it splits cleanly (`bot.detection.alternatives`).
+        self._plain: dict[str, _Engine] = {}
 
     def find(self, message: Message, raws: list[Raw]) -> None:
         """The triggered patterns' matches, then the counter-speech cues if a counterable breach was found."""
@@ -142,27 +149,47 @@ class PatternMatcher:
             present = self._gates.present(text, sum(self._gates.gated(rule.id) for rule in selected))
             for rule in selected:
                 if self._gates.admits(rule.id, text, present):
-                    self._run(rule, message, raws)
+                    self._run(rule, message, raws, possible_alternatives(self._gates, rule.id, present))
         if raws and any(is_counterable_breach(r) for r in raws):
             for rule in self._index.select_counters(tokens, message.joined).values():
-                self._run(rule, message, raws)
+                self._run(rule, message, raws, None)
 
-    def _engine(self, rule: Rule) -> tuple[PlainForm | None, list[str]]:
-        """The rule's `re` form (`bot.detection.plainre`) and its `hit` group names, worked out on first use so
-        a start that reaches few patterns compiles few, and a scan never rebuilds them."""
+    def _engine(self, rule: Rule) -> _Engine:
+        """The rule's `re` form (`bot.detection.plainre`), its `hit` group names and its alternatives, worked
+        out on first use so a start that reaches few patterns compiles few, and a scan never rebuilds them."""
         try:
             return self._plain[rule.id]
         except KeyError:
             pass
         assert rule.compiled is not None
         hits = [name for name in rule.compiled.groupindex if name == "hit" or name.startswith("hit_")]
-        engine = self._plain[rule.id] = (plain_form(rule.compiled.pattern, rule.compiled.flags), hits)
+        plain = plain_form(rule.compiled.pattern, rule.compiled.flags)
+        split = None
+        if plain is not None and self._gates.clauses(rule.id) is not None:
+            split = alternatives(rule.compiled.pattern, rule.compiled.flags,
+                                 alternative_widths(rule.compiled.pattern), self._timeout)
+        engine = self._plain[rule.id] = (plain, hits, split)
         return engine
 
-    def _run(self, rule: Rule, message: Message, raws: list[Raw]) -> None:
+    def _run(self, rule: Rule, message: Message, raws: list[Raw], possible: list[int] | None) -> None:
         assert rule.compiled is not None and message.layer is not None
         text = message.layer.text
-        plain, hits = self._engine(rule)
+        plain, hits, split = self._engine(rule)
+        if split is not None and possible is not None and len(possible) < len(split.sources):
+            try:
+                found_alternatives = list(split.finditer(text, possible))
+            except (re.error, regex.error):  # an alternative that does not compile alone: the whole runs instead
+                self._plain[rule.id] = (plain, hits, None)
+            except TimeoutError:
+                log.warning("pattern %s timed out after %.2fs and was skipped for this message", rule.id,
+                            self._timeout, extra={"rule": rule.id})
+                return
+            else:
+                for found, _index in found_alternatives:
+                    # The `hit` groups of the other alternatives, which took no part, are not in this one.
+                    own = [name for name in hits if name in found.re.groupindex]
+                    raws.append(message.raw(rule, found.start(), found.end(), rule.confidence, hit_span(found, own)))
+                return
         found_all: Iterator[Any]
         try:
             if plain is None:
