@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.models import Tier
-from tests.detection.harm.helpers import assert_caught, assert_left_alone
+from tests.detection.harm.helpers import assert_caught, assert_left_alone, verdict_of
 
 N = Tier.NUDGE
 
@@ -52,6 +52,5 @@ def test_an_insult_said_of_a_third_person_outside_a_you_are_frame_is_a_nudge(tex
     "the dumbest idea i've had all week",
 ])
 def test_the_same_words_about_a_thing_are_not_a_nudge(text: str) -> None:
-    from tests.detection.harm.helpers import verdict_of
     tier, spans = verdict_of(text)
     assert tier is not N, (text, tier, spans)
