@@ -101,21 +101,34 @@ def string_list(value: Any, path: str, what: str, rule_id: str | None = None) ->
 
 def expand_triggers(raw: Sequence[str], lexicons: Mapping[str, tuple[str, ...]], source: str,
                      rule_id: str) -> tuple[str, ...]:
-    """Expand trigger entries: "{name}" is every word of a lexicon, "{adj} {noun}" every pairing of two."""
+    """Expand trigger entries: "{name}" is every word of a lexicon, "{adj} {noun}" every pairing of two.
+
+    A trigger ending in a lexicon word also fires on that word's possessive ("women's", "a muslim's", "gay
+    people's"): a message's words keep their "'s", so "women" alone would miss "women's rights are a joke".
+    A plural's bare apostrophe ("immigrants'") is not part of the word and needs nothing.
+    """
     triggers: list[str] = []
     for item in raw:
         options: list[str] = [""]
-        for part in item.split():
+        parts = item.split()
+        for index, part in enumerate(parts):
             placeholder = PLACEHOLDER.fullmatch(part)
             if placeholder:
                 name = placeholder.group(1)
                 if name not in lexicons:
                     raise RulePackError(source, f"trigger uses unknown lexicon {{{name}}}", rule_id)
                 words = [fold_words(word) for word in lexicons[name]]
+                if index == len(parts) - 1:
+                    words += [_possessive(word) for word in words if word]
             else:
                 words = [fold_words(part)]
             options = [f"{prefix} {word}".strip() for prefix in options for word in words if word]
         triggers.extend(option for option in options if option)
     return tuple(dict.fromkeys(triggers))
+
+
+def _possessive(phrase: str) -> str:
+    """The possessive of a folded phrase's last word, as a message's words spell it ("gay people's")."""
+    return phrase if phrase.endswith("'s") else f"{phrase}'s"
 
 

@@ -64,3 +64,10 @@ def test_self_directed_teasing_and_things_are_not_nudged() -> None:
                  "oi sam stop being a drama queen and come to the social", "the new timetable is a stupid one",
                  "this kettle is as useless as ever"):
         assert not _scan(text).flagged, text
+
+
+def test_words_that_only_say_how_someone_talks_or_moves_stay_outside_the_span_like_intensifiers() -> None:
+    assert _nudged_spans("the chair is a Blithering idiot") >= {"idiot"}
+    assert not any("Blithering" in span for span in _nudged_spans("the chair is a Blithering idiot"))
+    assert "coward" in _nudged_spans("what a bumbling, snivelling coward")
+    assert not any("whiny" in span for span in _nudged_spans("our captain is a whiny jerk"))
