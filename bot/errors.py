@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 
 class NudgebotError(Exception):
@@ -15,13 +16,30 @@ class NudgebotError(Exception):
     exit_code = 1
 
 
-def yaml_problem(exc: Exception) -> str:
+def yaml_problem(exc: Exception, source: Path | None = None) -> str:
     """A YAML error in one line, located once: "not valid YAML at line 3: found undefined alias" (PyYAML's own
-    text spans several lines, names "<unicode string>" rather than the file, and draws a caret)."""
+    text spans several lines, names "<unicode string>" rather than the file, and draws a caret). `source`, the
+    file that was read, locates the errors PyYAML gives no line for (a control character)."""
     mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}" if mark is not None else ""
+    line = mark.line + 1 if mark is not None else _refused_character_line(exc, source)
+    where = f" at line {line}" if line is not None else ""
     problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
     return f"not valid YAML{where}: {problem}"
+
+
+def _refused_character_line(exc: Exception, source: Path | None) -> int | None:
+    """The line of the character YAML's reader refused (a NUL, a control character): its ReaderError gives
+    only an offset, in characters from PyYAML and in bytes from libyaml. The reader stops at the first one, so
+    the first of that character in the file is it."""
+    character = getattr(exc, "character", None)
+    if source is None or not isinstance(character, int) or not str(exc).startswith("unacceptable character"):
+        return None  # not a refused character (a byte that is not UTF-8 names no character)
+    try:
+        text = source.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    at = text.find(chr(character))
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 class UsageError(NudgebotError):

@@ -34,13 +34,24 @@ def revision_of(message: discord.Message) -> int:
     return identity_revision(message.created_at, message.edited_at)
 
 
-def targets_of(message: discord.Message) -> tuple[str, ...]:
-    """Who the message is aimed at: the members it mentions and the author of the message it replies to."""
-    ids = [str(user.id) for user in message.mentions if not user.bot and user.id != message.author.id]
+def _aimed_at(message: discord.Message) -> list[discord.User | discord.Member]:
+    """The people a message is aimed at (not bots, not its author): whom it mentions, and whom it replies to."""
+    people = [user for user in message.mentions if not user.bot and user.id != message.author.id]
     replied = message.reference.resolved if message.reference is not None else None
     if isinstance(replied, discord.Message) and not replied.author.bot and replied.author.id != message.author.id:
-        ids.append(str(replied.author.id))
-    return tuple(dict.fromkeys(ids))
+        people.append(replied.author)
+    return people
+
+
+def targets_of(message: discord.Message) -> tuple[str, ...]:
+    """Who the message is aimed at: the members it mentions and the author of the message it replies to."""
+    return tuple(dict.fromkeys(str(user.id) for user in _aimed_at(message)))
+
+
+def target_names_of(message: discord.Message) -> tuple[tuple[str, str], ...]:
+    """(id, display name) of each member the message is aimed at: the mentions carry the member, with the
+    server nickname, as the author does."""
+    return tuple({str(user.id): user.display_name for user in _aimed_at(message)}.items())
 
 
 def is_moderated(message: discord.Message) -> bool:
@@ -88,7 +99,8 @@ def message_event(message: discord.Message) -> MessageEvent:
         message_id=identity.message_id, author_id=identity.author_id, author_name=message.author.display_name,
         text=posted_text(message), created_at=message.created_at, revision=identity.revision,
         is_edit=identity.is_edit, targets=targets_of(message), channel_name=channel_name,
-        permalink=identity.permalink, parent_channel_id=identity.parent_channel_id)
+        permalink=identity.permalink, parent_channel_id=identity.parent_channel_id,
+        target_names=target_names_of(message))
 
 
 def title_id(thread_id: int) -> str:

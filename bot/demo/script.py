@@ -101,7 +101,7 @@ def load_script(path: Path | None = None) -> DemoScript:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise DemoScriptError(f"{path}: cannot read the demo script ({yaml_problem(exc)})") from None
+        raise DemoScriptError(f"{path}: cannot read the demo script ({yaml_problem(exc, path)})") from None
     except OSError as exc:
         raise DemoScriptError(f"{path}: cannot read the demo script ({exc})") from None
     if not isinstance(data, dict):

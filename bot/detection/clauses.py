@@ -101,7 +101,7 @@ def load_policy(path: Path | None = None) -> PolicyBook:
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise RulePackError(str(source), f"cannot read the policy: {yaml_problem(exc)}") from None
+        raise RulePackError(str(source), f"cannot read the policy: {yaml_problem(exc, source)}") from None
     except OSError as exc:
         raise RulePackError(str(source), f"cannot read the policy: {exc}") from None
     raw = data.get("clauses") if isinstance(data, dict) else None

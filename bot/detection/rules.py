@@ -141,7 +141,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         with path.open(encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=loader)
     except yaml.YAMLError as exc:
-        raise RulePackError(str(path), yaml_problem(exc)) from None
+        raise RulePackError(str(path), yaml_problem(exc, path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(str(path), f"cannot be read: {exc}") from None
     if not isinstance(data, dict):

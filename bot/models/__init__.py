@@ -37,7 +37,9 @@ class MessageEvent:
 
     `revision` is 0 for the original post and rises with each edit (Discord: edited_timestamp order; Slack:
     message_changed). One (platform, community_id, message_id, revision) never makes two incidents.
-    `targets` are the user ids the message is aimed at: mentions, and the author of the message replied to.
+    `targets` are the user ids the message is aimed at: mentions, and the author of the message replied to;
+    `target_names` their display names where the platform's event carries them (Discord's mentions do), kept so the
+    report names an escalation's target as it names the author.
     `parent_channel_id` is the channel a Discord thread hangs off ("" elsewhere): a thread has its own id, yet
     its members are the parent channel's, so the parent's settings (under 18) apply to it. Slack thread replies
     keep their channel's id and need none.
@@ -57,6 +59,7 @@ class MessageEvent:
     channel_name: str = ""
     permalink: str = ""
     parent_channel_id: str = ""
+    target_names: tuple[tuple[str, str], ...] = ()  # (member id, display name)
 
 
 class Decision(StrEnum):

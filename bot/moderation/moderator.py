@@ -64,6 +64,13 @@ class Moderator(DeliveryRecords, MemberInput):
         await self._quietly(self.store.save_names(event.platform, event.community_id, "channel",
                                                   {event.channel_id: event.channel_name}, now))
 
+    async def _name_targets(self, event: MessageEvent, targets: tuple[str, ...], now: datetime) -> None:
+        """Keep the names the platform gave for the members a recorded message is aimed at (as the audit keeps
+        them), so an escalation's report names its target, not an id; only for incidents, not every mention."""
+        names = {member_id: name for member_id, name in event.target_names if member_id in targets}
+        if names:
+            await self._quietly(self.store.save_names(event.platform, event.community_id, "member", names, now))
+
     # -- one message ------------------------------------------------------------------------------------
 
     async def handle(self, event: MessageEvent, deliver: bool = True) -> Outcome:
@@ -190,6 +197,7 @@ class Moderator(DeliveryRecords, MemberInput):
             await self._quietly(self.store.add_event(incident_id, SYSTEM_ACTOR,
                                                      "held for review" if held else "nudge not sent", reason))
         await self._name_channel(event, created_at)
+        await self._name_targets(event, targets, created_at)
         if held:
             # Uncertain: no nudge, no escalation count (4.3) until a committee member confirms it.
             return Outcome(Decision.REVIEW, incident_id=incident_id, alerts=(held_alert(incident_id, new, focus),),

@@ -43,6 +43,7 @@ def event_from_json(text: str) -> MessageEvent:
     fields["platform"] = Platform(fields["platform"])
     fields["created_at"] = datetime.fromisoformat(fields["created_at"])
     fields["targets"] = tuple(fields.get("targets", ()))
+    fields["target_names"] = tuple((str(key), str(name)) for key, name in fields.get("target_names", ()))
     return MessageEvent(**fields)
 
 

@@ -1,5 +1,10 @@
 """The CLI on a PostgreSQL store (NUDGEBOT_DB=postgresql://...): upgrade, demo, audit, the committee's commands,
-and two audits of one export at the same time recording each breach once."""
+and two audits of one export at the same time recording each breach once.
+
+`db upgrade` and the two simultaneous audits are real processes; the other commands run in-process (`cli`, the
+same `bot.cli.main` on the same server), since each command's own subprocess smoke test is elsewhere and a
+process per command cost a cold start and a rule-pack compile each (about 4 minutes of this module's time under
+load)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import pytest
 
 from tests.audit.exports import TEAM, dce_message, society_slack_channels, write_dce_file, write_slack_export
 from tests.audit.test_audit_cli import SLACK_BREACHES, _slack_ids
+from tests.cli_inprocess import CliResult, InProcessCli
 from tests.postgres import fresh_database
 from tests.tierpack import SHADOW, SHADOW_RULE, write_tier_pack
 
@@ -46,6 +52,13 @@ async def _audits_at_once(cmd: list[str], env: dict[str, str], export: Path) -> 
     return outputs
 
 
+async def _here(cli: InProcessCli, env: dict[str, str], *args: str | Path) -> CliResult:
+    """One command in this process (in a thread: it runs its own event loop); it must succeed."""
+    result = await asyncio.to_thread(cli, *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 async def _rows(url: str, sql: str) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(url)
     try:
@@ -55,40 +68,40 @@ async def _rows(url: str, sql: str) -> list[asyncpg.Record]:
 
 
 async def test_upgrade_demo_and_the_committee_commands_work_on_postgresql(
-        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str]) -> None:
+        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str], cli: InProcessCli) -> None:
     upgrade = " ".join(_cli(nudgebot_cmd, pg_env, "db", "upgrade").stdout.split())  # rich wraps long lines
     released = sorted(path.stem for path in (REPO_ROOT / "migrations" / "postgresql").glob("[0-9]*.sql"))
     assert all(f"applied {name}" in upgrade for name in released), upgrade  # 0001_initial ... the newest
     latest = int(released[-1].split("_")[0])
-    assert f"version {latest}" in " ".join(_cli(nudgebot_cmd, pg_env, "db", "status").stdout.split())
+    assert f"version {latest}" in " ".join((await _here(cli, pg_env, "db", "status")).stdout.split())
 
-    _cli(nudgebot_cmd, pg_env, "demo", "--report", tmp_path / "demo.html")
-    listed = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "list", "--json", "--limit", "100").stdout)
+    await _here(cli, pg_env, "demo", "--report", tmp_path / "demo.html")
+    listed = json.loads((await _here(cli, pg_env, "incidents", "list", "--json", "--limit", "100")).stdout)
     assert listed["total"] > 0 and {i["platform"] for i in listed["incidents"]} == {"demo"}
     # The demo again on the same server replaces its earlier week instead of adding a second one.
-    _cli(nudgebot_cmd, pg_env, "demo", "--report", tmp_path / "again.html")
-    again = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "list", "--json", "--limit", "100").stdout)
+    await _here(cli, pg_env, "demo", "--report", tmp_path / "again.html")
+    again = json.loads((await _here(cli, pg_env, "incidents", "list", "--json", "--limit", "100")).stdout)
     assert again["total"] == listed["total"]
 
     first = next(i for i in again["incidents"] if i["status"] == "open")
-    shown = _cli(nudgebot_cmd, pg_env, "incidents", "show", str(first["id"]), "--json").stdout
+    shown = (await _here(cli, pg_env, "incidents", "show", str(first["id"]), "--json")).stdout
     assert json.loads(shown)["incident"]["id"] == first["id"]
-    _cli(nudgebot_cmd, pg_env, "incidents", "review", str(first["id"]), "dismiss", "--note", "banter between friends")
-    reviewed = json.loads(_cli(nudgebot_cmd, pg_env, "incidents", "show", str(first["id"]), "--json").stdout)
+    await _here(cli, pg_env, "incidents", "review", str(first["id"]), "dismiss", "--note", "banter between friends")
+    reviewed = json.loads((await _here(cli, pg_env, "incidents", "show", str(first["id"]), "--json")).stdout)
     assert reviewed["incident"]["status"] == "dismissed"
-    stats = " ".join(_cli(nudgebot_cmd, pg_env, "incidents", "stats").stdout.split())
+    stats = " ".join((await _here(cli, pg_env, "incidents", "stats")).stdout.split())
     assert stats.startswith(f"{again['total']} incident")
-    exported = _cli(nudgebot_cmd, pg_env, "incidents", "export", "--format", "csv").stdout
+    exported = (await _here(cli, pg_env, "incidents", "export", "--format", "csv")).stdout
     assert len(exported.strip().splitlines()) == again["total"] + 1
-    _cli(nudgebot_cmd, pg_env, "report", "--out", tmp_path / "report.html")
+    await _here(cli, pg_env, "report", "--out", tmp_path / "report.html")
     assert "<svg" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 async def test_two_audits_of_one_export_at_once_record_each_breach_once(
-        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str]) -> None:
+        tmp_path: Path, nudgebot_cmd: list[str], pg_env: dict[str, str], cli: InProcessCli) -> None:
     channels = society_slack_channels(DAY1)
     export = write_slack_export(tmp_path / "slack-export", channels)
-    _cli(nudgebot_cmd, pg_env, "db", "upgrade")
+    await _here(cli, pg_env, "db", "upgrade")
 
     outputs = await _audits_at_once(nudgebot_cmd, pg_env, export)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,7 +46,7 @@ async def take_all(inbox: Inbox, shards: int, count: int) -> list[Waiting]:
 
 
 def test_a_message_survives_the_trip_through_json() -> None:
-    event = message(5, revision=3)
+    event = replace(message(5, revision=3), target_names=(("0", "Bea Ní Bhriain"),))
     assert event_from_json(event_to_json(event)) == event
 
 

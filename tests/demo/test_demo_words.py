@@ -6,24 +6,24 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.texts import ALERT_TITLES, MISTAKE_LABEL, NUDGE_BUTTONS
+from tests.cli_inprocess import InProcessCli
 
 
 @pytest.fixture(scope="module")
-def narrow_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One run of the demo as an 80-column terminal shows it."""
+def narrow_demo(tmp_path_factory: pytest.TempPathFactory, scanner_cache_dir: Path) -> tuple[Path, str]:
+    """One run of the demo as an 80-column terminal shows it: in-process, with the environment such a shell
+    gives (the demo's subprocess smoke test is test_demo's `demo_run`; the hint below is pasted into a real one)."""
     tmp = tmp_path_factory.mktemp("narrow-demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+    env["NUDGEBOT_CACHE_DIR"] = str(scanner_cache_dir)
     env["COLUMNS"] = "80"
     env["PATH"] = "/usr/bin:/bin"  # a fresh shell after the quick start: the virtual environment is not active
-    result = subprocess.run([sys.executable, "-m", "bot", "demo", "--db", str(tmp / "demo.db"),
-                             "--report", str(tmp / "report.html")], cwd=tmp, env=env, capture_output=True,
-                            text=True, encoding="utf-8", timeout=240)
+    result = InProcessCli(env)("demo", "--db", tmp / "demo.db", "--report", tmp / "report.html", cwd=tmp)
     assert result.returncode == 0, result.stderr
     return tmp, result.stdout
 

@@ -26,12 +26,15 @@ def _scan(cmd: list[str], env: dict[str, str], rules: Path, text: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_editing_a_committee_pack_invalidates_the_cache(nudgebot_cmd, clean_env, tmp_path: Path) -> None:
+def test_editing_a_committee_pack_invalidates_the_cache(nudgebot_cmd, clean_env, cli: InProcessCli,
+                                                        tmp_path: Path) -> None:
     env = {**clean_env, "NUDGEBOT_CACHE_DIR": str(tmp_path / "cache")}
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "committee.yaml").write_text(PACK.format(word="quokkabrain"), encoding="utf-8")
-    first = _scan(nudgebot_cmd, env, rules, "you quokkabrain, honestly wombatbrain")
+    # The cache is written here (the same command in this process) and read by a real second process after the
+    # edit: one cold process instead of two, each of which compiled every pack.
+    first = _scan_here(cli, env, rules, "you quokkabrain, honestly wombatbrain")
     assert [m["rule"] for m in first["matches"]] == ["committee.first"]
     cache_file = tmp_path / "cache" / "scanner.pickle"
     assert cache_file.is_file()

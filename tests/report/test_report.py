@@ -282,11 +282,10 @@ def test_the_report_is_readable_on_a_desktop_and_a_phone(report, width):
     assert (ARTIFACTS / f"report-{width}px.png").stat().st_size > 10_000
 
 
-def test_the_demo_report_is_dated_by_the_real_clock(tmp_path, nudgebot_cmd, clean_env):
+def test_the_demo_report_is_dated_by_the_real_clock(tmp_path, cli):
+    # In-process: the demo's subprocess smoke test is tests/demo/test_demo.py's `demo_run`.
     before = datetime.now(UTC).replace(second=0, microsecond=0)
-    result = subprocess.run([*nudgebot_cmd, "demo", "--db", str(tmp_path / "d.db"), "--report",
-                             str(tmp_path / "r.html")], env=clean_env, cwd=tmp_path, capture_output=True, text=True,
-                            timeout=240)
+    result = cli("demo", "--db", tmp_path / "d.db", "--report", tmp_path / "r.html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     generated = datetime.strptime(re.search(r"Generated (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", page).group(1),

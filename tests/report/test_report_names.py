@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from tests.audit.exports import (
     write_dce_file,
     write_slack_export,
 )
+from tests.cli_inprocess import CliResult, InProcessCli
 
 DAY1 = datetime(2026, 10, 12, 18, 0, tzinfo=UTC)
 PRIYA, TOM, AISHA = "900000000000000001", "900000000000000002", "900000000000000003"
@@ -27,10 +26,12 @@ HOSTILE = ["@priya nobody likes you, just leave the society", "@priya you are su
            "@priya everyone hates you here"]
 
 
-def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(tmp: Path, *args: str) -> CliResult:
+    """The command in this process (audit's and report's subprocess smoke tests are in tests/audit and
+    tests/report), with no nudgebot settings from the developer's shell but the session's scanner cache."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
-    result = subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp, env=env, capture_output=True,
-                            text=True, encoding="utf-8", timeout=120)
+    env["NUDGEBOT_CACHE_DIR"] = os.environ["NUDGEBOT_CACHE_DIR"]  # set for the session by tests/conftest.py
+    result = InProcessCli(env)(*args, cwd=tmp)
     assert result.returncode == 0, result.stderr
     return result
 
