@@ -173,6 +173,10 @@ class NudgeBot(commands.AutoShardedBot):
             return None
         return (int(guild_id) >> 22) % self.shard_count
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Nothing: every command is a slash command, so no message is parsed for a prefix command (discord.py's
+        default here builds a command context for each one); the moderation cog's listener moderates it."""
+
     async def on_ready(self) -> None:
         """Log where the bot is connected (ids only)."""
         log.info("connected to Discord", extra={"user_id": self.user.id if self.user else None,
