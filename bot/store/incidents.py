@@ -47,6 +47,10 @@ _NOTE_MAX = 2_000
 HELD_REASON = "held for review: the nudge is sent only if the committee confirms it"
 _BATCH_MAX = 500  # incidents in one group commit (SQLite's id lookup binds 4 values each; it allows 32,766)
 _KEY_LOOKUPS: dict[int, str] = {}
+_INSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+# What SQLite gives a new row's INTEGER PRIMARY KEY: one more than the largest, and only at the very largest does it
+# pick at random (https://sqlite.org/autoinc.html).
+_LAST_ROWIDS = "SELECT last_insert_rowid() AS last, max(id) AS top FROM incidents"
 _EVENT = ("INSERT INTO incident_events (incident_id, actor_id, action, note, created_at) "
           "VALUES (:incident_id, :actor_id, :action, :note, :created_at)")
 
@@ -89,17 +93,18 @@ class IncidentStore(StoreBase):
     """Recording incidents, delivery marks, status changes and the committee's list."""
 
     def _insert_incident(self, *returning: str) -> Any:
-        """INSERT ... ON CONFLICT (platform, community, message, revision) DO NOTHING RETURNING ..., built once.
+        """INSERT ... ON CONFLICT (platform, community, message, revision) DO NOTHING RETURNING ..., built once
+        per dialect (and, being the same object every call, compiled once: see Db).
 
         The unique key is what makes every process record a message revision once: an insert that loses the
         race returns nothing, and the caller reads the winner's id.
         """
-        statement = self.__dict__.get(f"_insert{returning}")
+        statement = _INSERTS.get((self.dialect, returning))
         if statement is None:
             statement = insert_for(self.dialect)(incidents).on_conflict_do_nothing(index_elements=INCIDENT_KEY)
             if returning:
                 statement = statement.returning(*(incidents.c[name] for name in returning))
-            self.__dict__[f"_insert{returning}"] = statement
+            _INSERTS[(self.dialect, returning)] = statement
         return statement
 
     @staticmethod
@@ -204,11 +209,19 @@ class IncidentStore(StoreBase):
                 return made, ids
             # SQLite: the one-row INSERT ... ON CONFLICT DO NOTHING, compiled once, run for the whole batch as one
             # executemany (one prepared statement stepped per row: a multi-row statement per batch size cost 258
-            # against 169 µs CPU per incident with 50 callers at 1M rows, docs/review.md), then every key's id read
-            # back at once.
-            # The transaction holds the write lock (BEGIN IMMEDIATE), so the rows it inserted are the ones with
-            # the highest ids: every existing row's id is below theirs.
+            # against 169 µs CPU per incident with 50 callers at 1M rows, docs/review.md).
             inserted = await db.sqlite_many(self._insert_incident(), [item.values for item in batch])
+            if inserted == len(batch):
+                # Every row went in (none recorded before, no message twice): under the write lock (BEGIN
+                # IMMEDIATE) each took the next id in batch order, so the ids are the last one's and those just
+                # below it. The largest id being the last one inserted shows SQLite did not pick at random.
+                last, top = (await db.sqlite_fetch(_LAST_ROWIDS, ()))[0]
+                if last == top:
+                    first = int(last) - inserted + 1
+                    ids = {item.key: first + n for n, item in enumerate(batch)}
+                    return set(ids), ids
+            # Some keys were there already: read every key's id back at once. The rows this transaction inserted
+            # are the ones with the highest ids: every existing row's id is below theirs.
             keys = list(dict.fromkeys(item.key for item in batch))
             found = sorted((await db.sqlite_fetch(self._key_lookup(len(keys)), [v for key in keys for v in key])),
                            key=lambda row: row["id"])

@@ -4,7 +4,8 @@ run in one hop on SQLite (see `Db`)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Executable, TextClause, text
@@ -14,6 +15,19 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 Params = Mapping[str, Any]
+# Picks a statement's parameters out of a mapping, in the order its compiled SQL binds them.
+Picker = Callable[[Params], tuple[Any, ...]]
+
+
+def picker(order: Sequence[str]) -> Picker:
+    """The parameters named `order`, in that order, from a mapping: itemgetter does it in C (it answers a bare
+    value, not a 1-tuple, for one name)."""
+    if not order:
+        return lambda params: ()
+    if len(order) == 1:
+        one = itemgetter(order[0])
+        return lambda params: (one(params),)
+    return cast(Picker, itemgetter(*order))
 
 
 class Db:
@@ -32,7 +46,9 @@ class Db:
         self.connection = connection
         self._sqlite = sqlite_driver  # the aiosqlite connection (row factory sqlite3.Row), or None on PostgreSQL
         self._texts: dict[str, TextClause] = {}
-        self._compiled: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
+        # (SQL or id of the construct, parameter names) -> (SQLite's text, its picker, the statement). The entry
+        # holds the construct itself so that its id cannot be taken by another one while the entry lives.
+        self._compiled: dict[tuple[Any, ...], tuple[str, Picker, str | Executable]] = {}
 
     def _statement(self, sql: str | Executable) -> Executable:
         if not isinstance(sql, str):
@@ -42,23 +58,23 @@ class Db:
             statement = self._texts[sql] = text(sql)
         return statement
 
-    def _compiled_for_sqlite(self, sql: str | Executable, names: Params) -> tuple[str, tuple[str, ...]]:
-        """The statement as SQLAlchemy compiles it for SQLite (cached), and its parameters' names in order."""
+    def _compiled_for_sqlite(self, sql: str | Executable, names: Params) -> tuple[str, Picker]:
+        """The statement as SQLAlchemy compiles it for SQLite (cached), and what picks its parameters in order."""
         key = (sql if isinstance(sql, str) else id(sql), *names)
         found = self._compiled.get(key)
         if found is None:
             statement = self._statement(sql)
             assert isinstance(statement, ClauseElement)  # text() and Core constructs both are
             compiled = cast(SQLCompiler, statement.compile(dialect=self.connection.dialect, column_keys=list(names)))
-            found = self._compiled[key] = (str(compiled), tuple(compiled.positiontup or ()))
-            if len(self._compiled) > 2_000:  # statements are few; a runaway caller must not grow this for ever
+            if len(self._compiled) >= 2_000:  # statements are few; a runaway caller must not grow this for ever
                 self._compiled.clear()
-        return found
+            found = self._compiled[key] = (str(compiled), picker(compiled.positiontup or ()), sql)
+        return found[0], found[1]
 
     def _for_sqlite(self, sql: str | Executable, params: Params) -> tuple[str, tuple[Any, ...]]:
         """The statement as SQLAlchemy compiles it for SQLite (cached), and its parameters in order."""
-        sql_text, order = self._compiled_for_sqlite(sql, params)
-        return sql_text, tuple(params[name] for name in order)
+        sql_text, pick = self._compiled_for_sqlite(sql, params)
+        return sql_text, pick(params)
 
     async def _sqlite_call(self, sql: str | Executable, params: Params, rows: bool) -> Any:
         sql_text, values = self._for_sqlite(sql, params)
@@ -92,8 +108,8 @@ class Db:
     async def sqlite_many(self, sql: Executable, rows: Sequence[Params]) -> int:
         """SQLite only: one statement (compiled by SQLAlchemy once) for every parameter set, as one executemany in
         one hop to aiosqlite's thread; the number of rows it changed (summed over the sets)."""
-        sql_text, order = self._compiled_for_sqlite(sql, rows[0])
-        values = [tuple(row[name] for name in order) for row in rows]
+        sql_text, pick = self._compiled_for_sqlite(sql, rows[0])
+        values = [pick(row) for row in rows]
         try:
             cursor = await self._sqlite.executemany(sql_text, values)
         except sqlite3.Error as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 metadata = MetaData()
 
@@ -58,4 +58,9 @@ names = Table("names", metadata, *(Column(name, Text) for name in ("platform", "
 
 def insert_for(dialect: str) -> Any:
     """The dialect's INSERT construct (both take `.on_conflict_do_nothing` / `.on_conflict_do_update`)."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect == "postgresql":
+        # Imported here: a bot on its SQLite file never loads PostgreSQL's dialect (2 MB of peak memory).
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite.insert
