@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_report import process_peak_rss_mb
+from load_report import process_cpu_seconds, process_peak_rss_mb
 from rich.console import Console
 from rich.table import Table
 
@@ -70,15 +70,6 @@ class ClusterRun:
     cpu_seconds: list[float | None] = field(default_factory=list)  # each process's user + system CPU
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """Another running process's user + system CPU time so far (/proc/PID/stat), None once it has gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def shard_ranges(processes: int, shard_count: int) -> list[list[int]]:

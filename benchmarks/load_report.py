@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -28,6 +29,28 @@ def process_peak_rss_mb(pid: int) -> float | None:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return None
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """Another running process's user + system CPU time so far (/proc/PID/stat), None once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, for printing beside a figure (a shared machine's noise)."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def cpu_rows(cpu_seconds: float | None, messages: int) -> list[tuple[str, str]]:
+    """The bot process's CPU time over the run (start of sending to done), in all and per message."""
+    if cpu_seconds is None:
+        return []
+    return [("bot process CPU during the run (user + system)",
+             f"{cpu_seconds:.2f} s ({cpu_seconds / messages * 1e6:,.0f} \u00b5s per message)")]
 
 
 def figures_json(messages: int, per_second: float, ok: bool, bot_rss_mb: float | None = None) -> int:

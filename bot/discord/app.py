@@ -25,6 +25,7 @@ from bot.models import Platform
 from bot.request_budget import BUDGET, InvalidRequests
 from bot.runtime.delivery import DeliveryService
 from bot.runtime.outbox import RETRY_SECONDS
+from bot.runtime.warmup import warm_scanner
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -176,6 +177,10 @@ class NudgeBot(commands.AutoShardedBot):
             return None
         return (int(guild_id) >> 22) % self.shard_count
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Nothing: every command is a slash command, so no message is parsed for a prefix command (discord.py's
+        default here builds a command context for each one); the moderation cog's listener moderates it."""
+
     async def on_ready(self) -> None:
         """Log where the bot is connected (ids only)."""
         log.info("connected to Discord", extra={"user_id": self.user.id if self.user else None,
@@ -222,6 +227,11 @@ async def run_bot(settings: Settings, *, sync_commands: bool = True, shard_ids: 
         raise DiscordSetupError("DISCORD_TOKEN: not set. Put the bot token from the Discord developer portal "
                                 "in .env as DISCORD_TOKEN=...")
     core = await open_core(settings)
+    try:  # before connecting, so the first messages are not held up by the scanner compiling
+        await asyncio.to_thread(warm_scanner, core.scanner)
+    except BaseException:
+        await core.close()
+        raise
     shards: dict[str, Any] = {} if shard_count is None else {"shard_count": shard_count, "shard_ids": shard_ids}
     bot = build_bot(core, settings, sync_commands=sync_commands, **shards)
     try:

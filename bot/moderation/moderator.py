@@ -94,7 +94,9 @@ class Moderator(DeliveryRecords, MemberInput):
             return Outcome(Decision.IGNORE)
         audience = audience_of(event, community)
         verdict = self.scanner.scan(event.text, ScanContext(audience=audience))
-        log.debug("scanned", extra={**ids_of(event), "text": event.text, "rules": [m.rule_id for m in verdict.matches]})
+        if log.isEnabledFor(logging.DEBUG):  # per message: build the record's ids only when it is written
+            log.debug("scanned", extra={**ids_of(event), "text": event.text,
+                                        "rules": [m.rule_id for m in verdict.matches]})
 
         if verdict.shadow:
             # Rules on trial: counted for the committee's statistics, and nothing else follows from them.

@@ -16,7 +16,8 @@ import asyncio
 import json
 import logging
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 
@@ -29,9 +30,14 @@ MEMORY_LIMIT = 2_000  # waiting messages kept in memory (about 1 KB each) before
 BATCH = 500  # rows written, read back or deleted per transaction
 
 
+_EVENT_FIELDS = tuple(f.name for f in dataclass_fields(MessageEvent))
+
+
 def event_to_json(event: MessageEvent) -> str:
     """A message as JSON, for the inbox table."""
-    fields = asdict(event)
+    # Every field is a plain value (the targets a tuple of ids): read them directly rather than through
+    # dataclasses.asdict, which deep-copies each one, since in a flood every arrival past the memory limit comes here.
+    fields = {name: getattr(event, name) for name in _EVENT_FIELDS}
     fields["platform"] = event.platform.value
     fields["created_at"] = event.created_at.isoformat()
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))

@@ -68,5 +68,6 @@ class Intake:
 
     async def _moderate(self, event: MessageEvent) -> None:
         outcome = await self.core.moderator.handle(event)  # logs and ignores a message it cannot handle
-        log.debug("moderated", extra={"message_id": event.message_id, "decision": outcome.decision})
+        if log.isEnabledFor(logging.DEBUG):  # per message: build the record's ids only when it is written
+            log.debug("moderated", extra={"message_id": event.message_id, "decision": outcome.decision})
         await self.delivery.deliver(outcome)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.logredact import protect_bolt_logs
 from bot.logsetup import bound_ids
@@ -128,6 +130,7 @@ class SlackBot:
         self.clients = WorkspaceClients(self.client, installations if isinstance(installations, StoredInstallations)
                                         else None, token_rotator(oauth, self.client))
         self._workspace_urls: dict[str, str] = {}
+        self._auth_answers: dict[str, AsyncSlackResponse] = {}
         self._auth_lock = asyncio.Lock()
         self._own_session: aiohttp.ClientSession | None = None
         self.notifier = SlackNotifier(self.clients)
@@ -148,6 +151,7 @@ class SlackBot:
             self.client.session = self._own_session
         if not self.clients.multi_workspace:
             await self.workspace_url()  # checks the one token; in OAuth mode each workspace's is checked by use
+            self._share_auth_test()
         await self.intake.start()
         self.delivery.start()
         self.delivery.outbox_retry.start()
@@ -177,10 +181,22 @@ class SlackBot:
                     try:
                         answer = await (await self.clients.for_team(key)).auth_test()
                         self._workspace_urls[key] = str(answer.get("url") or "")
+                        self._auth_answers[key] = answer
                     except SlackApiError as exc:
                         log.warning("auth.test failed: %s", error_code(exc))
                         return ""
         return self._workspace_urls[key]
+
+    def _share_auth_test(self) -> None:
+        """Give Bolt's one-workspace authorization the auth.test answer `start` already has. Bolt asks auth.test
+        on the first event and keeps the answer, but every event handled before that answer arrives asks as well:
+        a burst after a (re)connect, up to IN_FLIGHT envelopes at once, made hundreds of auth.test calls."""
+        answer = self._auth_answers.get("")
+        if answer is None:
+            return
+        for middleware in self.app._async_middleware_list:  # built with the app; Bolt has no public setter
+            if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
+                middleware.auth_test_result = answer
 
     @property
     def handled_events(self) -> int:

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
 from bot.errors import PlatformUnreachable, connection_failure
+from bot.runtime.warmup import warm_scanner
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -69,7 +70,9 @@ def unreachable(exc: aiohttp.ClientConnectorError, setting: str = "--api-url") -
 async def _start(bot: SlackBot) -> None:
     """`bot.start()`, whose first call (auth.test) is where an unreachable Slack shows. Once connected, Socket Mode
     rides out a lost network by itself: slack_sdk's client checks the socket every ping interval (5 s) and opens a
-    new one, asking apps.connections.open again, until it succeeds."""
+    new one, asking apps.connections.open again, until it succeeds. The scanner is made ready first, so the first
+    events are not held up by its compiling (`bot.runtime.warmup`)."""
+    await asyncio.to_thread(warm_scanner, bot.core.scanner)
     try:
         await bot.start()
     except aiohttp.ClientConnectorError as exc:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.chat_corpus import generate
-from benchmarks.load_report import process_peak_rss_mb
+from benchmarks.load_report import cpu_rows, load_average, process_cpu_seconds, process_peak_rss_mb
 from bot.core import build_scanner, open_core
 from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
@@ -33,6 +33,7 @@ from tests.discord.support import READY_TIMEOUT, close_core, custom_ids, inciden
 from tests.fakes.discord_server import DISCORD_LIKE_LIMITS, GUILD_MESSAGES_INTENT, FakeDiscord
 
 NOT_DELIVERED = ("pending", "failed", "refused")  # a nudge that was due and did not reach the member
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -53,6 +54,9 @@ class LoadReport:
     total_seconds: float  # ... and every committee alert posted
     latencies: list[float] = field(default_factory=list)
     bot_rss_mb: float | None = None  # the bot process's own peak RSS, when it ran as its own process
+    bot_cpu_seconds: float | None = None  # ... and its CPU time from the first message sent until done
+    load_before: str = ""  # the machine's load averages when sending started and when done (a shared machine)
+    load_after: str = ""
     lost: list[str] = field(default_factory=list)  # message ids expected to give an incident that did not
     unexpected: list[str] = field(default_factory=list)  # incidents for messages the scanner does not flag
     duplicated: list[str] = field(default_factory=list)  # message ids with two incidents
@@ -126,6 +130,8 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         rng = random.Random(seed)
         posted: list[tuple[str, float]] = []
         replays = 0
+        load_before = load_average()
+        cpu_before = process_cpu_seconds(bot.pid) if bot is not None else None
         started = time.monotonic()
         for index, item in enumerate(corpus):
             if inject_429_every and index % inject_429_every == inject_429_every // 2:
@@ -140,12 +146,14 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
         sent = time.monotonic()
         expected = {message_id for (message_id, _), hit in zip(posted, flagged, strict=True) if hit}
         held_expected = {message_id for (message_id, _), hit in zip(posted, held_flags, strict=True) if hit}
-        bot_rss_mb = None
-        if bot_process:
-            await bot.wait_until_settled(fake, db_path, len(expected), timeout,
-                                         dms_expected=len(expected - held_expected))
-            moderated = finished = time.monotonic()
+        bot_rss_mb = bot_cpu_seconds = None
+        if bot is not None:
+            moderated = finished = await bot.wait_until_settled(fake, db_path, len(expected), timeout,
+                                                                dms_expected=len(expected - held_expected))
             bot_rss_mb = process_peak_rss_mb(bot.pid)
+            cpu_after = process_cpu_seconds(bot.pid)
+            if cpu_before is not None and cpu_after is not None:
+                bot_cpu_seconds = cpu_after - cpu_before  # includes the settling second, when it idles
             await bot.stop(expected_handled=messages + replays)
         else:
             cog: Any = running.bot.get_cog("Moderation")
@@ -157,10 +165,12 @@ async def run_load(db_path: Path, *, messages: int = 10_000, breach_rate: float 
             await running.stop()
             await close_core(core)
 
-        return tally(fake, incident_rows(db_path), posted, expected, held_expected, messages=messages,
-                     replays=replays, alerts_channels=[alerts], send_seconds=sent - started,
-                     moderated_seconds=moderated - started, total_seconds=finished - started,
-                     bot_rss_mb=bot_rss_mb)
+        report = tally(fake, incident_rows(db_path), posted, expected, held_expected, messages=messages,
+                       replays=replays, alerts_channels=[alerts], send_seconds=sent - started,
+                       moderated_seconds=moderated - started, total_seconds=finished - started,
+                       bot_rss_mb=bot_rss_mb)
+        report.bot_cpu_seconds, report.load_before, report.load_after = bot_cpu_seconds, load_before, load_average()
+        return report
     finally:
         if bot is not None:
             await bot.kill()  # only when the run failed: a finished run has stopped it already
@@ -255,6 +265,9 @@ class BotProcess:
                      name: str = "") -> BotProcess:
         """Start the bot without waiting for it (several processes start at once; `wait_ready` then)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUDGEBOT_", "DISCORD_", "SLACK_"))}
+        # The bot of this checkout, whichever checkout the interpreter's install points at (a before/after run
+        # from another worktree with one virtualenv would otherwise measure the installed one).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
         env |= {"DISCORD_TOKEN": fake.token, "NUDGEBOT_DISCORD_API_BASE": fake.api_base,
                 "NUDGEBOT_DISCORD_GATEWAY": fake.gateway_url, "NUDGEBOT_DB": database or str(db_path),
                 "NUDGEBOT_NUDGE_WINDOW_HOURS": str(nudge_window_hours)}
@@ -284,11 +297,12 @@ class BotProcess:
 
     async def wait_until_settled(self, fake: FakeDiscord, db_path: Path, expected: int, timeout: float,
                                  dms_expected: int | None = None,
-                                 read_rows: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None) -> None:
+                                 read_rows: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None) -> float:
         """Until the database holds `expected` incidents, none awaits its nudge, and `dms_expected` DMs (default:
         one per incident; those held for review get none) are at the fake; then the same for one more second (a
-        late duplicate would show). Returns at the deadline too: the checks afterwards then report what is
-        missing. `read_rows` reads the incidents when they are not in the SQLite file `db_path` (PostgreSQL)."""
+        late duplicate would show). Returns when (time.monotonic()) it was first seen done, not counting that
+        second; at the deadline it returns too (the time then): the checks afterwards report what is missing.
+        `read_rows` reads the incidents when they are not in the SQLite file `db_path` (PostgreSQL)."""
         dms_expected = expected if dms_expected is None else dms_expected
         deadline = time.monotonic() + timeout
         settled_since: float | None = None
@@ -305,8 +319,9 @@ class BotProcess:
             elif settled_since is None:
                 settled_since = time.monotonic()
             elif time.monotonic() - settled_since >= 1.0:
-                return
+                return settled_since
             await asyncio.sleep(0.1)  # polling another process: nothing to await on
+        return time.monotonic()
 
     async def stop(self, expected_handled: int | None = None) -> int:
         """SIGINT, as an operator would; the bot must exit 0 having handled every message it received (and, when
@@ -355,6 +370,10 @@ def summary(report: LoadReport) -> list[tuple[str, str]]:
         ("time until all moderated and nudges delivered", f"{report.moderated_seconds:.2f} s"),
         ("time until all committee alerts posted too", f"{report.total_seconds:.2f} s"),
         ("end-to-end throughput", f"{report.messages_per_second:,.0f} messages/s"),
-        ("message -> nudge DM latency p50 / p95 / max",
-         f"{median * 1000:.0f} / {report.latency(0.95) * 1000:.0f} / {report.latency(1.0) * 1000:.0f} ms"),
+        ("message -> nudge DM latency p50 / p95 / p99 / max",
+         f"{median * 1000:.0f} / {report.latency(0.95) * 1000:.0f} / {report.latency(0.99) * 1000:.0f} / "
+         f"{report.latency(1.0) * 1000:.0f} ms"),
+        *cpu_rows(report.bot_cpu_seconds, report.messages + report.replays),
+        *([("load average 1 / 5 / 15 min, at the start / at the end", f"{report.load_before} / {report.load_after}")]
+          if report.load_before else []),
     ]

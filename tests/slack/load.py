@@ -33,7 +33,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from benchmarks.chat_corpus import generate
-from benchmarks.load_report import process_peak_rss_mb
+from benchmarks.load_report import cpu_rows, load_average, process_cpu_seconds, process_peak_rss_mb
 from bot.core import build_scanner, open_core
 from bot.detection.scanner import Scanner
 from bot.models import Community, Platform
@@ -77,6 +77,9 @@ class LoadReport:
     held_expected: int = 0  # messages the scanner holds for review
     held_nudged: list[int] = field(default_factory=list)  # held incidents that were nudged all the same
     bot_rss_mb: float | None = None  # the bot process's own peak (VmHWM) when it ran apart from the harness
+    bot_cpu_seconds: float | None = None  # ... and its CPU time from the first event sent until done
+    load_before: str = ""  # the machine's load averages when sending started and when done (a shared machine)
+    load_after: str = ""
 
     @property
     def events_per_second(self) -> float:
@@ -250,6 +253,8 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
             send = await _http_sender(f"http://127.0.0.1:{port}/slack/events", cleanup)
             workers = HTTP_CONNECTIONS
         await _until_ready(send, scenario.warm_up, process, log_path)
+        load_before = load_average()
+        cpu_before = process_cpu_seconds(process.pid)
         started = time.perf_counter()
         await _send_all(send, bodies, None, workers)
         await _send_all(send, retries, 1, workers)
@@ -261,6 +266,8 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
             await asyncio.sleep(0.02)
             progress = await _progress(db_path, fake)
         total_seconds = time.perf_counter() - started
+        cpu_after = process_cpu_seconds(process.pid)
+        load_after = load_average()
         await _settle(db_path, fake, progress, deadline)
         bot_rss_mb = process_peak_rss_mb(process.pid)
         await _stop(process, log_path)
@@ -272,6 +279,9 @@ async def _run_bot_process(scenario: _Scenario, mode: str, timeout: float) -> Lo
             await step()
     report = _check(db_path, fake, mode, len(bodies), len(retries), scenario.expected, send_seconds, total_seconds)
     report.bot_rss_mb = bot_rss_mb
+    if cpu_before is not None and cpu_after is not None:
+        report.bot_cpu_seconds = cpu_after - cpu_before
+    report.load_before, report.load_after = load_before, load_after
     report.held_expected = scenario.held_expected
     return report
 
@@ -481,6 +491,9 @@ def summary(report: LoadReport) -> list[tuple[str, str]]:
         ("time to send all events", f"{report.send_seconds:.2f} s"),
         ("time until all moderated and delivered", f"{report.total_seconds:.2f} s"),
         ("end-to-end throughput", f"{report.events_per_second:,.0f} events/s"),
+        *cpu_rows(report.bot_cpu_seconds, report.events + report.retries),
+        *([("load average 1 / 5 / 15 min, at the start / at the end", f"{report.load_before} / {report.load_after}")]
+          if report.load_before else []),
     ]
 
 
