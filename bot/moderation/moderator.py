@@ -158,7 +158,8 @@ class Moderator(DeliveryRecords, MemberInput):
         focus = primary_match(matches)
         assert focus is not None  # matches is not empty
         clauses = (focus.clause, *(c for c in verdict.clauses if c != focus.clause))
-        rules = tuple(dict.fromkeys(m.rule_id for m in matches))
+        # The focus rule first, as its clause is: the outbox rebuilds the nudge from the first rule it knows.
+        rules = tuple(dict.fromkeys((focus.rule_id, *(m.rule_id for m in matches))))
         severity = verdict.severity or Severity.MEDIUM
         created_at = aware(event.created_at)
         targets = tuple(t for t in dict.fromkeys(event.targets) if t and t != event.author_id)
